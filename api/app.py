@@ -1,0 +1,60 @@
+"""The FastAPI application: the composition root that wires every package together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api import problems
+from api.middleware import BodyGuard
+from api.routers import auth, council, jurisdictions, reports, staff
+from core.db import make_engine, make_sessionmaker
+from core.settings import Settings
+from geo.media import MediaStore
+
+API_DESCRIPTION = """
+civicloop closes the loop between a municipality and its residents: residents report problems in
+public space, field staff act on them, and everyone hears back what was done.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`. Writes accept an
+`Idempotency-Key` header; staff updates need the version they read (`If-Match`).
+"""
+
+
+def create_app(
+    settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+) -> FastAPI:
+    """Build the app. Tests pass a ``sessionmaker`` bound to their rolled-back transaction."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        if sessionmaker is None:
+            if not settings.database_url:
+                raise RuntimeError("DATABASE_URL is not set (civicloop serve provisions a local database)")
+            engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+            app.state.sessionmaker = make_sessionmaker(engine)
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    app = FastAPI(title="civicloop", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.media = MediaStore(settings.media_dir)
+    if sessionmaker is not None:
+        app.state.sessionmaker = sessionmaker
+    problems.install(app)
+    for module in (auth, jurisdictions, reports, staff, council):
+        app.include_router(module.router)
+    app.add_middleware(
+        BodyGuard, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_photo_bytes + 64 * 1024
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,101 @@
+"""Bearer tokens to identities, and the policies every route declares.
+
+A route names its policy with ``Depends(policy)``; a test walks every route and checks each has
+exactly one, and the role × route matrix test exercises them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import SessionDep
+from core.errors import Forbidden, NotAuthenticated
+from core.identity import Identity, Role, hash_token
+
+IDENTITY_SQL = text("""
+SELECT a.id, a.jurisdiction_id, a.is_anonymous, a.locale,
+       coalesce(bool_or(g.role = 'admin'), false) AS admin,
+       coalesce(array_agg(g.area_id) FILTER (WHERE g.role = 'council_member'), '{}') AS council_area_ids,
+       coalesce(array_agg(g.department_id) FILTER (WHERE g.role = 'field_staff'), '{}') AS department_ids
+FROM access_tokens t
+JOIN accounts a ON a.id = t.account_id
+LEFT JOIN role_grants g ON g.account_id = a.id
+WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > now()
+GROUP BY a.id
+""")
+
+
+async def resolve_identity(session: AsyncSession, token: str) -> Identity | None:
+    row = (await session.execute(IDENTITY_SQL, {"token_hash": hash_token(token)})).first()
+    if row is None:
+        return None
+    return Identity(
+        account_id=row.id,
+        jurisdiction_id=row.jurisdiction_id,
+        is_anonymous=row.is_anonymous,
+        locale=row.locale,
+        admin=row.admin,
+        council_area_ids=frozenset(row.council_area_ids),
+        department_ids=frozenset(row.department_ids),
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("use 'Authorization: Bearer <token>'", code="invalid-authorization-header")
+    return token.strip()
+
+
+async def optional_identity(request: Request, session: AsyncSession = SessionDep) -> Identity | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    identity = await resolve_identity(session, token)
+    if identity is None:
+        raise NotAuthenticated("the token is unknown, expired or revoked", code="invalid-token")
+    request.state.identity = identity
+    return identity
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may call a route. ``PUBLIC`` admits anyone; the others need a token of the route's jurisdiction."""
+
+    roles: frozenset[Role]
+
+    async def __call__(
+        self, request: Request, identity: Identity | None = Depends(optional_identity)
+    ) -> Identity:
+        if Role.PUBLIC in self.roles:
+            return identity  # type: ignore[return-value]
+        if identity is None:
+            raise NotAuthenticated("sign in or register this device first")
+        slug = request.path_params.get("jurisdiction")
+        if slug is not None:
+            jurisdiction_id = await _jurisdiction_id(request, slug)
+            if jurisdiction_id != identity.jurisdiction_id:
+                raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
+        if not (identity.roles & self.roles):
+            needed = ", ".join(sorted(r.value for r in self.roles))
+            raise Forbidden(f"this needs one of these roles: {needed}", code="role-required")
+        return identity
+
+
+async def _jurisdiction_id(request: Request, slug: str) -> int | None:
+    session: AsyncSession = request.state.session
+    return await session.scalar(text("SELECT id FROM jurisdictions WHERE slug = :slug"), {"slug": slug})
+
+
+PUBLIC = Policy(frozenset({Role.PUBLIC}))
+RESIDENT = Policy(frozenset({Role.RESIDENT}))
+STAFF = Policy(frozenset({Role.FIELD_STAFF, Role.ADMIN}))
+COUNCIL = Policy(frozenset({Role.COUNCIL_MEMBER, Role.ADMIN}))
+ADMIN = Policy(frozenset({Role.ADMIN}))

@@ -1,0 +1,77 @@
+"""``Idempotency-Key`` for writes from phones that retry.
+
+The key row is written in the same transaction as the change (see ``core.idempotency``): a retry
+gets the first answer, the same key with another body gets 422, and a concurrent retry waits on
+the key's unique index instead of writing a second row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, InvalidInput
+from core.idempotency import IdempotencyRecord
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+Produce = Callable[[], Awaitable[tuple[int, Any, dict[str, str]]]]
+
+
+async def idempotent(
+    request: Request, session: AsyncSession, *, scope: str, produce: Produce
+) -> JSONResponse:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return _respond(*await produce())
+    if not _KEY.match(key):
+        raise InvalidInput(
+            "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid-idempotency-key"
+        )
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        b"\0".join([request.method.encode(), request.url.path.encode(), body])
+    ).digest()
+    inserted = await session.scalar(
+        insert(IdempotencyRecord)
+        .values(scope=scope, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.key)
+    )
+    if inserted is None:
+        record = await session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        )
+        assert record is not None  # a conflicting row was committed before our statement ran
+        if record.fingerprint != fingerprint:
+            raise InvalidInput(
+                "this Idempotency-Key was used for a different request", code="idempotency-key-reused"
+            )
+        if record.status_code is None:
+            raise Conflict(
+                "the first request with this key is still being processed", code="request-in-progress"
+            )
+        stored = record.response or {}
+        response = _respond(record.status_code, stored.get("body"), stored.get("headers", {}))
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    status_code, content, headers = await produce()
+    encoded = jsonable_encoder(content)
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        .values(status_code=status_code, response={"body": encoded, "headers": headers})
+    )
+    return _respond(status_code, encoded, headers)
+
+
+def _respond(status_code: int, content: Any, headers: dict[str, str]) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(content), status_code=status_code, headers=headers)

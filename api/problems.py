@@ -1,0 +1,84 @@
+"""RFC 9457 problem+json for every error the API returns, with stable codes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("civicloop.api")
+
+_HTTP_CODES = {
+    400: "bad-request",
+    401: "not-authenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://civicloop.org/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON)
+
+
+def _validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    clean = []
+    for error in errors:
+        clean.append(
+            {
+                "location": [str(part) for part in error.get("loc", ())],
+                "message": str(error.get("msg", "")),
+                "type": error.get("type", ""),
+            }
+        )
+    return clean
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, error: DomainError) -> JSONResponse:
+        return problem(error.status, error.code, error.title, error.detail, **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(list(error.errors()))
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem(
+                400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", errors=errors
+            )
+        return problem(
+            422, "invalid-input", "Invalid input", "the request does not match the schema", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, f"http-{error.status_code}")
+        response = problem(error.status_code, code, code.replace("-", " ").capitalize(), str(error.detail))
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal-error", "Internal error", "an unexpected error occurred; it was logged")

@@ -1,0 +1,133 @@
+"""Sign-in for the mobile app: anonymous devices, registered residents, tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import PUBLIC, RESIDENT
+from api.deps import SessionDep, get_settings
+from api.idempotency import idempotent
+from core import accounts
+from core.identity import Identity
+from core.settings import Settings
+from geo.service import get_jurisdiction
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    jurisdiction: Annotated[str, StringConstraints(max_length=64)]
+    locale: Literal["nl", "en"] = "nl"
+
+
+class AccountCreate(DeviceCreate):
+    email: EmailStr
+    password: Password
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    jurisdiction: Annotated[str, StringConstraints(max_length=64)]
+    email: EmailStr
+    password: Annotated[str, StringConstraints(max_length=200)]
+
+
+class TokenRead(BaseModel):
+    token: str
+    account_id: int
+    token_type: str = "bearer"
+
+
+@router.post(
+    "/auth/devices", status_code=201, response_model=TokenRead, summary="Register this device anonymously"
+)
+async def create_device(
+    body: DeviceCreate,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    _: Identity | None = Depends(PUBLIC),
+) -> JSONResponse:
+    jurisdiction = await get_jurisdiction(session, body.jurisdiction)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        account, token = await accounts.register_device(
+            session,
+            jurisdiction_id=jurisdiction.id,
+            locale=body.locale,
+            ttl_days=settings.access_token_ttl_days,
+        )
+        return 201, TokenRead(token=token, account_id=account.id), {}
+
+    return await idempotent(request, session, scope=f"device-registration:{jurisdiction.id}", produce=produce)
+
+
+@router.post(
+    "/auth/accounts", status_code=201, response_model=TokenRead, summary="Register a resident account"
+)
+async def create_account(
+    body: AccountCreate,
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    _: Identity | None = Depends(PUBLIC),
+) -> TokenRead:
+    jurisdiction = await get_jurisdiction(session, body.jurisdiction)
+    account, token = await accounts.register_account(
+        session,
+        jurisdiction_id=jurisdiction.id,
+        email=str(body.email),
+        password=body.password,
+        display_name=body.display_name,
+        locale=body.locale,
+        ttl_days=settings.access_token_ttl_days,
+    )
+    return TokenRead(token=token, account_id=account.id)
+
+
+@router.post("/auth/tokens", status_code=201, response_model=TokenRead, summary="Sign in")
+async def create_token(
+    body: TokenCreate,
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    _: Identity | None = Depends(PUBLIC),
+) -> TokenRead:
+    jurisdiction = await get_jurisdiction(session, body.jurisdiction)
+    account, token = await accounts.sign_in(
+        session,
+        jurisdiction_id=jurisdiction.id,
+        email=str(body.email),
+        password=body.password,
+        ttl_days=settings.access_token_ttl_days,
+    )
+    return TokenRead(token=token, account_id=account.id)
+
+
+class MeRead(BaseModel):
+    account_id: int
+    jurisdiction_id: int
+    is_anonymous: bool
+    locale: str
+    roles: list[str]
+    council_area_ids: list[int]
+    department_ids: list[int]
+
+
+@router.get("/me", response_model=MeRead, summary="Who am I, and what may I do")
+async def me(identity: Identity = Depends(RESIDENT)) -> MeRead:
+    return MeRead(
+        account_id=identity.account_id,
+        jurisdiction_id=identity.jurisdiction_id,
+        is_anonymous=identity.is_anonymous,
+        locale=identity.locale,
+        roles=sorted(r.value for r in identity.roles),
+        council_area_ids=sorted(identity.council_area_ids),
+        department_ids=sorted(identity.department_ids),
+    )

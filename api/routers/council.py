@@ -1,0 +1,53 @@
+"""What a neighbourhood council sees of public space in its own area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import COUNCIL
+from api.deps import SessionDep
+from core.errors import Forbidden
+from core.identity import Identity
+from geo import service
+from geo.errors import AreaNotFound
+
+router = APIRouter(prefix="/api/v1", tags=["council"])
+
+SUMMARY_SQL = text("""
+SELECT c.code AS category, r.status, count(*) AS reports,
+       count(*) FILTER (WHERE r.due_at < coalesce(r.resolved_at, now())) AS overdue
+FROM reports r JOIN categories c ON c.id = r.category_id
+WHERE r.jurisdiction_id = :j
+  AND ST_Intersects(r.location, (SELECT geom FROM areas WHERE id = :area_id))
+  AND r.merged_into_id IS NULL
+GROUP BY c.code, r.status
+ORDER BY c.code, r.status
+""")
+
+
+@router.get("/jurisdictions/{jurisdiction}/areas/{area_id}/report-summary")
+async def area_report_summary(
+    jurisdiction: str,
+    area_id: int = Path(ge=1),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(COUNCIL),
+) -> dict[str, Any]:
+    """Counts per category and status, non-public categories included (as counts only)."""
+    found = await service.get_jurisdiction(session, jurisdiction)
+    exists = await session.scalar(
+        text("SELECT id FROM areas WHERE id = :id AND jurisdiction_id = :j"), {"id": area_id, "j": found.id}
+    )
+    if exists is None:
+        raise AreaNotFound(f"no area {area_id} in this jurisdiction")
+    if not identity.is_admin_of(found.id) and area_id not in identity.council_area_ids:
+        raise Forbidden("council members see the summary of their own area", code="not-your-area")
+    rows = (await session.execute(SUMMARY_SQL, {"j": found.id, "area_id": area_id})).all()
+    return {
+        "area_id": area_id,
+        "rows": [dict(row._mapping) for row in rows],
+        "total": sum(row.reports for row in rows),
+    }

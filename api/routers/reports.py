@@ -1,0 +1,346 @@
+"""Residents' side of reports: photos, submit, duplicates, "me too", follow, public reads."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import PUBLIC, RESIDENT
+from api.deps import SessionDep, get_media, get_settings
+from api.idempotency import idempotent
+from core.errors import Forbidden, InvalidInput
+from core.identity import Identity
+from core.settings import Settings
+from geo import queries, service
+from geo.errors import PhotoNotFound
+from geo.media import MediaStore
+from geo.models import Category, Photo
+from geo.schemas import DuplicateCandidate, ReportCreate, ReportPublic
+from geo.views import render_report
+from geo.workflow import Status
+
+router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["reports"])
+ReportId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class PhotoUploaded(BaseModel):
+    """An uploaded photo, not yet attached: pass its ``id`` in a report's ``photo_ids``."""
+
+    id: int
+    kind: str
+    content_type: str
+    width: int
+    height: int
+
+
+@router.post(
+    "/photos", status_code=201, response_model=PhotoUploaded, summary="Upload a photo (before a report)"
+)
+async def upload_photo(
+    jurisdiction: str,
+    request: Request,
+    file: UploadFile = File(description="JPEG, PNG, WebP or HEIC; re-encoded, all metadata removed"),
+    kind: str = Form(default="report", pattern="^(report|after)$"),
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    media: MediaStore = Depends(get_media),
+    identity: Identity = Depends(RESIDENT),
+) -> JSONResponse:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    if kind == "after" and not identity.is_staff_of(found.id, None) and not identity.department_ids:
+        raise Forbidden("only field staff upload 'after' photos", code="role-required")
+    data = await file.read(settings.max_photo_bytes + 1)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        photo = await service.store_photo(
+            session,
+            media,
+            jurisdiction_id=found.id,
+            uploader=identity,
+            data=data,
+            declared_content_type=file.content_type,
+            kind=kind,
+            max_bytes=settings.max_photo_bytes,
+        )
+        return 201, PhotoUploaded.model_validate(photo, from_attributes=True), {}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+@router.post("/reports", status_code=201, response_model=ReportPublic, summary="Submit a report")
+async def submit_report(
+    jurisdiction: str,
+    body: ReportCreate,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> JSONResponse:
+    found = await service.get_jurisdiction(session, jurisdiction)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        report = await service.submit_report(session, jurisdiction=found, data=body, reporter=identity)
+        view = await render_report(session, report, staff=False)
+        return 201, view, {"Location": f"/api/v1/jurisdictions/{found.slug}/reports/{report.id}"}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+def _parse_floats(raw: str, count: int, name: str) -> list[float]:
+    parts = raw.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidInput(
+            f"{name} must be {count} comma-separated numbers", code=f"invalid-{name}"
+        ) from None
+    if len(values) != count or not all(math.isfinite(v) for v in values):
+        raise InvalidInput(f"{name} must be {count} comma-separated finite numbers", code=f"invalid-{name}")
+    return values
+
+
+def _check_lon_lat(longitude: float, latitude: float, name: str) -> None:
+    if not (-180 <= longitude <= 180 and -90 <= latitude <= 90):
+        raise InvalidInput(
+            f"{name}: longitude must lie in [-180, 180] and latitude in [-90, 90]", code=f"invalid-{name}"
+        )
+
+
+async def _category_ids(session: AsyncSession, jurisdiction_id: int, codes: str) -> tuple[int, ...]:
+    """Codes of categories or groups; a group stands for all its categories."""
+    wanted = [c for c in codes.split(",") if c]
+    rows = (
+        await session.execute(
+            select(Category.id, Category.code, Category.parent_id).where(
+                Category.jurisdiction_id == jurisdiction_id
+            )
+        )
+    ).all()
+    by_code = {r.code: r.id for r in rows}
+    if unknown := [c for c in wanted if c not in by_code]:
+        raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
+    chosen = {by_code[c] for c in wanted}
+    chosen |= {r.id for r in rows if r.parent_id in chosen}
+    return tuple(sorted(chosen))
+
+
+@router.get(
+    "/reports",
+    summary="List public reports",
+    response_model=None,
+    responses={200: {"description": "{items: [...], next_cursor}"}},
+)
+async def list_reports(
+    jurisdiction: str,
+    area_id: int | None = Query(default=None, ge=1),
+    category: str | None = Query(default=None, max_length=2000, description="comma-separated codes"),
+    status: str | None = Query(default=None, max_length=500, description="comma-separated statuses"),
+    created_after: AwareDatetime | None = None,
+    created_before: AwareDatetime | None = None,
+    bbox: str | None = Query(default=None, max_length=200, description="minLon,minLat,maxLon,maxLat"),
+    near: str | None = Query(default=None, max_length=100, description="lon,lat"),
+    radius: float = Query(default=500, gt=0, le=50_000, description="metres around `near`"),
+    cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=50, ge=1, le=500),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    box = None
+    if bbox is not None:
+        box = _parse_floats(bbox, 4, "bbox")
+        _check_lon_lat(box[0], box[1], "bbox")
+        _check_lon_lat(box[2], box[3], "bbox")
+        if box[0] > box[2] or box[1] > box[3]:
+            raise InvalidInput(
+                "bbox must be minLon,minLat,maxLon,maxLat with min <= max", code="invalid-bbox"
+            )
+    point = None
+    if near is not None:
+        point = _parse_floats(near, 2, "near")
+        _check_lon_lat(point[0], point[1], "near")
+    statuses = None
+    if status is not None:
+        statuses = tuple(s for s in status.split(",") if s)
+        if unknown := [s for s in statuses if s not in Status.__members__.values()]:
+            raise InvalidInput(f"unknown statuses {unknown}", code="unknown-status")
+    if created_after and created_before and created_after >= created_before:
+        raise InvalidInput("created_after must lie before created_before", code="invalid-time-range")
+    flt = queries.ReportFilter(
+        jurisdiction_id=found.id,
+        area_id=area_id,
+        category_ids=await _category_ids(session, found.id, category) if category else None,
+        statuses=statuses,
+        created_after=created_after,
+        created_before=created_before,
+        bbox=tuple(box) if box else None,  # type: ignore[arg-type]
+        near=tuple(point) if point else None,  # type: ignore[arg-type]
+        radius_m=radius,
+        cursor=queries.decode_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+    return Response(await queries.list_reports_json(session, flt), media_type="application/json")
+
+
+@router.get(
+    "/reports/duplicates",
+    response_model=list[DuplicateCandidate],
+    summary="Open reports of the same category nearby, nearest first",
+)
+async def duplicate_candidates(
+    jurisdiction: str,
+    category: str = Query(max_length=64),
+    longitude: float = Query(ge=-180, le=180, allow_inf_nan=False),
+    latitude: float = Query(ge=-90, le=90, allow_inf_nan=False),
+    radius: float | None = Query(default=None, gt=0, le=1000, allow_inf_nan=False),
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    _: Identity | None = Depends(PUBLIC),
+) -> list[dict[str, Any]]:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    chosen = await service.get_category(session, jurisdiction_id=found.id, code=category)
+    return await queries.duplicate_candidates(
+        session,
+        jurisdiction_id=found.id,
+        category_id=chosen.id,
+        longitude=longitude,
+        latitude=latitude,
+        radius_m=radius or settings.duplicate_radius_m,
+    )
+
+
+@router.get("/reports/{report_id}", response_model=ReportPublic, summary="One report, public view")
+async def read_report(
+    jurisdiction: str,
+    report_id: ReportId,
+    session: AsyncSession = SessionDep,
+    identity: Identity | None = Depends(PUBLIC),
+) -> dict[str, Any]:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    report = await service.get_visible_report(
+        session, jurisdiction_id=found.id, report_id=report_id, identity=identity
+    )
+    return await render_report(session, report, staff=False)
+
+
+async def _photo_file(
+    session: AsyncSession,
+    media: MediaStore,
+    *,
+    jurisdiction: str,
+    report_id: int,
+    photo_id: int,
+    identity: Identity | None,
+    thumbnail: bool,
+) -> FileResponse:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    await service.get_visible_report(
+        session, jurisdiction_id=found.id, report_id=report_id, identity=identity
+    )
+    photo = await session.scalar(select(Photo).where(Photo.id == photo_id, Photo.report_id == report_id))
+    if photo is None:
+        raise PhotoNotFound(f"no photo {photo_id} on report {report_id}")
+    key = photo.thumbnail_key if thumbnail else photo.storage_key
+    return FileResponse(
+        media.path(key),
+        media_type=photo.content_type,
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+@router.get("/reports/{report_id}/photos/{photo_id}", response_class=FileResponse)
+async def read_photo(
+    jurisdiction: str,
+    report_id: ReportId,
+    photo_id: int = Path(ge=1),
+    session: AsyncSession = SessionDep,
+    media: MediaStore = Depends(get_media),
+    identity: Identity | None = Depends(PUBLIC),
+) -> FileResponse:
+    return await _photo_file(
+        session,
+        media,
+        jurisdiction=jurisdiction,
+        report_id=report_id,
+        photo_id=photo_id,
+        identity=identity,
+        thumbnail=False,
+    )
+
+
+@router.get("/reports/{report_id}/photos/{photo_id}/thumbnail", response_class=FileResponse)
+async def read_photo_thumbnail(
+    jurisdiction: str,
+    report_id: ReportId,
+    photo_id: int = Path(ge=1),
+    session: AsyncSession = SessionDep,
+    media: MediaStore = Depends(get_media),
+    identity: Identity | None = Depends(PUBLIC),
+) -> FileResponse:
+    return await _photo_file(
+        session,
+        media,
+        jurisdiction=jurisdiction,
+        report_id=report_id,
+        photo_id=photo_id,
+        identity=identity,
+        thumbnail=True,
+    )
+
+
+@router.post(
+    "/reports/{report_id}/supporters", status_code=201, summary='"Me too": I see this problem as well'
+)
+async def support_report(
+    jurisdiction: str,
+    report_id: ReportId,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> JSONResponse:
+    found = await service.get_jurisdiction(session, jurisdiction)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        report = await service.add_supporter(
+            session, jurisdiction_id=found.id, report_id=report_id, resident=identity
+        )
+        count = await service.supporter_count(session, report.id)
+        return 201, {"report_id": report.id, "supporters": count, "following": True}, {}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+@router.put("/reports/{report_id}/followers/me", status_code=204, summary="Follow a report")
+async def follow_report(
+    jurisdiction: str,
+    report_id: ReportId,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> Response:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    report = await service.get_visible_report(
+        session, jurisdiction_id=found.id, report_id=report_id, identity=identity
+    )
+    await service.follow(
+        session, report_id=report.merged_into_id or report.id, account_id=identity.account_id
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/reports/{report_id}/followers/me", status_code=204, summary="Stop following a report")
+async def unfollow_report(
+    jurisdiction: str,
+    report_id: ReportId,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> Response:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    await service.unfollow(
+        session, jurisdiction_id=found.id, report_id=report_id, account_id=identity.account_id
+    )
+    return Response(status_code=204)

@@ -1,0 +1,175 @@
+"""Field staff and administrators: the work list, the staff view, status changes, merges.
+
+Updates are guarded by the report's version: send it as ``If-Match: "v<version>"`` (the ETag of the
+staff view) or as ``expected_version`` in the body. A stale one gets 412, a missing one 428.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import STAFF
+from api.deps import SessionDep
+from api.idempotency import idempotent
+from core.errors import Forbidden, InvalidInput, PreconditionRequired
+from core.identity import Identity
+from geo import queries, service
+from geo.schemas import MergeCreate, ReportStaff, TransitionCreate, WorkItem
+from geo.views import render_report
+from geo.workflow import OPEN_STATUSES, Status
+
+router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["field staff"])
+ReportId = Annotated[int, Path(ge=1, le=2**62)]
+_IF_MATCH = re.compile(r'^(W/)?"v(\d{1,9})"$')
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def expected_version(request: Request, body_version: int | None) -> int:
+    header = request.headers.get("if-match")
+    header_version = None
+    if header is not None:
+        match = _IF_MATCH.match(header.strip())
+        if match is None:
+            raise InvalidInput('If-Match must be an ETag of this API, like "v3"', code="invalid-if-match")
+        header_version = int(match.group(2))
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise InvalidInput("If-Match and expected_version disagree", code="invalid-if-match")
+    version = header_version if header_version is not None else body_version
+    if version is None:
+        raise PreconditionRequired(
+            "send the version you read (If-Match header or expected_version) so no update is lost"
+        )
+    return version
+
+
+@router.get(
+    "/worklist", response_model=list[WorkItem], summary="Open reports of my departments, nearest first"
+)
+async def worklist(
+    jurisdiction: str,
+    longitude: float | None = Query(default=None, ge=-180, le=180, allow_inf_nan=False),
+    latitude: float | None = Query(default=None, ge=-90, le=90, allow_inf_nan=False),
+    status: str | None = Query(default=None, max_length=200, description="comma-separated; default: open"),
+    department_id: int | None = Query(default=None, ge=1),
+    limit: int = Query(default=100, ge=1, le=500),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> list[dict[str, Any]]:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    if (longitude is None) != (latitude is None):
+        raise InvalidInput("give both longitude and latitude, or neither", code="invalid-position")
+    if department_id is not None:
+        if not identity.is_staff_of(found.id, department_id):
+            raise Forbidden("that is not one of your departments", code="not-your-department")
+        departments = [department_id]
+    elif identity.is_admin_of(found.id) and not identity.department_ids:
+        departments = await service.department_ids(session, jurisdiction_id=found.id)
+    else:
+        departments = sorted(identity.department_ids)
+    statuses = sorted(s.value for s in OPEN_STATUSES)
+    if status is not None:
+        statuses = [s for s in status.split(",") if s]
+        if unknown := [s for s in statuses if s not in Status.__members__.values()]:
+            raise InvalidInput(f"unknown statuses {unknown}", code="unknown-status")
+    return await queries.worklist(
+        session,
+        jurisdiction_id=found.id,
+        department_ids=departments,
+        statuses=statuses,
+        longitude=longitude,
+        latitude=latitude,
+        limit=limit,
+    )
+
+
+async def _staff_report(session: AsyncSession, jurisdiction: str, report_id: int, identity: Identity) -> Any:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    report = await service.get_report(session, jurisdiction_id=found.id, report_id=report_id)
+    if not identity.is_staff_of(found.id, report.department_id):
+        raise Forbidden("this report belongs to another department", code="not-your-department")
+    return found, report
+
+
+@router.get(
+    "/reports/{report_id}/staff-view",
+    response_model=ReportStaff,
+    summary="One report with contact data and internal notes",
+)
+async def staff_view(
+    jurisdiction: str,
+    report_id: ReportId,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> JSONResponse:
+    _, report = await _staff_report(session, jurisdiction, report_id, identity)
+    view = await render_report(session, report, staff=True)
+    return JSONResponse(
+        ReportStaff.model_validate(view).model_dump(mode="json"),
+        headers={"ETag": etag(report.version), "Cache-Control": "private, no-store"},
+    )
+
+
+@router.post("/reports/{report_id}/transitions", response_model=ReportStaff, summary="Change the status")
+async def transition(
+    jurisdiction: str,
+    report_id: ReportId,
+    body: TransitionCreate,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> JSONResponse:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    version = expected_version(request, body.expected_version)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        report = await service.transition_report(
+            session,
+            jurisdiction_id=found.id,
+            report_id=report_id,
+            actor=identity,
+            data=body,
+            expected_version=version,
+        )
+        view = ReportStaff.model_validate(await render_report(session, report, staff=True))
+        return 200, view, {"ETag": etag(report.version)}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+@router.post(
+    "/reports/{report_id}/merge",
+    response_model=ReportStaff,
+    summary="Close this report as a duplicate of another; followers carry over",
+)
+async def merge(
+    jurisdiction: str,
+    report_id: ReportId,
+    body: MergeCreate,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> JSONResponse:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    version = expected_version(request, body.expected_version)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        report = await service.merge_reports(
+            session,
+            jurisdiction_id=found.id,
+            report_id=report_id,
+            actor=identity,
+            data=body,
+            expected_version=version,
+        )
+        view = ReportStaff.model_validate(await render_report(session, report, staff=True))
+        return 200, view, {"ETag": etag(report.version)}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)

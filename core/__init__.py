@@ -1,0 +1,1 @@
+"""The shared kernel: settings, database base and session, errors, identities, the outbox."""

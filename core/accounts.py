@@ -1,0 +1,83 @@
+"""Accounts and their tokens: anonymous devices, registered residents, sign-in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Conflict, NotAuthenticated
+from core.identity import AccessToken, Account, hash_token, new_token
+
+_hasher = PasswordHasher()
+# A hash to verify against when the e-mail is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+async def issue_token(session: AsyncSession, *, account_id: int, kind: str, ttl_days: int) -> str:
+    token = new_token()
+    session.add(
+        AccessToken(
+            token_hash=hash_token(token),
+            account_id=account_id,
+            kind=kind,
+            expires_at=datetime.now(UTC) + timedelta(days=ttl_days),
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def register_device(
+    session: AsyncSession, *, jurisdiction_id: int, locale: str, ttl_days: int
+) -> tuple[Account, str]:
+    account = Account(jurisdiction_id=jurisdiction_id, is_anonymous=True, locale=locale)
+    session.add(account)
+    await session.flush()
+    return account, await issue_token(session, account_id=account.id, kind="device", ttl_days=ttl_days)
+
+
+async def register_account(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    email: str,
+    password: str,
+    display_name: str | None,
+    locale: str,
+    ttl_days: int,
+) -> tuple[Account, str]:
+    email = email.lower()
+    if await session.scalar(
+        select(Account.id).where(Account.jurisdiction_id == jurisdiction_id, Account.email == email)
+    ):
+        raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
+    account = Account(
+        jurisdiction_id=jurisdiction_id,
+        email=email,
+        password_hash=_hasher.hash(password),
+        display_name=display_name,
+        is_anonymous=False,
+        locale=locale,
+    )
+    session.add(account)
+    await session.flush()
+    return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
+
+
+async def sign_in(
+    session: AsyncSession, *, jurisdiction_id: int, email: str, password: str, ttl_days: int
+) -> tuple[Account, str]:
+    account = await session.scalar(
+        select(Account).where(Account.jurisdiction_id == jurisdiction_id, Account.email == email.lower())
+    )
+    try:
+        _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        account = None
+    if account is None:
+        raise NotAuthenticated("unknown e-mail address or wrong password", code="invalid-credentials")
+    return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)

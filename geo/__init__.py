@@ -1,0 +1,1 @@
+"""Public space: jurisdictions, areas, categories, reports and their workflow, spatial queries."""

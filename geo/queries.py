@@ -1,0 +1,215 @@
+"""Reusable selects of public space. Hot read paths build their JSON in PostgreSQL.
+
+Spatial predicates are written in their indexable form only: ``ST_DWithin(location::geography,
+…)`` matches the expression index ``ix_reports_location_geography``; ``&&``/``ST_Intersects`` on
+``location`` and ``areas.geom`` use their GiST indexes. A test asserts these plans.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import InvalidInput
+from geo.workflow import OPEN_STATUSES
+
+OPEN_STATUS_LIST = sorted(s.value for s in OPEN_STATUSES)
+
+CONTAINING_AREA_SQL = """
+SELECT id FROM areas
+WHERE jurisdiction_id = :jurisdiction_id
+  AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326))
+ORDER BY CASE level WHEN 'neighbourhood' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, id
+LIMIT 1
+"""
+
+DUPLICATES_SQL = """
+WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geography AS point)
+SELECT r.id, c.code AS category, r.status, r.description, r.created_at,
+       ST_AsGeoJSON(r.location)::json AS location,
+       ST_Distance(r.location::geography, here.point) AS distance_m,
+       (SELECT count(*) FROM report_supporters s WHERE s.report_id = r.id) AS supporters
+FROM reports r JOIN categories c ON c.id = r.category_id, here
+WHERE r.jurisdiction_id = :jurisdiction_id
+  AND r.category_id = :category_id
+  AND r.status = ANY(:open_statuses)
+  AND r.merged_into_id IS NULL
+  AND r.is_public
+  AND ST_DWithin(r.location::geography, here.point, :radius)
+ORDER BY distance_m, r.id
+LIMIT :limit
+"""
+
+
+async def containing_area_id(
+    session: AsyncSession, *, jurisdiction_id: int, longitude: float, latitude: float
+) -> int | None:
+    result = await session.execute(
+        text(CONTAINING_AREA_SQL),
+        {"jurisdiction_id": jurisdiction_id, "longitude": longitude, "latitude": latitude},
+    )
+    return result.scalar_one_or_none()
+
+
+async def duplicate_candidates(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    category_id: int,
+    longitude: float,
+    latitude: float,
+    radius_m: float,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    result = await session.execute(
+        text(DUPLICATES_SQL),
+        {
+            "jurisdiction_id": jurisdiction_id,
+            "category_id": category_id,
+            "longitude": longitude,
+            "latitude": latitude,
+            "radius": radius_m,
+            "open_statuses": OPEN_STATUS_LIST,
+            "limit": limit,
+        },
+    )
+    return [dict(row._mapping) for row in result]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    jurisdiction_id: int
+    area_id: int | None = None
+    category_ids: tuple[int, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    near: tuple[float, float] | None = None
+    radius_m: float | None = None
+    cursor: tuple[datetime, int] | None = None
+    limit: int = 50
+
+
+def encode_cursor(created_at: datetime, report_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{report_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, report_id = raw.split("|")
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed, int(report_id)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the cursor is not one this API handed out", code="invalid-cursor") from None
+
+
+REPORT_LIST_SQL = """
+SELECT r.id, r.created_at, json_build_object(
+    'id', r.id, 'category', c.code, 'status', r.status, 'status_reason', r.status_reason,
+    'location', ST_AsGeoJSON(r.location, 7)::json, 'address', r.address,
+    'description', left(r.description, 280), 'area_id', r.area_id,
+    'created_at', r.created_at, 'updated_at', r.updated_at, 'due_at', r.due_at
+)::text AS item
+FROM reports r JOIN categories c ON c.id = r.category_id
+WHERE {where}
+ORDER BY r.created_at DESC, r.id DESC
+LIMIT :limit
+"""
+
+
+def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
+    """The public report list as one JSON document built by PostgreSQL."""
+    where = ["r.jurisdiction_id = :jurisdiction_id", "r.is_public"]
+    params: dict[str, Any] = {"jurisdiction_id": flt.jurisdiction_id, "limit": flt.limit + 1}
+    if flt.area_id is not None:
+        where.append("ST_Intersects(r.location, (SELECT geom FROM areas WHERE id = :area_id))")
+        params["area_id"] = flt.area_id
+    if flt.category_ids is not None:
+        where.append("r.category_id = ANY(:category_ids)")
+        params["category_ids"] = list(flt.category_ids)
+    if flt.statuses is not None:
+        where.append("r.status = ANY(:statuses)")
+        params["statuses"] = list(flt.statuses)
+    if flt.created_after is not None:
+        where.append("r.created_at >= :created_after")
+        params["created_after"] = flt.created_after
+    if flt.created_before is not None:
+        where.append("r.created_at < :created_before")
+        params["created_before"] = flt.created_before
+    if flt.bbox is not None:
+        where.append("r.location && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)")
+        params.update(zip(("min_lon", "min_lat", "max_lon", "max_lat"), flt.bbox, strict=True))
+    if flt.near is not None:
+        where.append(
+            "ST_DWithin(r.location::geography,"
+            " ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography, :radius)"
+        )
+        params.update(near_lon=flt.near[0], near_lat=flt.near[1], radius=flt.radius_m)
+    if flt.cursor is not None:
+        where.append("(r.created_at, r.id) < (:cursor_at, :cursor_id)")
+        params.update(cursor_at=flt.cursor[0], cursor_id=flt.cursor[1])
+    # Only the fixed clause strings above are joined in; every value travels as a bind parameter.
+    sql = REPORT_LIST_SQL.replace("{where}", " AND ".join(where))
+    return sql, params
+
+
+async def list_reports_json(session: AsyncSession, flt: ReportFilter) -> str:
+    sql, params = report_list_sql(flt)
+    rows = (await session.execute(text(sql), params)).all()
+    page, more = rows[: flt.limit], len(rows) > flt.limit
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+    items = ",".join(row.item for row in page)
+    cursor_json = f'"{next_cursor}"' if next_cursor else "null"
+    return f'{{"items":[{items}],"next_cursor":{cursor_json}}}'
+
+
+WORKLIST_SQL = """
+SELECT r.id, c.code AS category, r.status, r.description, r.address, r.due_at, r.version, r.created_at,
+       ST_AsGeoJSON(r.location)::json AS location, {distance} AS distance_m
+FROM reports r JOIN categories c ON c.id = r.category_id
+WHERE r.jurisdiction_id = :jurisdiction_id
+  AND r.department_id = ANY(:department_ids)
+  AND r.status = ANY(:statuses)
+  AND r.merged_into_id IS NULL
+ORDER BY {order}
+LIMIT :limit
+"""
+_HERE = "ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geography"
+# Nearest first through the geography index (KNN ``<->``), so the list stays fast at a million rows.
+WORKLIST_NEAR_SQL = WORKLIST_SQL.format(
+    distance=f"ST_Distance(r.location::geography, {_HERE})", order=f"r.location::geography <-> {_HERE}, r.id"
+)
+WORKLIST_ANYWHERE_SQL = WORKLIST_SQL.format(distance="NULL::float8", order="r.due_at NULLS LAST, r.id")
+
+
+async def worklist(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    department_ids: list[int],
+    statuses: list[str],
+    longitude: float | None,
+    latitude: float | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    result = await session.execute(
+        text(WORKLIST_ANYWHERE_SQL if longitude is None or latitude is None else WORKLIST_NEAR_SQL),
+        {
+            "jurisdiction_id": jurisdiction_id,
+            "department_ids": department_ids,
+            "statuses": statuses,
+            "longitude": longitude,
+            "latitude": latitude,
+            "limit": limit,
+        },
+    )
+    return [dict(row._mapping) for row in result]

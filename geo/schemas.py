@@ -1,0 +1,283 @@
+"""Pydantic shapes of public space, in and out. Input models forbid unknown fields."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from geo.workflow import CloseReason, Status
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+
+class Translated(Input):
+    """A text in the residents' languages; Dutch is required, English falls back to Dutch."""
+
+    nl: ShortText
+    en: ShortText | None = None
+
+
+class Point(Input):
+    """A GeoJSON Point in WGS84 (longitude, latitude)."""
+
+    type: Literal["Point"]
+    coordinates: tuple[float, float]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _in_range(cls, value: tuple[float, float]) -> tuple[float, float]:
+        longitude, latitude = value
+        if not (math.isfinite(longitude) and math.isfinite(latitude)):
+            raise ValueError("coordinates must be finite numbers")
+        if not -180 <= longitude <= 180:
+            raise ValueError("longitude must lie between -180 and 180")
+        if not -90 <= latitude <= 90:
+            raise ValueError("latitude must lie between -90 and 90")
+        return value
+
+    @property
+    def longitude(self) -> float:
+        return self.coordinates[0]
+
+    @property
+    def latitude(self) -> float:
+        return self.coordinates[1]
+
+
+FieldType = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+
+
+class FieldOption(Input):
+    key: Code
+    label: Translated
+
+
+class ExtraField(Input):
+    code: Code
+    label: Translated
+    type: FieldType
+    required: bool = False
+    order: int = Field(default=0, ge=0, le=1000)
+    description: Translated | None = None
+    options: list[FieldOption] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _options_only_for_lists(self) -> ExtraField:
+        is_list = self.type in ("singlevaluelist", "multivaluelist")
+        if is_list and not self.options:
+            raise ValueError(f"a {self.type} field needs options")
+        if not is_list and self.options:
+            raise ValueError(f"a {self.type} field takes no options")
+        if len({o.key for o in self.options}) != len(self.options):
+            raise ValueError("option keys must be unique")
+        return self
+
+
+class CategoryCreate(Input):
+    code: Code
+    name: Translated
+    description: Translated | None = None
+    parent: Code | None = None
+    department_id: int | None = None
+    handling_days: int = Field(default=5, ge=0, le=365)
+    handling_day_kind: Literal["working", "calendar"] = "working"
+    is_public: bool = True
+    keywords: list[ShortText] = Field(default_factory=list, max_length=50)
+    extra_fields: list[ExtraField] = Field(default_factory=list, max_length=50)
+
+    @field_validator("extra_fields")
+    @classmethod
+    def _unique_codes(cls, value: list[ExtraField]) -> list[ExtraField]:
+        if len({f.code for f in value}) != len(value):
+            raise ValueError("extra field codes must be unique")
+        return value
+
+
+class CategoryUpdate(Input):
+    name: Translated | None = None
+    description: Translated | None = None
+    department_id: int | None = None
+    handling_days: int | None = Field(default=None, ge=0, le=365)
+    handling_day_kind: Literal["working", "calendar"] | None = None
+    is_public: bool | None = None
+    is_active: bool | None = None
+    keywords: list[ShortText] | None = Field(default=None, max_length=50)
+    extra_fields: list[ExtraField] | None = Field(default=None, max_length=50)
+
+
+class CategoryRead(BaseModel):
+    id: int
+    code: str
+    parent: str | None
+    name: dict[str, str]
+    description: dict[str, str]
+    department_id: int | None
+    handling_days: int
+    handling_day_kind: str
+    is_public: bool
+    is_active: bool
+    keywords: list[str]
+    extra_fields: list[dict[str, Any]]
+
+
+class DepartmentCreate(Input):
+    name: ShortText
+
+
+class DepartmentRead(BaseModel):
+    id: int
+    name: str
+
+
+class Contact(Input):
+    email: EmailStr | None = None
+    phone: Phone | None = None
+
+
+class ReportCreate(Input):
+    category: Code
+    location: Point
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+    photo_ids: list[int] = Field(default_factory=list, max_length=3)
+    contact: Contact | None = None
+
+    @field_validator("photo_ids")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("photo ids must be distinct")
+        return value
+
+
+class TransitionCreate(Input):
+    status: Status
+    reason: CloseReason | None = None
+    public_message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    internal_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+    photo_id: int | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class MergeCreate(Input):
+    into_report_id: int = Field(ge=1)
+    public_message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class PhotoRead(BaseModel):
+    id: int
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    kind: str
+
+
+class StatusChangeRead(BaseModel):
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    public_message: str | None
+    photo: PhotoRead | None = None
+    created_at: datetime
+
+
+class StaffStatusChangeRead(StatusChangeRead):
+    internal_note: str | None
+    actor_account_id: int | None
+
+
+class AreaRef(BaseModel):
+    id: int
+    name: str
+    level: str
+
+
+class ReportPublic(BaseModel):
+    """What anyone may see. Contact data and internal notes never appear here."""
+
+    id: int
+    jurisdiction: str
+    category: str
+    category_name: dict[str, str]
+    status: str
+    status_reason: str | None
+    location: dict[str, Any]
+    address: str | None
+    description: str
+    extra: dict[str, Any]
+    area: AreaRef | None
+    photos: list[PhotoRead]
+    supporters: int
+    merged_into_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    resolved_at: datetime | None
+    history: list[StatusChangeRead]
+
+
+class ReportStaff(ReportPublic):
+    version: int
+    department_id: int | None
+    reporter_account_id: int | None
+    contact: dict[str, str | None]
+    history: list[StaffStatusChangeRead]  # type: ignore[assignment]
+
+
+class DuplicateCandidate(BaseModel):
+    id: int
+    category: str
+    status: str
+    description: str
+    location: dict[str, Any]
+    distance_m: float
+    supporters: int
+    created_at: datetime
+
+
+class WorkItem(BaseModel):
+    id: int
+    category: str
+    status: str
+    description: str
+    address: str | None
+    location: dict[str, Any]
+    distance_m: float | None
+    due_at: datetime | None
+    version: int
+    created_at: datetime
+
+
+class AreaRead(BaseModel):
+    id: int
+    name: str
+    level: str
+    code: str | None
+    parent_id: int | None
+
+
+class JurisdictionRead(BaseModel):
+    slug: str
+    name: str
+    timezone: str
+    default_locale: str

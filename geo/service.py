@@ -1,0 +1,506 @@
+"""The rules of public space: reports, their workflow, categories. Services flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point as ShapelyPoint
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Forbidden, InvalidInput, PreconditionFailed
+from core.identity import Identity
+from core.outbox import record_event
+from geo import queries
+from geo.deadlines import due_at
+from geo.errors import (
+    CategoryNotFound,
+    CategoryNotSelectable,
+    DepartmentNotFound,
+    JurisdictionNotFound,
+    OutsideJurisdiction,
+    PhotoNotFound,
+    ReportNotFound,
+    ReportNotOpen,
+)
+from geo.extra_fields import validate_answers
+from geo.media import MediaStore
+from geo.models import (
+    Category,
+    Department,
+    Jurisdiction,
+    Photo,
+    Report,
+    ReportFollower,
+    ReportStatusChange,
+    ReportSupporter,
+)
+from geo.photos import process_photo
+from geo.schemas import CategoryCreate, CategoryUpdate, MergeCreate, ReportCreate, TransitionCreate
+from geo.workflow import OPEN_STATUSES, CloseReason, Status, check_transition
+
+
+async def get_jurisdiction(session: AsyncSession, slug: str) -> Jurisdiction:
+    jurisdiction = await session.scalar(select(Jurisdiction).where(Jurisdiction.slug == slug))
+    if jurisdiction is None:
+        raise JurisdictionNotFound(f"no jurisdiction {slug!r}")
+    return jurisdiction
+
+
+async def get_category(session: AsyncSession, *, jurisdiction_id: int, code: str) -> Category:
+    category = await session.scalar(
+        select(Category).where(Category.jurisdiction_id == jurisdiction_id, Category.code == code)
+    )
+    if category is None:
+        raise CategoryNotFound(f"no category {code!r} in this jurisdiction")
+    return category
+
+
+async def _check_department(session: AsyncSession, jurisdiction_id: int, department_id: int | None) -> None:
+    if department_id is None:
+        return
+    found = await session.scalar(
+        select(Department.id).where(
+            Department.id == department_id, Department.jurisdiction_id == jurisdiction_id
+        )
+    )
+    if found is None:
+        raise DepartmentNotFound(f"no department {department_id} in this jurisdiction")
+
+
+async def department_ids(session: AsyncSession, *, jurisdiction_id: int) -> list[int]:
+    return list(
+        await session.scalars(select(Department.id).where(Department.jurisdiction_id == jurisdiction_id))
+    )
+
+
+async def create_department(session: AsyncSession, *, jurisdiction_id: int, name: str) -> Department:
+    exists = await session.scalar(
+        select(Department.id).where(Department.jurisdiction_id == jurisdiction_id, Department.name == name)
+    )
+    if exists is not None:
+        raise InvalidInput(f"a department named {name!r} exists", code="department-exists")
+    department = Department(jurisdiction_id=jurisdiction_id, name=name)
+    session.add(department)
+    await session.flush()
+    return department
+
+
+async def create_category(session: AsyncSession, *, jurisdiction_id: int, data: CategoryCreate) -> Category:
+    """Categories form a two-level tree: a group and the categories residents pick from."""
+    if await session.scalar(
+        select(Category.id).where(Category.jurisdiction_id == jurisdiction_id, Category.code == data.code)
+    ):
+        raise CategoryNotSelectable(f"a category with code {data.code!r} exists", code="category-exists")
+    parent_id = None
+    if data.parent is not None:
+        parent = await get_category(session, jurisdiction_id=jurisdiction_id, code=data.parent)
+        if parent.parent_id is not None:
+            raise CategoryNotSelectable("categories nest two levels deep at most", code="category-too-deep")
+        parent_id = parent.id
+    await _check_department(session, jurisdiction_id, data.department_id)
+    category = Category(
+        jurisdiction_id=jurisdiction_id,
+        parent_id=parent_id,
+        code=data.code,
+        name=data.name.model_dump(exclude_none=True),
+        description=data.description.model_dump(exclude_none=True) if data.description else {},
+        keywords=data.keywords,
+        department_id=data.department_id,
+        handling_days=data.handling_days,
+        handling_day_kind=data.handling_day_kind,
+        is_public=data.is_public,
+        is_active=True,
+        extra_fields=[f.model_dump(exclude_none=True) for f in data.extra_fields],
+    )
+    session.add(category)
+    await session.flush()
+    return category
+
+
+async def update_category(
+    session: AsyncSession, *, jurisdiction_id: int, code: str, data: CategoryUpdate
+) -> Category:
+    category = await get_category(session, jurisdiction_id=jurisdiction_id, code=code)
+    changes = data.model_dump(exclude_unset=True)
+    if "department_id" in changes:
+        await _check_department(session, jurisdiction_id, changes["department_id"])
+    for key, value in changes.items():
+        if key in ("name", "description") and value is not None:
+            value = {k: v for k, v in value.items() if v is not None}
+        setattr(category, key, value)
+    await session.flush()
+    return category
+
+
+async def store_photo(
+    session: AsyncSession,
+    media: MediaStore,
+    *,
+    jurisdiction_id: int,
+    uploader: Identity,
+    data: bytes,
+    declared_content_type: str | None,
+    kind: str = "report",
+    max_bytes: int,
+) -> Photo:
+    processed = process_photo(data, declared_content_type=declared_content_type, max_bytes=max_bytes)
+    suffix = processed.content_type.split("/")[1].replace("jpeg", "jpg")
+    photo = Photo(
+        jurisdiction_id=jurisdiction_id,
+        uploader_account_id=uploader.account_id,
+        kind=kind,
+        storage_key=media.put(processed.image, suffix=suffix),
+        thumbnail_key=media.put(processed.thumbnail, suffix=suffix),
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+    )
+    session.add(photo)
+    await session.flush()
+    return photo
+
+
+async def _claim_photos(
+    session: AsyncSession, *, photo_ids: list[int], jurisdiction_id: int, uploader: Identity, report_id: int
+) -> None:
+    """Attach uploaded photos to a report; only the uploader's own, not yet used photos qualify."""
+    if not photo_ids:
+        return
+    result = await session.execute(
+        update(Photo)
+        .where(
+            Photo.id.in_(photo_ids),
+            Photo.jurisdiction_id == jurisdiction_id,
+            Photo.uploader_account_id == uploader.account_id,
+            Photo.report_id.is_(None),
+        )
+        .values(report_id=report_id)
+        .returning(Photo.id)
+    )
+    claimed = set(result.scalars())
+    if missing := sorted(set(photo_ids) - claimed):
+        raise PhotoNotFound(
+            f"photos {missing} are not yours to attach, or already attached", photo_ids=missing
+        )
+
+
+async def submit_report(
+    session: AsyncSession, *, jurisdiction: Jurisdiction, data: ReportCreate, reporter: Identity
+) -> Report:
+    category = await get_category(session, jurisdiction_id=jurisdiction.id, code=data.category)
+    if not category.is_active:
+        raise CategoryNotSelectable(f"category {category.code!r} no longer takes reports")
+    if await session.scalar(select(Category.id).where(Category.parent_id == category.id).limit(1)):
+        raise CategoryNotSelectable(f"{category.code!r} is a group; pick one of its categories")
+    extra = validate_answers(category.extra_fields, data.extra)
+    area_id = await queries.containing_area_id(
+        session,
+        jurisdiction_id=jurisdiction.id,
+        longitude=data.location.longitude,
+        latitude=data.location.latitude,
+    )
+    if area_id is None:
+        raise OutsideJurisdiction(
+            f"the location lies outside {jurisdiction.name}; the municipality cannot act there"
+        )
+    now = datetime.now(UTC)
+    report = Report(
+        jurisdiction_id=jurisdiction.id,
+        category_id=category.id,
+        department_id=category.department_id,
+        area_id=area_id,
+        location=from_shape(ShapelyPoint(data.location.coordinates), srid=4326),
+        address=data.address or None,
+        description=data.description,
+        extra=extra,
+        status=Status.SUBMITTED.value,
+        is_public=category.is_public,
+        reporter_account_id=reporter.account_id,
+        reporter_email=str(data.contact.email).lower() if data.contact and data.contact.email else None,
+        reporter_phone=data.contact.phone if data.contact else None,
+        version=1,
+        due_at=due_at(
+            now,
+            days=category.handling_days,
+            kind=category.handling_day_kind,
+            timezone=jurisdiction.timezone,
+            country=jurisdiction.holiday_country,
+        ),
+    )
+    session.add(report)
+    await session.flush()
+    await _claim_photos(
+        session,
+        photo_ids=data.photo_ids,
+        jurisdiction_id=jurisdiction.id,
+        uploader=reporter,
+        report_id=report.id,
+    )
+    session.add(
+        ReportStatusChange(report_id=report.id, actor_account_id=reporter.account_id, to_status="submitted")
+    )
+    session.add(ReportFollower(report_id=report.id, account_id=reporter.account_id))
+    await record_event(
+        session,
+        jurisdiction_id=jurisdiction.id,
+        topic="report.submitted",
+        aggregate_type="report",
+        aggregate_id=report.id,
+        payload={
+            "report_id": report.id,
+            "category": category.code,
+            "area_id": area_id,
+            "status": "submitted",
+        },
+    )
+    await session.flush()
+    return report
+
+
+async def get_report(
+    session: AsyncSession, *, jurisdiction_id: int, report_id: int, lock: bool = False
+) -> Report:
+    query = select(Report).where(Report.id == report_id, Report.jurisdiction_id == jurisdiction_id)
+    if lock:
+        query = query.with_for_update()
+    report = await session.scalar(query)
+    if report is None:
+        raise ReportNotFound(f"no report {report_id} in this jurisdiction")
+    return report
+
+
+def can_view_private(identity: Identity | None, report: Report) -> bool:
+    return identity is not None and identity.is_staff_of(report.jurisdiction_id, report.department_id)
+
+
+async def get_visible_report(
+    session: AsyncSession, *, jurisdiction_id: int, report_id: int, identity: Identity | None
+) -> Report:
+    """A report of a non-public category is visible to its reporter and staff only; others get 404."""
+    report = await get_report(session, jurisdiction_id=jurisdiction_id, report_id=report_id)
+    if not report.is_public and not (
+        can_view_private(identity, report)
+        or (identity is not None and identity.account_id == report.reporter_account_id)
+    ):
+        raise ReportNotFound(f"no report {report_id} in this jurisdiction")
+    return report
+
+
+async def add_supporter(
+    session: AsyncSession, *, jurisdiction_id: int, report_id: int, resident: Identity
+) -> Report:
+    """A "me too": counts once per resident, and makes the resident a follower."""
+    report = await get_visible_report(
+        session, jurisdiction_id=jurisdiction_id, report_id=report_id, identity=resident
+    )
+    if report.merged_into_id is not None:
+        report = await get_report(session, jurisdiction_id=jurisdiction_id, report_id=report.merged_into_id)
+    if Status(report.status) not in OPEN_STATUSES:
+        raise ReportNotOpen("this report is no longer open; submit a new one if the problem is back")
+    inserted = await session.execute(
+        pg_insert(ReportSupporter)
+        .values(report_id=report.id, account_id=resident.account_id)
+        .on_conflict_do_nothing()
+        .returning(ReportSupporter.report_id)
+    )
+    await follow(session, report_id=report.id, account_id=resident.account_id)
+    if inserted.scalar_one_or_none() is not None:
+        await record_event(
+            session,
+            jurisdiction_id=jurisdiction_id,
+            topic="report.supported",
+            aggregate_type="report",
+            aggregate_id=report.id,
+            payload={"report_id": report.id, "account_id": resident.account_id},
+        )
+    return report
+
+
+async def follow(session: AsyncSession, *, report_id: int, account_id: int) -> None:
+    await session.execute(
+        pg_insert(ReportFollower).values(report_id=report_id, account_id=account_id).on_conflict_do_nothing()
+    )
+
+
+async def unfollow(session: AsyncSession, *, jurisdiction_id: int, report_id: int, account_id: int) -> None:
+    await get_report(session, jurisdiction_id=jurisdiction_id, report_id=report_id)
+    await session.execute(
+        delete(ReportFollower).where(
+            ReportFollower.report_id == report_id, ReportFollower.account_id == account_id
+        )
+    )
+
+
+async def supporter_count(session: AsyncSession, report_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(ReportSupporter.report_id == report_id)) or 0)
+
+
+def _check_version(report: Report, expected_version: int | None) -> None:
+    if expected_version is not None and report.version != expected_version:
+        raise PreconditionFailed(
+            f"the report changed since you read it (now version {report.version})",
+            code="stale-version",
+            current_version=report.version,
+        )
+
+
+async def transition_report(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    report_id: int,
+    actor: Identity,
+    data: TransitionCreate,
+    expected_version: int,
+) -> Report:
+    """Move a report one step; the row lock makes the version check and the write one atomic step."""
+    report = await get_report(session, jurisdiction_id=jurisdiction_id, report_id=report_id, lock=True)
+    if not actor.is_staff_of(jurisdiction_id, report.department_id):
+        raise Forbidden("only field staff of this report's department or an administrator may do this")
+    _check_version(report, expected_version)
+    check_transition(report.status, data.status.value, reason=data.reason.value if data.reason else None)
+    if data.photo_id is not None:
+        await _claim_photos(
+            session,
+            photo_ids=[data.photo_id],
+            jurisdiction_id=jurisdiction_id,
+            uploader=actor,
+            report_id=report.id,
+        )
+    await _apply_status(
+        session,
+        report,
+        actor=actor,
+        to_status=data.status.value,
+        reason=data.reason.value if data.reason else None,
+        public_message=data.public_message,
+        internal_note=data.internal_note,
+        photo_id=data.photo_id,
+    )
+    return report
+
+
+async def _apply_status(
+    session: AsyncSession,
+    report: Report,
+    *,
+    actor: Identity,
+    to_status: str,
+    reason: str | None,
+    public_message: str | None,
+    internal_note: str | None = None,
+    photo_id: int | None = None,
+    extra_payload: dict[str, Any] | None = None,
+) -> None:
+    from_status = report.status
+    now = datetime.now(UTC)
+    report.status = to_status
+    report.status_reason = reason
+    report.version += 1
+    report.updated_at = now
+    if to_status == Status.RESOLVED:
+        report.resolved_at = now
+    elif to_status == Status.REOPENED:
+        report.resolved_at = None
+    session.add(
+        ReportStatusChange(
+            report_id=report.id,
+            actor_account_id=actor.account_id,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            public_message=public_message,
+            internal_note=internal_note,
+            photo_id=photo_id,
+        )
+    )
+    await record_event(
+        session,
+        jurisdiction_id=report.jurisdiction_id,
+        topic="report.status_changed",
+        aggregate_type="report",
+        aggregate_id=report.id,
+        payload={
+            "report_id": report.id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "reason": reason,
+            "public_message": public_message,
+            "photo_id": photo_id,
+            **(extra_payload or {}),
+        },
+    )
+    await session.flush()
+
+
+async def merge_reports(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    report_id: int,
+    actor: Identity,
+    data: MergeCreate,
+    expected_version: int,
+) -> Report:
+    """Close a duplicate into its master; its followers and "me too"s carry over to the master."""
+    if data.into_report_id == report_id:
+        raise InvalidInput("a report cannot be merged into itself", code="merge-into-self")
+    first, second = sorted((report_id, data.into_report_id))
+    locked = {
+        r.id: r
+        for r in [
+            await get_report(session, jurisdiction_id=jurisdiction_id, report_id=first, lock=True),
+            await get_report(session, jurisdiction_id=jurisdiction_id, report_id=second, lock=True),
+        ]
+    }
+    duplicate, master = locked[report_id], locked[data.into_report_id]
+    if not (
+        actor.is_staff_of(jurisdiction_id, duplicate.department_id)
+        and actor.is_staff_of(jurisdiction_id, master.department_id)
+    ):
+        raise Forbidden("merging needs staff rights on both reports")
+    _check_version(duplicate, expected_version)
+    if master.merged_into_id is not None or Status(master.status) not in OPEN_STATUSES:
+        raise ReportNotOpen("the master report must be open and not itself merged")
+    check_transition(duplicate.status, Status.CLOSED.value, reason=CloseReason.DUPLICATE.value)
+    for table in (ReportFollower, ReportSupporter):
+        await session.execute(
+            pg_insert(table)
+            .from_select(
+                ["report_id", "account_id"],
+                select(func.cast(master.id, table.report_id.type), table.account_id).where(
+                    table.report_id == duplicate.id
+                ),
+            )
+            .on_conflict_do_nothing()
+        )
+    if duplicate.reporter_account_id is not None:
+        await follow(session, report_id=master.id, account_id=duplicate.reporter_account_id)
+        await session.execute(
+            pg_insert(ReportSupporter)
+            .values(report_id=master.id, account_id=duplicate.reporter_account_id)
+            .on_conflict_do_nothing()
+        )
+    duplicate.merged_into_id = master.id
+    await _apply_status(
+        session,
+        duplicate,
+        actor=actor,
+        to_status=Status.CLOSED.value,
+        reason=CloseReason.DUPLICATE.value,
+        public_message=data.public_message,
+        extra_payload={"merged_into_id": master.id},
+    )
+    await record_event(
+        session,
+        jurisdiction_id=jurisdiction_id,
+        topic="report.merged",
+        aggregate_type="report",
+        aggregate_id=duplicate.id,
+        payload={"report_id": duplicate.id, "merged_into_id": master.id},
+    )
+    return duplicate
