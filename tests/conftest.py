@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from api.app import create_app
 from core import accounts
-from core.db import make_engine, sync_url
+from core.db import make_engine, make_sessionmaker, sync_url
 from core.identity import RoleGrant
 from core.local_postgres import ensure_local_cluster, ensure_postgis_installed
 from core.settings import PROJECT_DIR, Settings
@@ -47,6 +47,11 @@ DAM_SQUARE = (4.8927, 52.3731)  # inside the Dam neighbourhood
 VONDELPARK = (4.8680, 52.3580)  # district Zuid, outside the Dam neighbourhood
 NORTH_SEA = (4.40, 52.60)  # outside every area of Amsterdam
 UTRECHT_DOM = (5.1214, 52.0907)  # inside Utrecht, outside Amsterdam
+# Tests whose requests really commit (races) use this place and category, so the rolled-back tests,
+# which list by place and category, never see their rows.
+RACE_TRACK = (4.9300, 52.4000)  # Amsterdam-Noord
+RACE_CATEGORY = "street-light"
+RACE_EXTRA = {"pole_number": "RACE-1"}
 
 
 def _server_url() -> tuple[str, str]:
@@ -239,6 +244,16 @@ async def client(settings: Settings, sessionmaker: async_sessionmaker[AsyncSessi
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
         yield client
+
+
+@pytest.fixture
+async def committed_client(engine: AsyncEngine, settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose requests really commit: for races that need two live transactions."""
+    app = create_app(settings, sessionmaker=make_sessionmaker(engine))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                                 base_url="http://civicloop.test") as client:
+        yield client
+
 
 
 def bearer(token: str) -> dict[str, str]:
