@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import SessionDep
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import Identity, Role, hash_token
+from geo.service import get_jurisdiction
 
 IDENTITY_SQL = text("""
 SELECT a.id, a.jurisdiction_id, a.is_anonymous, a.locale,
@@ -89,9 +90,8 @@ class Policy:
         return identity
 
 
-async def _jurisdiction_id(request: Request, slug: str) -> int | None:
-    session: AsyncSession = request.state.session
-    return await session.scalar(text("SELECT id FROM jurisdictions WHERE slug = :slug"), {"slug": slug})
+async def _jurisdiction_id(request: Request, slug: str) -> int:
+    return (await get_jurisdiction(request.state.session, slug)).id
 
 
 PUBLIC = Policy(frozenset({Role.PUBLIC}))

@@ -44,9 +44,14 @@ from geo.workflow import OPEN_STATUSES, CloseReason, Status, check_transition
 
 
 async def get_jurisdiction(session: AsyncSession, slug: str) -> Jurisdiction:
+    """Looked up once per unit of work: the policy check and the route ask for the same one."""
+    cache: dict[str, Jurisdiction] = session.info.setdefault("jurisdictions", {})
+    if slug in cache:
+        return cache[slug]
     jurisdiction = await session.scalar(select(Jurisdiction).where(Jurisdiction.slug == slug))
     if jurisdiction is None:
         raise JurisdictionNotFound(f"no jurisdiction {slug!r}")
+    cache[slug] = jurisdiction
     return jurisdiction
 
 

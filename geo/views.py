@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,13 @@ def photo_view(photo: Photo, *, base: str) -> dict[str, Any]:
     }
 
 
+def point_geojson(location: WKBElement) -> dict[str, Any]:
+    point = to_shape(location)
+    return {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]}
+
+
 async def render_report(session: AsyncSession, report: Report, *, staff: bool) -> dict[str, Any]:
+    # session.get answers from the identity map when the caller already loaded these rows.
     jurisdiction = await session.get_one(Jurisdiction, report.jurisdiction_id)
     category = await session.get_one(Category, report.category_id)
     area = await session.get(Area, report.area_id) if report.area_id else None
@@ -47,7 +54,7 @@ async def render_report(session: AsyncSession, report: Report, *, staff: bool) -
         if staff:
             entry |= {"internal_note": change.internal_note, "actor_account_id": change.actor_account_id}
         history.append(entry)
-    location = json.loads(await session.scalar(select(func.ST_AsGeoJSON(report.location, 7))) or "null")
+    location = point_geojson(report.location)
     supporters = await session.scalar(select(func.count()).where(ReportSupporter.report_id == report.id))
     view: dict[str, Any] = {
         "id": report.id,

@@ -41,7 +41,9 @@ MUNICIPALITIES_FILE = SHARED / "geo" / "nl_gemeenten_2022.geojson"
 # A hand-drawn block around Dam square, inside the district Centrum: the neighbourhood of our tests.
 DAM_NEIGHBOURHOOD = {
     "type": "Polygon",
-    "coordinates": [[[4.8880, 52.3715], [4.8960, 52.3715], [4.8960, 52.3755], [4.8880, 52.3755], [4.8880, 52.3715]]],
+    "coordinates": [
+        [[4.8880, 52.3715], [4.8960, 52.3715], [4.8960, 52.3755], [4.8880, 52.3755], [4.8880, 52.3715]]
+    ],
 }
 DAM_SQUARE = (4.8927, 52.3731)  # inside the Dam neighbourhood
 VONDELPARK = (4.8680, 52.3580)  # district Zuid, outside the Dam neighbourhood
@@ -79,7 +81,7 @@ def database_url() -> Iterator[str]:
     url = template.replace("{db}", name)
     config = Config(str(PROJECT_DIR / "alembic.ini"))
     config.attributes["url"] = url
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
     yield url
     with psycopg.connect(_psycopg(admin_url), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -109,8 +111,14 @@ def _feature_geometries(path: Path, name_property: str) -> dict[str, dict[str, A
     return {f["properties"][name_property]: f["geometry"] for f in data["features"]}
 
 
-async def _insert_area(session: AsyncSession, jurisdiction_id: int, level: str, name: str,
-                       geometry: dict[str, Any], parent_id: int | None = None) -> int:
+async def _insert_area(
+    session: AsyncSession,
+    jurisdiction_id: int,
+    level: str,
+    name: str,
+    geometry: dict[str, Any],
+    parent_id: int | None = None,
+) -> int:
     return (
         await session.execute(
             text(
@@ -125,11 +133,24 @@ async def _insert_area(session: AsyncSession, jurisdiction_id: int, level: str, 
 
 
 STREET_LIGHT_FIELDS = [
-    {"code": "pole_number", "label": {"nl": "Mastnummer", "en": "Pole number"}, "type": "string",
-     "required": True, "order": 1},
-    {"code": "kind", "label": {"nl": "Soort storing", "en": "Kind of fault"}, "type": "singlevaluelist",
-     "required": False, "order": 2, "options": [
-         {"key": "off", "label": {"nl": "Brandt niet"}}, {"key": "flicker", "label": {"nl": "Knippert"}}]},
+    {
+        "code": "pole_number",
+        "label": {"nl": "Mastnummer", "en": "Pole number"},
+        "type": "string",
+        "required": True,
+        "order": 1,
+    },
+    {
+        "code": "kind",
+        "label": {"nl": "Soort storing", "en": "Kind of fault"},
+        "type": "singlevaluelist",
+        "required": False,
+        "order": 2,
+        "options": [
+            {"key": "off", "label": {"nl": "Brandt niet"}},
+            {"key": "flicker", "label": {"nl": "Knippert"}},
+        ],
+    },
 ]
 
 
@@ -137,25 +158,44 @@ STREET_LIGHT_FIELDS = [
 async def world(engine: AsyncEngine) -> World:
     factory = async_sessionmaker(engine, expire_on_commit=False)
     async with factory() as session:
-        amsterdam = Jurisdiction(slug="amsterdam", name="Amsterdam", timezone="Europe/Amsterdam",
-                                 holiday_country="NL", default_locale="nl")
-        utrecht = Jurisdiction(slug="utrecht", name="Utrecht", timezone="Europe/Amsterdam",
-                               holiday_country="NL", default_locale="nl")
+        amsterdam = Jurisdiction(
+            slug="amsterdam",
+            name="Amsterdam",
+            timezone="Europe/Amsterdam",
+            holiday_country="NL",
+            default_locale="nl",
+        )
+        utrecht = Jurisdiction(
+            slug="utrecht",
+            name="Utrecht",
+            timezone="Europe/Amsterdam",
+            holiday_country="NL",
+            default_locale="nl",
+        )
         session.add_all([amsterdam, utrecht])
         await session.flush()
         areas: dict[str, int] = {}
         municipalities = _feature_geometries(MUNICIPALITIES_FILE, "gemeentenaam")
-        areas["Amsterdam"] = await _insert_area(session, amsterdam.id, "municipality", "Amsterdam",
-                                                municipalities["Amsterdam"])
+        areas["Amsterdam"] = await _insert_area(
+            session, amsterdam.id, "municipality", "Amsterdam", municipalities["Amsterdam"]
+        )
         for name, geometry in _feature_geometries(DISTRICTS_FILE, "Stadsdeel").items():
-            areas[name] = await _insert_area(session, amsterdam.id, "district", name, geometry, areas["Amsterdam"])
-        areas["Dam"] = await _insert_area(session, amsterdam.id, "neighbourhood", "Dam", DAM_NEIGHBOURHOOD,
-                                          areas["Centrum"])
-        areas["Utrecht"] = await _insert_area(session, utrecht.id, "municipality", "Utrecht",
-                                              municipalities["Utrecht"])
+            areas[name] = await _insert_area(
+                session, amsterdam.id, "district", name, geometry, areas["Amsterdam"]
+            )
+        areas["Dam"] = await _insert_area(
+            session, amsterdam.id, "neighbourhood", "Dam", DAM_NEIGHBOURHOOD, areas["Centrum"]
+        )
+        areas["Utrecht"] = await _insert_area(
+            session, utrecht.id, "municipality", "Utrecht", municipalities["Utrecht"]
+        )
         departments = {}
-        for jurisdiction, name in ((amsterdam, "Wegen"), (amsterdam, "Afval"), (amsterdam, "Verlichting"),
-                                   (utrecht, "Wegen")):
+        for jurisdiction, name in (
+            (amsterdam, "Wegen"),
+            (amsterdam, "Afval"),
+            (amsterdam, "Verlichting"),
+            (utrecht, "Wegen"),
+        ):
             department = Department(jurisdiction_id=jurisdiction.id, name=name)
             session.add(department)
             await session.flush()
@@ -163,23 +203,57 @@ async def world(engine: AsyncEngine) -> World:
         ams = amsterdam.id
         for data in [
             CategoryCreate.model_validate({"code": "street", "name": {"nl": "Straat", "en": "Street"}}),
-            CategoryCreate.model_validate({"code": "pothole", "parent": "street", "name": {"nl": "Gat in de weg"},
-                                           "department_id": departments["amsterdam:Wegen"], "handling_days": 5}),
-            CategoryCreate.model_validate({"code": "street-light", "parent": "street",
-                                           "name": {"nl": "Straatverlichting", "en": "Street light"},
-                                           "department_id": departments["amsterdam:Verlichting"],
-                                           "extra_fields": STREET_LIGHT_FIELDS}),
+            CategoryCreate.model_validate(
+                {
+                    "code": "pothole",
+                    "parent": "street",
+                    "name": {"nl": "Gat in de weg"},
+                    "department_id": departments["amsterdam:Wegen"],
+                    "handling_days": 5,
+                }
+            ),
+            CategoryCreate.model_validate(
+                {
+                    "code": "street-light",
+                    "parent": "street",
+                    "name": {"nl": "Straatverlichting", "en": "Street light"},
+                    "department_id": departments["amsterdam:Verlichting"],
+                    "extra_fields": STREET_LIGHT_FIELDS,
+                }
+            ),
             CategoryCreate.model_validate({"code": "waste", "name": {"nl": "Afval", "en": "Waste"}}),
-            CategoryCreate.model_validate({"code": "dumped-waste", "parent": "waste",
-                                           "name": {"nl": "Gedumpt afval"}, "handling_day_kind": "calendar",
-                                           "handling_days": 2, "department_id": departments["amsterdam:Afval"]}),
-            CategoryCreate.model_validate({"code": "nuisance-neighbours", "parent": "waste",
-                                           "name": {"nl": "Overlast door buren"}, "is_public": False,
-                                           "department_id": departments["amsterdam:Afval"]}),
+            CategoryCreate.model_validate(
+                {
+                    "code": "dumped-waste",
+                    "parent": "waste",
+                    "name": {"nl": "Gedumpt afval"},
+                    "handling_day_kind": "calendar",
+                    "handling_days": 2,
+                    "department_id": departments["amsterdam:Afval"],
+                }
+            ),
+            CategoryCreate.model_validate(
+                {
+                    "code": "nuisance-neighbours",
+                    "parent": "waste",
+                    "name": {"nl": "Overlast door buren"},
+                    "is_public": False,
+                    "department_id": departments["amsterdam:Afval"],
+                }
+            ),
         ]:
             await create_category(session, jurisdiction_id=ams, data=data)
-        await create_category(session, jurisdiction_id=utrecht.id, data=CategoryCreate.model_validate(
-            {"code": "pothole", "name": {"nl": "Gat in de weg"}, "department_id": departments["utrecht:Wegen"]}))
+        await create_category(
+            session,
+            jurisdiction_id=utrecht.id,
+            data=CategoryCreate.model_validate(
+                {
+                    "code": "pothole",
+                    "name": {"nl": "Gat in de weg"},
+                    "department_id": departments["utrecht:Wegen"],
+                }
+            ),
+        )
 
         tokens: dict[str, str] = {}
         ids: dict[str, int] = {}
@@ -196,20 +270,34 @@ async def world(engine: AsyncEngine) -> World:
         }
         for name, (jurisdiction_id, grant) in people.items():
             account, token = await accounts.register_account(
-                session, jurisdiction_id=jurisdiction_id, email=f"{name}@example.org",
-                password="correct horse battery", display_name=name, locale="nl", ttl_days=1,
+                session,
+                jurisdiction_id=jurisdiction_id,
+                email=f"{name}@example.org",
+                password="correct horse battery",
+                display_name=name,
+                locale="nl",
+                ttl_days=1,
             )
             tokens[name], ids[name] = token, account.id
             if grant:
                 role, scope_field, scope_id = grant
                 scope = {scope_field: scope_id} if scope_field else {}
-                session.add(RoleGrant(account_id=account.id, jurisdiction_id=jurisdiction_id, role=role, **scope))
-        device, tokens["device"] = await accounts.register_device(session, jurisdiction_id=ams, locale="en",
-                                                                  ttl_days=1)
+                session.add(
+                    RoleGrant(account_id=account.id, jurisdiction_id=jurisdiction_id, role=role, **scope)
+                )
+        device, tokens["device"] = await accounts.register_device(
+            session, jurisdiction_id=ams, locale="en", ttl_days=1
+        )
         ids["device"] = device.id
         await session.commit()
-    return World(amsterdam=amsterdam.id, utrecht=utrecht.id, areas=areas, departments=departments,
-                 tokens=tokens, accounts=ids)
+    return World(
+        amsterdam=amsterdam.id,
+        utrecht=utrecht.id,
+        areas=areas,
+        departments=departments,
+        tokens=tokens,
+        accounts=ids,
+    )
 
 
 @pytest.fixture
@@ -239,7 +327,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, sessionmaker=sessionmaker)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
@@ -247,19 +337,27 @@ async def client(settings: Settings, sessionmaker: async_sessionmaker[AsyncSessi
 
 
 @pytest.fixture
-async def committed_client(engine: AsyncEngine, settings: Settings, world: World) -> AsyncIterator[httpx.AsyncClient]:
+async def committed_client(
+    engine: AsyncEngine, settings: Settings, world: World
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client whose requests really commit: for races that need two live transactions."""
     app = create_app(settings, sessionmaker=make_sessionmaker(engine))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                 base_url="http://civicloop.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://civicloop.test"
+    ) as client:
         yield client
-
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def report_body(category: str = "pothole", point: tuple[float, float] = DAM_SQUARE, **extra: Any) -> dict[str, Any]:
-    return {"category": category, "location": {"type": "Point", "coordinates": list(point)},
-            "description": "Diep gat in het fietspad", **extra}
+def report_body(
+    category: str = "pothole", point: tuple[float, float] = DAM_SQUARE, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "category": category,
+        "location": {"type": "Point", "coordinates": list(point)},
+        "description": "Diep gat in het fietspad",
+        **extra,
+    }

@@ -16,7 +16,9 @@ from tests.conftest import RACE_CATEGORY, RACE_EXTRA, RACE_TRACK, World, bearer,
 BASE = "/api/v1/jurisdictions/amsterdam"
 
 
-async def test_a_retry_returns_the_first_answer(client: httpx.AsyncClient, world: World, session: AsyncSession) -> None:
+async def test_a_retry_returns_the_first_answer(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
     headers = bearer(world.tokens["resident"]) | {"Idempotency-Key": "retry-1"}
     before = await session.scalar(select(func.count()).select_from(Report))
     first = await client.post(f"{BASE}/reports", json=report_body(), headers=headers)
@@ -37,8 +39,12 @@ async def test_the_same_key_with_another_body_is_refused(client: httpx.AsyncClie
 
 async def test_keys_are_per_account(client: httpx.AsyncClient, world: World) -> None:
     key = {"Idempotency-Key": "shared-key"}
-    one = await client.post(f"{BASE}/reports", json=report_body(), headers=bearer(world.tokens["resident"]) | key)
-    two = await client.post(f"{BASE}/reports", json=report_body(), headers=bearer(world.tokens["device"]) | key)
+    one = await client.post(
+        f"{BASE}/reports", json=report_body(), headers=bearer(world.tokens["resident"]) | key
+    )
+    two = await client.post(
+        f"{BASE}/reports", json=report_body(), headers=bearer(world.tokens["device"]) | key
+    )
     assert one.status_code == two.status_code == 201 and one.json()["id"] != two.json()["id"]
 
 
@@ -55,14 +61,18 @@ async def test_twenty_simultaneous_retries_create_one_report(
 ) -> None:
     description = f"race {uuid.uuid4()}"
     headers = bearer(world.tokens["resident"]) | {"Idempotency-Key": f"race-{uuid.uuid4()}"}
-    responses = await asyncio.gather(*[
-        committed_client.post(
-            f"{BASE}/reports",
-            json=report_body(description=description, point=RACE_TRACK, category=RACE_CATEGORY, extra=RACE_EXTRA),
-            headers=headers,
-        )
-        for _ in range(20)
-    ])
+    responses = await asyncio.gather(
+        *[
+            committed_client.post(
+                f"{BASE}/reports",
+                json=report_body(
+                    description=description, point=RACE_TRACK, category=RACE_CATEGORY, extra=RACE_EXTRA
+                ),
+                headers=headers,
+            )
+            for _ in range(20)
+        ]
+    )
     assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
     assert len({r.json()["id"] for r in responses}) == 1
     async with make_sessionmaker(engine)() as session:

@@ -24,13 +24,20 @@ async def submit(client: httpx.AsyncClient, token: str, **kwargs: object) -> htt
 async def test_a_report_with_a_photo_lands_in_its_neighbourhood_without_exif(
     client: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
-    upload = await client.post(f"{BASE}/photos", files={"file": ("gat.jpg", phone_jpeg(), "image/jpeg")},
-                               headers=bearer(world.tokens["device"]))
+    upload = await client.post(
+        f"{BASE}/photos",
+        files={"file": ("gat.jpg", phone_jpeg(), "image/jpeg")},
+        headers=bearer(world.tokens["device"]),
+    )
     assert upload.status_code == 201, upload.text
     photo_id = upload.json()["id"]
-    response = await submit(client, world.tokens["device"], photo_ids=[photo_id],
-                            contact={"email": "Melder@Example.org", "phone": "+31 20 123 4567"},
-                            address="Dam 1, Amsterdam")
+    response = await submit(
+        client,
+        world.tokens["device"],
+        photo_ids=[photo_id],
+        contact={"email": "Melder@Example.org", "phone": "+31 20 123 4567"},
+        address="Dam 1, Amsterdam",
+    )
     assert response.status_code == 201, response.text
     report = response.json()
     assert response.headers["location"].endswith(f"/reports/{report['id']}")
@@ -48,8 +55,12 @@ async def test_a_report_with_a_photo_lands_in_its_neighbourhood_without_exif(
     # The change, its first status record, the reporter following it and the event: one transaction.
     history = await session.scalar(select(func.count()).where(ReportStatusChange.report_id == report["id"]))
     assert history == 1
-    assert await session.scalar(select(ReportFollower.account_id).where(ReportFollower.report_id == report["id"])) \
+    assert (
+        await session.scalar(
+            select(ReportFollower.account_id).where(ReportFollower.report_id == report["id"])
+        )
         == world.accounts["device"]
+    )
     event = await session.scalar(select(OutboxEvent).where(OutboxEvent.aggregate_id == report["id"]))
     assert event is not None and event.topic == "report.submitted"
     assert event.payload["area_id"] == world.areas["Dam"]
@@ -75,18 +86,28 @@ async def test_a_point_outside_the_jurisdiction_is_refused_and_nothing_is_writte
     assert await session.scalar(select(func.count()).select_from(OutboxEvent)) == before
 
 
-async def test_on_the_edge_of_the_neighbourhood_counts_as_inside(client: httpx.AsyncClient, world: World) -> None:
+async def test_on_the_edge_of_the_neighbourhood_counts_as_inside(
+    client: httpx.AsyncClient, world: World
+) -> None:
     response = await submit(client, world.tokens["resident"], point=(4.8880, 52.3735))
     assert response.json()["area"]["name"] == "Dam"
 
 
-async def test_extra_fields_are_validated_against_the_category(client: httpx.AsyncClient, world: World) -> None:
+async def test_extra_fields_are_validated_against_the_category(
+    client: httpx.AsyncClient, world: World
+) -> None:
     missing = await submit(client, world.tokens["resident"], category="street-light", extra={"kind": "blue"})
     assert missing.status_code == 422
-    assert missing.json()["errors"] == {"pole_number": "this field is required",
-                                        "kind": "must be one of ['flicker', 'off']"}
-    good = await submit(client, world.tokens["resident"], category="street-light",
-                        extra={"pole_number": "AMS-1234", "kind": "off"})
+    assert missing.json()["errors"] == {
+        "pole_number": "this field is required",
+        "kind": "must be one of ['flicker', 'off']",
+    }
+    good = await submit(
+        client,
+        world.tokens["resident"],
+        category="street-light",
+        extra={"pole_number": "AMS-1234", "kind": "off"},
+    )
     assert good.status_code == 201
     assert good.json()["extra"] == {"pole_number": "AMS-1234", "kind": "off"}
 
@@ -98,9 +119,15 @@ async def test_duplicates_are_open_reports_of_the_category_nearest_first(
     nearer = (DAM_SQUARE[0] + 0.0001, DAM_SQUARE[1])  # ~7 m east
     far = (DAM_SQUARE[0] + 0.0015, DAM_SQUARE[1])  # ~100 m east
     ids = {}
-    for name, point, category in (("near", near, "pothole"), ("nearer", nearer, "pothole"),
-                                  ("far", far, "pothole"), ("other", nearer, "dumped-waste")):
-        ids[name] = (await submit(client, world.tokens["resident"], point=point, category=category)).json()["id"]
+    for name, point, category in (
+        ("near", near, "pothole"),
+        ("nearer", nearer, "pothole"),
+        ("far", far, "pothole"),
+        ("other", nearer, "dumped-waste"),
+    ):
+        ids[name] = (await submit(client, world.tokens["resident"], point=point, category=category)).json()[
+            "id"
+        ]
     params = {"category": "pothole", "longitude": DAM_SQUARE[0], "latitude": DAM_SQUARE[1]}
     found = (await client.get(f"{BASE}/reports/duplicates", params=params)).json()
     assert [d["id"] for d in found] == [ids["nearer"], ids["near"]]
@@ -114,36 +141,53 @@ async def test_me_too_counts_once_per_resident_and_follows(
 ) -> None:
     report_id = (await submit(client, world.tokens["resident"])).json()["id"]
     for _ in range(2):
-        response = await client.post(f"{BASE}/reports/{report_id}/supporters",
-                                     headers=bearer(world.tokens["other_resident"]))
+        response = await client.post(
+            f"{BASE}/reports/{report_id}/supporters", headers=bearer(world.tokens["other_resident"])
+        )
         assert response.status_code == 201
         assert response.json() == {"report_id": report_id, "supporters": 1, "following": True}
     assert (await client.get(f"{BASE}/reports/{report_id}")).json()["supporters"] == 1
-    followers = set(await session.scalars(select(ReportFollower.account_id).where(
-        ReportFollower.report_id == report_id)))
+    followers = set(
+        await session.scalars(select(ReportFollower.account_id).where(ReportFollower.report_id == report_id))
+    )
     assert followers == {world.accounts["resident"], world.accounts["other_resident"]}
-    events = list(await session.scalars(select(OutboxEvent.topic).where(OutboxEvent.aggregate_id == report_id)))
+    events = list(
+        await session.scalars(select(OutboxEvent.topic).where(OutboxEvent.aggregate_id == report_id))
+    )
     assert events.count("report.supported") == 1
 
 
 async def test_follow_and_unfollow(client: httpx.AsyncClient, world: World, session: AsyncSession) -> None:
     report_id = (await submit(client, world.tokens["resident"])).json()["id"]
     token = world.tokens["device"]
-    assert (await client.put(f"{BASE}/reports/{report_id}/followers/me", headers=bearer(token))).status_code == 204
-    query = select(func.count()).where(ReportFollower.report_id == report_id,
-                                       ReportFollower.account_id == world.accounts["device"])
+    assert (
+        await client.put(f"{BASE}/reports/{report_id}/followers/me", headers=bearer(token))
+    ).status_code == 204
+    query = select(func.count()).where(
+        ReportFollower.report_id == report_id, ReportFollower.account_id == world.accounts["device"]
+    )
     assert await session.scalar(query) == 1
-    assert (await client.delete(f"{BASE}/reports/{report_id}/followers/me", headers=bearer(token))).status_code == 204
+    assert (
+        await client.delete(f"{BASE}/reports/{report_id}/followers/me", headers=bearer(token))
+    ).status_code == 204
     assert await session.scalar(query) == 0
 
 
-async def test_public_list_filters_and_pages(client: httpx.AsyncClient, world: World, session: AsyncSession) -> None:
+async def test_public_list_filters_and_pages(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
     # Rows of this test carry its transaction's timestamp; rows other tests committed are older.
     since = (await session.scalar(select(func.now()))).isoformat()
     made = []
-    for point, category in ((DAM_SQUARE, "pothole"), (VONDELPARK, "pothole"), (VONDELPARK, "dumped-waste"),
-                            (DAM_SQUARE, "nuisance-neighbours")):
-        made.append((await submit(client, world.tokens["resident"], point=point, category=category)).json()["id"])
+    for point, category in (
+        (DAM_SQUARE, "pothole"),
+        (VONDELPARK, "pothole"),
+        (VONDELPARK, "dumped-waste"),
+        (DAM_SQUARE, "nuisance-neighbours"),
+    ):
+        made.append(
+            (await submit(client, world.tokens["resident"], point=point, category=category)).json()["id"]
+        )
 
     async def ids(**params: object) -> list[int]:
         response = await client.get(f"{BASE}/reports", params={"created_after": since} | params)
@@ -161,8 +205,11 @@ async def test_public_list_filters_and_pages(client: httpx.AsyncClient, world: W
     assert made[0] in await ids(created_after="2000-01-01T00:00:00Z")
     first = (await client.get(f"{BASE}/reports", params={"limit": 2, "created_after": since})).json()
     assert [i["id"] for i in first["items"]] == [made[2], made[1]] and first["next_cursor"]
-    second = (await client.get(f"{BASE}/reports", params={"limit": 2, "cursor": first["next_cursor"],
-                                                          "created_after": since})).json()
+    second = (
+        await client.get(
+            f"{BASE}/reports", params={"limit": 2, "cursor": first["next_cursor"], "created_after": since}
+        )
+    ).json()
     assert [i["id"] for i in second["items"]] == [made[0]] and second["next_cursor"] is None
 
 
@@ -175,7 +222,9 @@ async def test_public_view_of_a_non_public_category(client: httpx.AsyncClient, w
     assert own.status_code == 200
     staff = await client.get(f"{BASE}/reports/{report_id}", headers=bearer(world.tokens["waste_staff"]))
     assert staff.status_code == 200
-    me_too = await client.post(f"{BASE}/reports/{report_id}/supporters", headers=bearer(world.tokens["device"]))
+    me_too = await client.post(
+        f"{BASE}/reports/{report_id}/supporters", headers=bearer(world.tokens["device"])
+    )
     assert me_too.status_code == 404
 
 
