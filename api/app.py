@@ -10,7 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import problems
 from api.middleware import BodyGuard
-from api.routers import auth, council, jurisdictions, reports, staff
+from api.open311.router import router as open311_router
+from api.routers import (
+    auth,
+    consultations,
+    council,
+    council_votes,
+    jurisdictions,
+    participation,
+    reports,
+    staff,
+)
+from api.routers import map as map_routes
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
 from geo.media import MediaStore
@@ -38,6 +49,9 @@ def create_app(
             engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
             app.state.sessionmaker = make_sessionmaker(engine)
         yield
+        ballot_engine = getattr(app.state, "ballot_engine", None)
+        if ballot_engine is not None:
+            await ballot_engine.dispose()
         if engine is not None:
             await engine.dispose()
 
@@ -47,8 +61,19 @@ def create_app(
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     problems.install(app)
-    for module in (auth, jurisdictions, reports, staff, council):
+    for module in (
+        auth,
+        jurisdictions,
+        reports,
+        staff,
+        council,
+        map_routes,
+        participation,
+        council_votes,
+        consultations,
+    ):
         app.include_router(module.router)
+    app.include_router(open311_router)
     app.add_middleware(
         BodyGuard, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_photo_bytes + 64 * 1024
     )

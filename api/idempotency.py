@@ -12,9 +12,10 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from fastapi import Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +28,10 @@ Produce = Callable[[], Awaitable[tuple[int, Any, dict[str, str]]]]
 
 
 async def idempotent(
-    request: Request, session: AsyncSession, *, scope: str, produce: Produce
-) -> JSONResponse:
+    request: Request, session: AsyncSession, *, scope: str, produce: Produce, body: bytes | None = None
+) -> Response:
+    """Run ``produce`` once per key. ``body`` stands for the request body where FastAPI already consumed
+    the stream (multipart uploads pass the file's bytes and form fields)."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return _respond(*await produce())
@@ -36,7 +39,8 @@ async def idempotent(
         raise InvalidInput(
             "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid-idempotency-key"
         )
-    body = await request.body()
+    if body is None:
+        body = await request.body()
     fingerprint = hashlib.sha256(
         b"\0".join([request.method.encode(), request.url.path.encode(), body])
     ).digest()
@@ -64,7 +68,7 @@ async def idempotent(
         response.headers["Idempotent-Replayed"] = "true"
         return response
     status_code, content, headers = await produce()
-    encoded = jsonable_encoder(content)
+    encoded = orjson.loads(_dumps(content))
     await session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
@@ -73,5 +77,12 @@ async def idempotent(
     return _respond(status_code, encoded, headers)
 
 
-def _respond(status_code: int, content: Any, headers: dict[str, str]) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(content), status_code=status_code, headers=headers)
+def _respond(status_code: int, content: Any, headers: dict[str, str]) -> Response:
+    return Response(_dumps(content), status_code=status_code, headers=headers, media_type="application/json")
+
+
+def _dumps(content: Any) -> bytes:
+    """orjson writes dicts and datetimes natively, several times faster than the default encoder."""
+    if isinstance(content, BaseModel):
+        content = content.model_dump(mode="json")
+    return orjson.dumps(content)

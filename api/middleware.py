@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _WRITE_METHODS = {b"POST", b"PUT", b"PATCH"}
 _ACCEPTED_TYPES = ("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodyGuard:
@@ -23,7 +20,13 @@ class BodyGuard:
         self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"].encode() not in _WRITE_METHODS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "%00" in scope.get("raw_path", b"").decode("latin-1") or b"%00" in scope.get("query_string", b""):
+            await _problem(send, 400, "invalid-characters", "the URL must not contain NUL characters")
+            return
+        if scope["method"].encode() not in _WRITE_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -50,13 +53,11 @@ class BodyGuard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    # FastAPI re-raises an HTTPException from the body reader; problems.py renders it.
+                    raise HTTPException(413, f"the body may be at most {limit} bytes")
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _problem(send, 413, "payload-too-large", f"the body may be at most {limit} bytes")
+        await self.app(scope, counted, send)
 
 
 async def _problem(send: Send, status: int, code: str, detail: str) -> None:

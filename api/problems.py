@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -54,6 +55,10 @@ def _validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
     return clean
 
 
+def _first_line(error: sqlalchemy.exc.DBAPIError) -> str:
+    return str(error.orig).splitlines()[0] if error.orig is not None else "invalid value"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
@@ -77,6 +82,20 @@ def install(app: FastAPI) -> None:
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
         return response
+
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    async def _data(request: Request, error: sqlalchemy.exc.DataError) -> JSONResponse:
+        # A value the schema let through but PostgreSQL cannot store (a NUL, an out-of-range number):
+        # still the client's input, so a 422, and the unit of work has been rolled back.
+        logger.warning("data error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem(
+            422, "invalid-input", "Invalid input", "a value cannot be stored: " + _first_line(error)
+        )
+
+    @app.exception_handler(sqlalchemy.exc.IntegrityError)
+    async def _integrity(request: Request, error: sqlalchemy.exc.IntegrityError) -> JSONResponse:
+        logger.warning("integrity error on %s %s: %s", request.method, request.url.path, error.orig)
+        return problem(409, "conflict", "Conflict", "the change conflicts with existing data")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

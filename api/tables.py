@@ -9,7 +9,15 @@ import importlib
 
 from core.db import Base
 
-MODEL_MODULES = ("core.identity", "core.outbox", "core.idempotency", "geo.models")
+MODEL_MODULES = (
+    "core.identity",
+    "core.outbox",
+    "core.idempotency",
+    "geo.models",
+    "geo.tiles",
+    "participation.models",
+    "api.open311.keys",
+)
 
 for _module in MODEL_MODULES:
     importlib.import_module(_module)

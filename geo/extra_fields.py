@@ -20,6 +20,8 @@ def validate_answers(fields: list[dict[str, Any]], answers: dict[str, Any]) -> d
         problems[code] = "unknown field for this category"
     for code, field in by_code.items():
         value = answers.get(code)
+        if isinstance(value, str):
+            value = value.strip()
         if value is None or value == "" or value == []:
             if field.get("required"):
                 problems[code] = "this field is required"

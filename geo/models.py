@@ -146,6 +146,18 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_location", "location", postgresql_using="gist"),
         Index("ix_reports_location_geography", text("(location::geography)"), postgresql_using="gist"),
+        Index(
+            "ix_reports_open_location_geography",
+            text("(location::geography)"),
+            postgresql_using="gist",
+            postgresql_where=text(
+                "merged_into_id IS NULL AND status IN"
+                " ('accepted', 'in_progress', 'on_hold', 'reopened', 'scheduled', 'submitted')"
+            ),
+        ),
+        Index(
+            "ix_reports_merged_into_id", "merged_into_id", postgresql_where=text("merged_into_id IS NOT NULL")
+        ),
         Index("ix_reports_jurisdiction_created", "jurisdiction_id", text("created_at DESC"), text("id DESC")),
         Index("ix_reports_department_status", "department_id", "status"),
         Index("ix_reports_category_status", "category_id", "status"),

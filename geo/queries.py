@@ -19,6 +19,31 @@ from core.errors import InvalidInput
 from geo.workflow import OPEN_STATUSES
 
 OPEN_STATUS_LIST = sorted(s.value for s in OPEN_STATUSES)
+# Spelled out in the SQL (not a parameter) so PostgreSQL can prove it matches the predicate of the
+# partial index ``ix_reports_open_location_geography`` that serves the duplicate check.
+OPEN_STATUS_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUS_LIST) + ")"
+
+JURISDICTION_SQL = """
+SELECT id, slug, name, timezone, holiday_country, default_locale FROM jurisdictions WHERE slug = :slug
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionRef:
+    """What requests need of a jurisdiction; read on every request, so a plain row, not an ORM entity."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    holiday_country: str
+    default_locale: str
+
+
+async def jurisdiction_by_slug(session: AsyncSession, slug: str) -> JurisdictionRef | None:
+    row = (await session.execute(text(JURISDICTION_SQL), {"slug": slug})).first()
+    return JurisdictionRef(**row._mapping) if row else None
+
 
 CONTAINING_AREA_SQL = """
 SELECT id FROM areas
@@ -28,7 +53,7 @@ ORDER BY CASE level WHEN 'neighbourhood' THEN 0 WHEN 'district' THEN 1 ELSE 2 EN
 LIMIT 1
 """
 
-DUPLICATES_SQL = """
+DUPLICATES_SQL = f"""
 WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geography AS point)
 SELECT r.id, c.code AS category, r.status, r.description, r.created_at,
        ST_AsGeoJSON(r.location)::json AS location,
@@ -37,13 +62,13 @@ SELECT r.id, c.code AS category, r.status, r.description, r.created_at,
 FROM reports r JOIN categories c ON c.id = r.category_id, here
 WHERE r.jurisdiction_id = :jurisdiction_id
   AND r.category_id = :category_id
-  AND r.status = ANY(:open_statuses)
+  AND r.status IN {OPEN_STATUS_SQL}
   AND r.merged_into_id IS NULL
   AND r.is_public
   AND ST_DWithin(r.location::geography, here.point, :radius)
 ORDER BY distance_m, r.id
 LIMIT :limit
-"""
+"""  # noqa: S608 -- the constant OPEN_STATUS_SQL, never input
 
 
 async def containing_area_id(
@@ -54,6 +79,37 @@ async def containing_area_id(
         {"jurisdiction_id": jurisdiction_id, "longitude": longitude, "latitude": latitude},
     )
     return result.scalar_one_or_none()
+
+
+DUPLICATES_JSON_SQL = f"""
+SELECT coalesce(json_agg(candidate ORDER BY candidate.distance_m, candidate.id), '[]')::text
+FROM ({DUPLICATES_SQL}) AS candidate
+"""  # noqa: S608 -- a constant of this module is interpolated, never input
+
+
+async def duplicate_candidates_json(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    category_id: int,
+    longitude: float,
+    latitude: float,
+    radius_m: float,
+    limit: int = 20,
+) -> str:
+    """The duplicate suggestions as a JSON array built by PostgreSQL (the mobile app asks on every draft)."""
+    result = await session.execute(
+        text(DUPLICATES_JSON_SQL),
+        {
+            "jurisdiction_id": jurisdiction_id,
+            "category_id": category_id,
+            "longitude": longitude,
+            "latitude": latitude,
+            "radius": radius_m,
+            "limit": limit,
+        },
+    )
+    return str(result.scalar_one())
 
 
 async def duplicate_candidates(
@@ -74,7 +130,6 @@ async def duplicate_candidates(
             "longitude": longitude,
             "latitude": latitude,
             "radius": radius_m,
-            "open_statuses": OPEN_STATUS_LIST,
             "limit": limit,
         },
     )
@@ -92,28 +147,37 @@ class ReportFilter:
     bbox: tuple[float, float, float, float] | None = None
     near: tuple[float, float] | None = None
     radius_m: float | None = None
-    cursor: tuple[datetime, int] | None = None
+    cursor: tuple[float | datetime, int] | None = None
     limit: int = 50
 
 
-def encode_cursor(created_at: datetime, report_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{report_id}".encode()).decode().rstrip("=")
+def encode_cursor(position: float | datetime, report_id: int) -> str:
+    """An opaque keyset position: the creation time (newest first) or the distance (nearest first)."""
+    raw = f"t{position.isoformat()}" if isinstance(position, datetime) else f"d{position!r}"
+    return base64.urlsafe_b64encode(f"{raw}|{report_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_cursor(cursor: str, *, nearest: bool) -> tuple[float | datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, report_id = raw.split("|")
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, int(report_id)
+        position, report_id = raw.split("|")
+        if nearest and position.startswith("d"):
+            distance = float(position[1:])
+            if not 0 <= distance < 1e7:
+                raise ValueError
+            return distance, int(report_id)
+        if not nearest and position.startswith("t"):
+            parsed = datetime.fromisoformat(position[1:])
+            if parsed.tzinfo is None:
+                raise ValueError
+            return parsed, int(report_id)
+        raise ValueError
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("the cursor is not one this API handed out", code="invalid-cursor") from None
 
 
 REPORT_LIST_SQL = """
-SELECT r.id, r.created_at, json_build_object(
+SELECT r.id, r.created_at, {distance} AS distance_m, json_build_object(
     'id', r.id, 'category', c.code, 'status', r.status, 'status_reason', r.status_reason,
     'location', ST_AsGeoJSON(r.location, 7)::json, 'address', r.address,
     'description', left(r.description, 280), 'area_id', r.area_id,
@@ -121,13 +185,20 @@ SELECT r.id, r.created_at, json_build_object(
 )::text AS item
 FROM reports r JOIN categories c ON c.id = r.category_id
 WHERE {where}
-ORDER BY r.created_at DESC, r.id DESC
+ORDER BY {order}
 LIMIT :limit
 """
+_NEAR_POINT = "ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography"
+# On the sphere, as the index's ``<->`` orders, so the keyset cursor agrees with the order.
+_NEAR_DISTANCE = f"ST_Distance(r.location::geography, {_NEAR_POINT}, false)"
 
 
 def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
-    """The public report list as one JSON document built by PostgreSQL."""
+    """The public report list as rows of JSON built by PostgreSQL.
+
+    Newest first; with ``near``, nearest first instead, walked through the geography index (KNN
+    ``<->``), so "what was reported around me" costs the same in a quiet suburb and on Dam square.
+    """
     where = ["r.jurisdiction_id = :jurisdiction_id", "r.is_public"]
     params: dict[str, Any] = {"jurisdiction_id": flt.jurisdiction_id, "limit": flt.limit + 1}
     if flt.area_id is not None:
@@ -149,24 +220,30 @@ def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
         where.append("r.location && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)")
         params.update(zip(("min_lon", "min_lat", "max_lon", "max_lat"), flt.bbox, strict=True))
     if flt.near is not None:
-        where.append(
-            "ST_DWithin(r.location::geography,"
-            " ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography, :radius)"
-        )
+        where.append(f"ST_DWithin(r.location::geography, {_NEAR_POINT}, :radius)")
         params.update(near_lon=flt.near[0], near_lat=flt.near[1], radius=flt.radius_m)
-    if flt.cursor is not None:
-        where.append("(r.created_at, r.id) < (:cursor_at, :cursor_id)")
-        params.update(cursor_at=flt.cursor[0], cursor_id=flt.cursor[1])
-    # Only the fixed clause strings above are joined in; every value travels as a bind parameter.
-    sql = REPORT_LIST_SQL.replace("{where}", " AND ".join(where))
-    return sql, params
+        distance, order = _NEAR_DISTANCE, f"r.location::geography <-> {_NEAR_POINT}, r.id"
+        if flt.cursor is not None:
+            where.append(f"({_NEAR_DISTANCE}, r.id) > (:cursor_distance, :cursor_id)")
+            params.update(cursor_distance=flt.cursor[0], cursor_id=flt.cursor[1])
+    else:
+        distance, order = "NULL::float8", "r.created_at DESC, r.id DESC"
+        if flt.cursor is not None:
+            where.append("(r.created_at, r.id) < (:cursor_at, :cursor_id)")
+            params.update(cursor_at=flt.cursor[0], cursor_id=flt.cursor[1])
+    # Only the fixed clause strings above are put in; every value travels as a bind parameter.
+    sql = REPORT_LIST_SQL.replace("{where}", " AND ".join(where)).replace("{order}", order)
+    return sql.replace("{distance}", distance), params
 
 
 async def list_reports_json(session: AsyncSession, flt: ReportFilter) -> str:
     sql, params = report_list_sql(flt)
     rows = (await session.execute(text(sql), params)).all()
     page, more = rows[: flt.limit], len(rows) > flt.limit
-    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more and page else None
+    next_cursor = None
+    if more and page:
+        last = page[-1]
+        next_cursor = encode_cursor(last.distance_m if flt.near else last.created_at, last.id)
     items = ",".join(row.item for row in page)
     cursor_json = f'"{next_cursor}"' if next_cursor else "null"
     return f'{{"items":[{items}],"next_cursor":{cursor_json}}}'

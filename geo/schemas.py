@@ -11,6 +11,8 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -23,8 +25,32 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
 
 
+def _refuse_nul(value: Any) -> None:
+    """PostgreSQL text cannot hold NUL; refuse it at the edge instead of failing in the database."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        _refuse_nul(data)
+        return data
+
+
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+SmallId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Translated(Input):
@@ -38,19 +64,19 @@ class Point(Input):
     """A GeoJSON Point in WGS84 (longitude, latitude)."""
 
     type: Literal["Point"]
-    coordinates: tuple[float, float]
+    coordinates: tuple[StrictFloat | StrictInt, StrictFloat | StrictInt]
 
     @field_validator("coordinates")
     @classmethod
     def _in_range(cls, value: tuple[float, float]) -> tuple[float, float]:
-        longitude, latitude = value
+        longitude, latitude = float(value[0]), float(value[1])
         if not (math.isfinite(longitude) and math.isfinite(latitude)):
             raise ValueError("coordinates must be finite numbers")
         if not -180 <= longitude <= 180:
             raise ValueError("longitude must lie between -180 and 180")
         if not -90 <= latitude <= 90:
             raise ValueError("latitude must lie between -90 and 90")
-        return value
+        return longitude, latitude
 
     @property
     def longitude(self) -> float:
@@ -95,7 +121,7 @@ class CategoryCreate(Input):
     name: Translated
     description: Translated | None = None
     parent: Code | None = None
-    department_id: int | None = None
+    department_id: SmallId | None = None
     handling_days: int = Field(default=5, ge=0, le=365)
     handling_day_kind: Literal["working", "calendar"] = "working"
     is_public: bool = True
@@ -113,13 +139,20 @@ class CategoryCreate(Input):
 class CategoryUpdate(Input):
     name: Translated | None = None
     description: Translated | None = None
-    department_id: int | None = None
+    department_id: SmallId | None = None
     handling_days: int | None = Field(default=None, ge=0, le=365)
     handling_day_kind: Literal["working", "calendar"] | None = None
     is_public: bool | None = None
     is_active: bool | None = None
     keywords: list[ShortText] | None = Field(default=None, max_length=50)
     extra_fields: list[ExtraField] | None = Field(default=None, max_length=50)
+
+    @model_validator(mode="after")
+    def _only_clearable_fields_take_null(self) -> CategoryUpdate:
+        clearable = {"description", "department_id"}
+        if nulls := sorted(k for k in self.model_fields_set - clearable if getattr(self, k) is None):
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
+        return self
 
 
 class CategoryRead(BaseModel):
@@ -157,7 +190,7 @@ class ReportCreate(Input):
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
-    photo_ids: list[int] = Field(default_factory=list, max_length=3)
+    photo_ids: list[Id] = Field(default_factory=list, max_length=3)
     contact: Contact | None = None
 
     @field_validator("photo_ids")
@@ -173,14 +206,14 @@ class TransitionCreate(Input):
     reason: CloseReason | None = None
     public_message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     internal_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
-    photo_id: int | None = None
-    expected_version: int | None = Field(default=None, ge=1)
+    photo_id: Id | None = None
+    expected_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class MergeCreate(Input):
-    into_report_id: int = Field(ge=1)
+    into_report_id: Id
     public_message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class PhotoRead(BaseModel):

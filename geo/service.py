@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point as ShapelyPoint
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,23 +13,18 @@ from core.errors import Forbidden, InvalidInput, PreconditionFailed
 from core.identity import Identity
 from core.outbox import record_event
 from geo import queries
-from geo.deadlines import due_at
 from geo.errors import (
     CategoryNotFound,
     CategoryNotSelectable,
     DepartmentNotFound,
     JurisdictionNotFound,
-    OutsideJurisdiction,
-    PhotoNotFound,
     ReportNotFound,
     ReportNotOpen,
 )
-from geo.extra_fields import validate_answers
 from geo.media import MediaStore
 from geo.models import (
     Category,
     Department,
-    Jurisdiction,
     Photo,
     Report,
     ReportFollower,
@@ -39,16 +32,18 @@ from geo.models import (
     ReportSupporter,
 )
 from geo.photos import process_photo
-from geo.schemas import CategoryCreate, CategoryUpdate, MergeCreate, ReportCreate, TransitionCreate
+from geo.queries import JurisdictionRef
+from geo.schemas import CategoryCreate, CategoryUpdate, MergeCreate, TransitionCreate
+from geo.submission import SubmittedReport, claim_photos, submit_report  # noqa: F401 -- part of this API
 from geo.workflow import OPEN_STATUSES, CloseReason, Status, check_transition
 
 
-async def get_jurisdiction(session: AsyncSession, slug: str) -> Jurisdiction:
+async def get_jurisdiction(session: AsyncSession, slug: str) -> JurisdictionRef:
     """Looked up once per unit of work: the policy check and the route ask for the same one."""
-    cache: dict[str, Jurisdiction] = session.info.setdefault("jurisdictions", {})
+    cache: dict[str, JurisdictionRef] = session.info.setdefault("jurisdictions", {})
     if slug in cache:
         return cache[slug]
-    jurisdiction = await session.scalar(select(Jurisdiction).where(Jurisdiction.slug == slug))
+    jurisdiction = await queries.jurisdiction_by_slug(session, slug)
     if jurisdiction is None:
         raise JurisdictionNotFound(f"no jurisdiction {slug!r}")
     cache[slug] = jurisdiction
@@ -62,6 +57,15 @@ async def get_category(session: AsyncSession, *, jurisdiction_id: int, code: str
     if category is None:
         raise CategoryNotFound(f"no category {code!r} in this jurisdiction")
     return category
+
+
+async def category_id(session: AsyncSession, *, jurisdiction_id: int, code: str) -> int:
+    found = await session.scalar(
+        select(Category.id).where(Category.jurisdiction_id == jurisdiction_id, Category.code == code)
+    )
+    if found is None:
+        raise CategoryNotFound(f"no category {code!r} in this jurisdiction")
+    return found
 
 
 async def _check_department(session: AsyncSession, jurisdiction_id: int, department_id: int | None) -> None:
@@ -169,103 +173,6 @@ async def store_photo(
     return photo
 
 
-async def _claim_photos(
-    session: AsyncSession, *, photo_ids: list[int], jurisdiction_id: int, uploader: Identity, report_id: int
-) -> None:
-    """Attach uploaded photos to a report; only the uploader's own, not yet used photos qualify."""
-    if not photo_ids:
-        return
-    result = await session.execute(
-        update(Photo)
-        .where(
-            Photo.id.in_(photo_ids),
-            Photo.jurisdiction_id == jurisdiction_id,
-            Photo.uploader_account_id == uploader.account_id,
-            Photo.report_id.is_(None),
-        )
-        .values(report_id=report_id)
-        .returning(Photo.id)
-    )
-    claimed = set(result.scalars())
-    if missing := sorted(set(photo_ids) - claimed):
-        raise PhotoNotFound(
-            f"photos {missing} are not yours to attach, or already attached", photo_ids=missing
-        )
-
-
-async def submit_report(
-    session: AsyncSession, *, jurisdiction: Jurisdiction, data: ReportCreate, reporter: Identity
-) -> Report:
-    category = await get_category(session, jurisdiction_id=jurisdiction.id, code=data.category)
-    if not category.is_active:
-        raise CategoryNotSelectable(f"category {category.code!r} no longer takes reports")
-    if await session.scalar(select(Category.id).where(Category.parent_id == category.id).limit(1)):
-        raise CategoryNotSelectable(f"{category.code!r} is a group; pick one of its categories")
-    extra = validate_answers(category.extra_fields, data.extra)
-    area_id = await queries.containing_area_id(
-        session,
-        jurisdiction_id=jurisdiction.id,
-        longitude=data.location.longitude,
-        latitude=data.location.latitude,
-    )
-    if area_id is None:
-        raise OutsideJurisdiction(
-            f"the location lies outside {jurisdiction.name}; the municipality cannot act there"
-        )
-    now = datetime.now(UTC)
-    report = Report(
-        jurisdiction_id=jurisdiction.id,
-        category_id=category.id,
-        department_id=category.department_id,
-        area_id=area_id,
-        location=from_shape(ShapelyPoint(data.location.coordinates), srid=4326),
-        address=data.address or None,
-        description=data.description,
-        extra=extra,
-        status=Status.SUBMITTED.value,
-        is_public=category.is_public,
-        reporter_account_id=reporter.account_id,
-        reporter_email=str(data.contact.email).lower() if data.contact and data.contact.email else None,
-        reporter_phone=data.contact.phone if data.contact else None,
-        version=1,
-        due_at=due_at(
-            now,
-            days=category.handling_days,
-            kind=category.handling_day_kind,
-            timezone=jurisdiction.timezone,
-            country=jurisdiction.holiday_country,
-        ),
-    )
-    session.add(report)
-    await session.flush()
-    await _claim_photos(
-        session,
-        photo_ids=data.photo_ids,
-        jurisdiction_id=jurisdiction.id,
-        uploader=reporter,
-        report_id=report.id,
-    )
-    session.add(
-        ReportStatusChange(report_id=report.id, actor_account_id=reporter.account_id, to_status="submitted")
-    )
-    session.add(ReportFollower(report_id=report.id, account_id=reporter.account_id))
-    await record_event(
-        session,
-        jurisdiction_id=jurisdiction.id,
-        topic="report.submitted",
-        aggregate_type="report",
-        aggregate_id=report.id,
-        payload={
-            "report_id": report.id,
-            "category": category.code,
-            "area_id": area_id,
-            "status": "submitted",
-        },
-    )
-    await session.flush()
-    return report
-
-
 async def get_report(
     session: AsyncSession, *, jurisdiction_id: int, report_id: int, lock: bool = False
 ) -> Report:
@@ -331,11 +238,13 @@ async def follow(session: AsyncSession, *, report_id: int, account_id: int) -> N
     )
 
 
-async def unfollow(session: AsyncSession, *, jurisdiction_id: int, report_id: int, account_id: int) -> None:
-    await get_report(session, jurisdiction_id=jurisdiction_id, report_id=report_id)
+async def unfollow(
+    session: AsyncSession, *, jurisdiction_id: int, report_id: int, resident: Identity
+) -> None:
+    await get_visible_report(session, jurisdiction_id=jurisdiction_id, report_id=report_id, identity=resident)
     await session.execute(
         delete(ReportFollower).where(
-            ReportFollower.report_id == report_id, ReportFollower.account_id == account_id
+            ReportFollower.report_id == report_id, ReportFollower.account_id == resident.account_id
         )
     )
 
@@ -369,7 +278,7 @@ async def transition_report(
     _check_version(report, expected_version)
     check_transition(report.status, data.status.value, reason=data.reason.value if data.reason else None)
     if data.photo_id is not None:
-        await _claim_photos(
+        await claim_photos(
             session,
             photo_ids=[data.photo_id],
             jurisdiction_id=jurisdiction_id,

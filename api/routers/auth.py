@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints
+from fastapi.responses import Response
+from pydantic import BaseModel, EmailStr, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
@@ -15,14 +15,14 @@ from api.idempotency import idempotent
 from core import accounts
 from core.identity import Identity
 from core.settings import Settings
+from geo.schemas import Input
 from geo.service import get_jurisdiction
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
 
 
-class DeviceCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DeviceCreate(Input):
     jurisdiction: Annotated[str, StringConstraints(max_length=64)]
     locale: Literal["nl", "en"] = "nl"
 
@@ -33,8 +33,7 @@ class AccountCreate(DeviceCreate):
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
 
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenCreate(Input):
     jurisdiction: Annotated[str, StringConstraints(max_length=64)]
     email: EmailStr
     password: Annotated[str, StringConstraints(max_length=200)]
@@ -55,7 +54,7 @@ async def create_device(
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
-) -> JSONResponse:
+) -> Response:
     jurisdiction = await get_jurisdiction(session, body.jurisdiction)
 
     async def produce() -> tuple[int, object, dict[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from geo.schemas import (
     CategoryUpdate,
     DepartmentCreate,
     DepartmentRead,
+    Input,
     JurisdictionRead,
 )
 
@@ -61,7 +62,7 @@ async def list_areas(
 @router.get("/jurisdictions/{jurisdiction}/areas/{area_id}", responses={200: {"content": {GEOJSON: {}}}})
 async def read_area(
     jurisdiction: str,
-    area_id: int = Path(ge=1),
+    area_id: int = Path(ge=1, le=2**31 - 1),
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
@@ -161,12 +162,11 @@ async def create_department(
     return await service.create_department(session, jurisdiction_id=found.id, name=body.name)
 
 
-class RoleGrantCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    account_id: int = Field(ge=1)
+class RoleGrantCreate(Input):
+    account_id: int = Field(ge=1, le=2**63 - 1)
     role: Literal["council_member", "field_staff", "admin"]
-    area_id: int | None = Field(default=None, ge=1)
-    department_id: int | None = Field(default=None, ge=1)
+    area_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class RoleGrantRead(BaseModel):
@@ -223,7 +223,7 @@ async def grant_role(
 @router.delete("/jurisdictions/{jurisdiction}/role-grants/{grant_id}", status_code=204)
 async def revoke_role(
     jurisdiction: str,
-    grant_id: int,
+    grant_id: int = Path(ge=1, le=2**63 - 1),
     session: AsyncSession = SessionDep,
     _: Identity = Depends(ADMIN),
 ) -> Response:

@@ -6,7 +6,7 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +51,7 @@ async def upload_photo(
     settings: Settings = Depends(get_settings),
     media: MediaStore = Depends(get_media),
     identity: Identity = Depends(RESIDENT),
-) -> JSONResponse:
+) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
     if kind == "after" and not identity.is_staff_of(found.id, None) and not identity.department_ids:
         raise Forbidden("only field staff upload 'after' photos", code="role-required")
@@ -70,7 +70,10 @@ async def upload_photo(
         )
         return 201, PhotoUploaded.model_validate(photo, from_attributes=True), {}
 
-    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+    fingerprint = b"\0".join([kind.encode(), (file.filename or "").encode(), data])
+    return await idempotent(
+        request, session, scope=f"account:{identity.account_id}", produce=produce, body=fingerprint
+    )
 
 
 @router.post("/reports", status_code=201, response_model=ReportPublic, summary="Submit a report")
@@ -80,13 +83,16 @@ async def submit_report(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(RESIDENT),
-) -> JSONResponse:
+) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
 
     async def produce() -> tuple[int, object, dict[str, str]]:
         report = await service.submit_report(session, jurisdiction=found, data=body, reporter=identity)
-        view = await render_report(session, report, staff=False)
-        return 201, view, {"Location": f"/api/v1/jurisdictions/{found.slug}/reports/{report.id}"}
+        return (
+            201,
+            report.public_view(),
+            {"Location": f"/api/v1/jurisdictions/{found.slug}/reports/{report.id}"},
+        )
 
     return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
 
@@ -143,7 +149,9 @@ async def list_reports(
     created_after: AwareDatetime | None = None,
     created_before: AwareDatetime | None = None,
     bbox: str | None = Query(default=None, max_length=200, description="minLon,minLat,maxLon,maxLat"),
-    near: str | None = Query(default=None, max_length=100, description="lon,lat"),
+    near: str | None = Query(
+        default=None, max_length=100, description="lon,lat: only reports within `radius`, nearest first"
+    ),
     radius: float = Query(default=500, gt=0, le=50_000, description="metres around `near`"),
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=500),
@@ -181,7 +189,7 @@ async def list_reports(
         bbox=tuple(box) if box else None,  # type: ignore[arg-type]
         near=tuple(point) if point else None,  # type: ignore[arg-type]
         radius_m=radius,
-        cursor=queries.decode_cursor(cursor) if cursor else None,
+        cursor=queries.decode_cursor(cursor, nearest=point is not None) if cursor else None,
         limit=limit,
     )
     return Response(await queries.list_reports_json(session, flt), media_type="application/json")
@@ -201,17 +209,18 @@ async def duplicate_candidates(
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
-) -> list[dict[str, Any]]:
+) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
-    chosen = await service.get_category(session, jurisdiction_id=found.id, code=category)
-    return await queries.duplicate_candidates(
+    category_id = await service.category_id(session, jurisdiction_id=found.id, code=category)
+    candidates = await queries.duplicate_candidates_json(
         session,
         jurisdiction_id=found.id,
-        category_id=chosen.id,
+        category_id=category_id,
         longitude=longitude,
         latitude=latitude,
         radius_m=radius or settings.duplicate_radius_m,
     )
+    return Response(candidates, media_type="application/json")
 
 
 @router.get("/reports/{report_id}", response_model=ReportPublic, summary="One report, public view")
@@ -257,7 +266,7 @@ async def _photo_file(
 async def read_photo(
     jurisdiction: str,
     report_id: ReportId,
-    photo_id: int = Path(ge=1),
+    photo_id: int = Path(ge=1, le=2**63 - 1),
     session: AsyncSession = SessionDep,
     media: MediaStore = Depends(get_media),
     identity: Identity | None = Depends(PUBLIC),
@@ -277,7 +286,7 @@ async def read_photo(
 async def read_photo_thumbnail(
     jurisdiction: str,
     report_id: ReportId,
-    photo_id: int = Path(ge=1),
+    photo_id: int = Path(ge=1, le=2**63 - 1),
     session: AsyncSession = SessionDep,
     media: MediaStore = Depends(get_media),
     identity: Identity | None = Depends(PUBLIC),
@@ -302,7 +311,7 @@ async def support_report(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(RESIDENT),
-) -> JSONResponse:
+) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
 
     async def produce() -> tuple[int, object, dict[str, str]]:
@@ -340,7 +349,5 @@ async def unfollow_report(
     identity: Identity = Depends(RESIDENT),
 ) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
-    await service.unfollow(
-        session, jurisdiction_id=found.id, report_id=report_id, account_id=identity.account_id
-    )
+    await service.unfollow(session, jurisdiction_id=found.id, report_id=report_id, resident=identity)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import STAFF
@@ -125,7 +125,7 @@ async def transition(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(STAFF),
-) -> JSONResponse:
+) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
     version = expected_version(request, body.expected_version)
 
@@ -156,7 +156,7 @@ async def merge(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(STAFF),
-) -> JSONResponse:
+) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
     version = expected_version(request, body.expected_version)
 

@@ -56,11 +56,10 @@ async def test_duplicate_check_uses_the_geography_index(
             "longitude": DAM_SQUARE[0],
             "latitude": DAM_SQUARE[1],
             "radius": 50.0,
-            "open_statuses": queries.OPEN_STATUS_LIST,
             "limit": 20,
         },
     )
-    assert "ix_reports_location_geography" in explained
+    assert "ix_reports_open_location_geography" in explained
     assert (
         '"Node Type": "Seq Scan", "Parallel Aware": false, "Async Capable": false, "Relation Name": "reports"'
         not in explained

@@ -235,3 +235,21 @@ async def test_supporters_table_is_the_source_of_the_count(
     session.add(ReportSupporter(report_id=report_id, account_id=world.accounts["council"]))
     await session.commit()
     assert (await client.get(f"{BASE}/reports/{report_id}")).json()["supporters"] == 1
+
+
+async def test_near_lists_nearest_first_and_pages_by_distance(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    since = (await session.scalar(select(func.now()))).isoformat()
+    made = {}
+    for metres in (30, 10, 60, 20):
+        point = (DAM_SQUARE[0] + metres / 68_000, DAM_SQUARE[1])  # ~68 km per degree of longitude here
+        made[metres] = (await submit(client, world.tokens["resident"], point=point)).json()["id"]
+    params = {"near": f"{DAM_SQUARE[0]},{DAM_SQUARE[1]}", "radius": 50, "limit": 2, "created_after": since}
+    first = (await client.get(f"{BASE}/reports", params=params)).json()
+    assert [i["id"] for i in first["items"]] == [made[10], made[20]]
+    second = (await client.get(f"{BASE}/reports", params=params | {"cursor": first["next_cursor"]})).json()
+    assert [i["id"] for i in second["items"]] == [made[30]] and second["next_cursor"] is None
+    newest_cursor = (await client.get(f"{BASE}/reports", params={"limit": 1})).json()["next_cursor"]
+    mixed = await client.get(f"{BASE}/reports", params=params | {"cursor": newest_cursor})
+    assert mixed.status_code == 422 and mixed.json()["code"] == "invalid-cursor"

@@ -1,0 +1,464 @@
+"""Demo data: Amsterdam with its real districts, departments, categories, accounts and 400 reports.
+
+Everything goes through the same code the product uses — the area importer, the category and account
+services, ``submit_report`` and ``transition_report`` — so the demo shows real status histories and
+outbox events, and breaks loudly when a rule changes. The load is deterministic (a seeded random
+generator, points drawn inside the district polygons by ``ST_GeneratePoints`` with a seed); only the
+timestamps are relative to the moment of loading, so the demo never looks stale.
+
+Idempotence: the whole load is one transaction, serialized by an advisory lock, and the demo admin
+account is its marker. A second run finds the marker and changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import accounts
+from core.identity import Account, Identity, RoleGrant
+from geo import service
+from geo.area_import import ImportResult, import_areas, read_features
+from geo.deadlines import due_at
+from geo.models import Category, Jurisdiction
+from geo.schemas import CategoryCreate, ReportCreate, TransitionCreate
+from geo.workflow import CloseReason, Status
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
+DISTRICTS_FILE = DEMO_DIR / "amsterdam_stadsdelen.geojson"
+MUNICIPALITY_FILE = DEMO_DIR / "amsterdam_gemeente_2022.geojson"
+
+SLUG = "amsterdam"
+PASSWORD = "civicloop-demo"  # demo only: documented in the README, never use outside a demo
+MARKER_EMAIL = "admin@demo.example.org"
+SEED = 20240611
+REPORT_COUNT = 400
+DEPARTMENTS = ("Wegen", "Verlichting", "Afval", "Groen", "Openbare ruimte")
+# Reports per 400, roughly following population and footfall.
+DISTRICT_WEIGHTS = {
+    "Centrum": 70,
+    "West": 52,
+    "Zuid": 52,
+    "Oost": 48,
+    "Nieuw-West": 50,
+    "Noord": 42,
+    "Zuidoost": 38,
+    "Weesp": 18,
+    "Westpoort": 30,
+}
+_LOCK_KEY = 0x63697669  # "civi": serializes concurrent demo loads
+
+
+class DemoConflict(Exception):
+    """The database holds a jurisdiction ``amsterdam`` that the demo did not create."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    email: str
+    role: str
+    scope: str = ""
+
+
+@dataclass(slots=True)
+class DemoResult:
+    loaded: bool
+    accounts: list[DemoAccount]
+    reports: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    areas: list[ImportResult] = field(default_factory=list)
+
+
+ACCOUNTS = [
+    DemoAccount(MARKER_EMAIL, "admin"),
+    DemoAccount("wegen@demo.example.org", "field_staff", "Wegen"),
+    DemoAccount("verlichting@demo.example.org", "field_staff", "Verlichting"),
+    DemoAccount("afval@demo.example.org", "field_staff", "Afval"),
+    DemoAccount("groen@demo.example.org", "field_staff", "Groen"),
+    DemoAccount("openbareruimte@demo.example.org", "field_staff", "Openbare ruimte"),
+    DemoAccount("raad.centrum@demo.example.org", "council_member", "Centrum"),
+    DemoAccount("bewoner@demo.example.org", "resident"),
+]
+
+POLE_FIELDS = [
+    {
+        "code": "pole_number",
+        "label": {"nl": "Mastnummer", "en": "Pole number"},
+        "description": {"nl": "Het nummer op de lantaarnpaal", "en": "The number on the lamp post"},
+        "type": "string",
+        "required": True,
+        "order": 1,
+    },
+    {
+        "code": "fault",
+        "label": {"nl": "Soort storing", "en": "Kind of fault"},
+        "type": "singlevaluelist",
+        "required": False,
+        "order": 2,
+        "options": [
+            {"key": "off", "label": {"nl": "Brandt niet", "en": "Not working"}},
+            {"key": "flicker", "label": {"nl": "Knippert", "en": "Flickering"}},
+            {"key": "day", "label": {"nl": "Brandt overdag", "en": "On during the day"}},
+            {"key": "damaged", "label": {"nl": "Beschadigd", "en": "Damaged"}},
+        ],
+    },
+]
+
+# (code, parent, nl, en, department, extra settings)
+CATEGORIES: list[tuple[str, str | None, str, str, str | None, dict[str, object]]] = [
+    ("street", None, "Straat", "Street", None, {}),
+    ("pothole", "street", "Gat in de weg", "Pothole", "Wegen", {"handling_days": 5}),
+    ("loose-tile", "street", "Losliggende stoeptegel", "Loose paving stone", "Wegen", {"handling_days": 10}),
+    (
+        "street-light",
+        "street",
+        "Kapotte straatverlichting",
+        "Broken street light",
+        "Verlichting",
+        {"handling_days": 5, "extra_fields": POLE_FIELDS},
+    ),
+    ("waste", None, "Afval", "Waste", None, {}),
+    (
+        "dumped-waste",
+        "waste",
+        "Gedumpt afval",
+        "Dumped waste",
+        "Afval",
+        {"handling_days": 2, "handling_day_kind": "calendar"},
+    ),
+    (
+        "full-container",
+        "waste",
+        "Volle container",
+        "Full container",
+        "Afval",
+        {"handling_days": 1, "handling_day_kind": "calendar"},
+    ),
+    ("green", None, "Groen", "Greenery", None, {}),
+    ("fallen-tree", "green", "Omgevallen boom", "Fallen tree", "Groen", {"handling_days": 1}),
+    ("nuisance", None, "Overlast", "Nuisance", None, {}),
+    ("noise", "nuisance", "Geluidsoverlast", "Noise", "Openbare ruimte", {"is_public": False}),
+]
+
+CATEGORY_WEIGHTS = {
+    "pothole": 16,
+    "loose-tile": 14,
+    "street-light": 14,
+    "dumped-waste": 24,
+    "full-container": 18,
+    "fallen-tree": 5,
+    "noise": 9,
+}
+
+DESCRIPTIONS = {
+    "pothole": [
+        "Diep gat in het fietspad, gevaarlijk in het donker.",
+        "Gat in de weg bij de bushalte, auto's wijken uit.",
+        "Asfalt verzakt na de werkzaamheden.",
+    ],
+    "loose-tile": [
+        "Stoeptegel ligt los en kantelt als je erop stapt.",
+        "Meerdere tegels omhoog gedrukt door boomwortels.",
+        "Losse tegel voor de ingang van de school.",
+    ],
+    "street-light": [
+        "Lantaarnpaal brandt al een week niet.",
+        "Straatlantaarn knippert de hele nacht.",
+        "Lamp brandt overdag en 's nachts niet.",
+    ],
+    "dumped-waste": [
+        "Matras en kapotte stoel naast de container gezet.",
+        "Zakken huisvuil op de stoep, meeuwen trekken ze open.",
+        "Bouwafval gedumpt in het plantsoen.",
+    ],
+    "full-container": [
+        "Glasbak zit vol, flessen staan ernaast.",
+        "Papiercontainer puilt uit.",
+        "Restafvalcontainer kan niet meer dicht.",
+    ],
+    "fallen-tree": [
+        "Boom omgewaaid over het fietspad.",
+        "Grote tak afgebroken, hangt boven de stoep.",
+    ],
+    "noise": [
+        "Elke nacht harde muziek uit het pand op de hoek.",
+        "Geluidsoverlast van een bouwplaats voor 7 uur 's ochtends.",
+    ],
+}
+
+# How the 400 reports end up, and the workflow path to each status from "submitted".
+STATUS_WEIGHTS = {
+    "submitted": 22,
+    "accepted": 14,
+    "scheduled": 9,
+    "in_progress": 10,
+    "on_hold": 4,
+    "resolved": 30,
+    "closed": 8,
+    "reopened": 3,
+}
+PATHS: dict[str, list[Status]] = {
+    "submitted": [],
+    "accepted": [Status.ACCEPTED],
+    "scheduled": [Status.ACCEPTED, Status.SCHEDULED],
+    "in_progress": [Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS],
+    "on_hold": [Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD],
+    "resolved": [Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED],
+    "closed": [Status.CLOSED],
+    "reopened": [Status.ACCEPTED, Status.RESOLVED, Status.REOPENED],
+}
+PUBLIC_MESSAGES = {
+    Status.ACCEPTED: "Bedankt voor uw melding, we gaan ermee aan de slag.",
+    Status.SCHEDULED: "Het herstel is ingepland.",
+    Status.IN_PROGRESS: "Een ploeg is onderweg.",
+    Status.ON_HOLD: "We wachten op materiaal van de leverancier.",
+    Status.RESOLVED: "Het probleem is opgelost. Bedankt voor het melden!",
+    Status.REOPENED: "De melding is heropend: het probleem blijkt terug.",
+}
+CLOSE_REASONS = [CloseReason.NOT_OURS, CloseReason.NO_ACTION_NEEDED, CloseReason.CANNOT_FIX]
+
+
+async def demo_loaded(session: AsyncSession) -> bool:
+    return (
+        await session.scalar(
+            select(Account.id)
+            .join(Jurisdiction, Jurisdiction.id == Account.jurisdiction_id)
+            .where(Jurisdiction.slug == SLUG, Account.email == MARKER_EMAIL)
+        )
+        is not None
+    )
+
+
+async def has_jurisdictions(session: AsyncSession) -> bool:
+    return bool(await session.scalar(text("SELECT EXISTS (SELECT 1 FROM jurisdictions)")))
+
+
+async def load_demo(
+    session: AsyncSession, *, seed: int = SEED, report_count: int = REPORT_COUNT
+) -> DemoResult:
+    """Load the demo unless it is there already; flushes, the caller commits."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    if await demo_loaded(session):
+        return DemoResult(loaded=False, accounts=ACCOUNTS)
+    if await session.scalar(select(Jurisdiction.id).where(Jurisdiction.slug == SLUG)) is not None:
+        raise DemoConflict(
+            f"a jurisdiction {SLUG!r} exists that the demo did not create; use an empty database for the demo"
+        )
+    rng = random.Random(seed)
+    jurisdiction = Jurisdiction(
+        slug=SLUG, name="Amsterdam", timezone="Europe/Amsterdam", holiday_country="NL", default_locale="nl"
+    )
+    session.add(jurisdiction)
+    await session.flush()
+    result = DemoResult(loaded=True, accounts=ACCOUNTS)
+
+    municipality = read_features(
+        MUNICIPALITY_FILE, name_property="gemeentenaam", code_property="gemeentecode"
+    )
+    result.areas.append(
+        await import_areas(session, jurisdiction=jurisdiction, level="municipality", source=municipality)
+    )
+    districts = read_features(DISTRICTS_FILE, name_property="Stadsdeel", code_property="Stadsdeelcode")
+    district_import = await import_areas(
+        session, jurisdiction=jurisdiction, level="district", source=districts, parent_level="municipality"
+    )
+    result.areas.append(district_import)
+
+    departments = {
+        name: (await service.create_department(session, jurisdiction_id=jurisdiction.id, name=name)).id
+        for name in DEPARTMENTS
+    }
+    categories: dict[str, Category] = {}
+    for code, parent, nl, en, department, settings in CATEGORIES:
+        data = CategoryCreate.model_validate(
+            {
+                "code": code,
+                "parent": parent,
+                "name": {"nl": nl, "en": en},
+                "department_id": departments[department] if department else None,
+                **settings,
+            }
+        )
+        categories[code] = await service.create_category(session, jurisdiction_id=jurisdiction.id, data=data)
+
+    staff: dict[int, Identity] = {}
+    residents: list[Identity] = []
+    for demo_account in ACCOUNTS:
+        account, _ = await accounts.register_account(
+            session,
+            jurisdiction_id=jurisdiction.id,
+            email=demo_account.email,
+            password=PASSWORD,
+            display_name=demo_account.email.split("@")[0],
+            locale="nl",
+            ttl_days=1,
+        )
+        scope: dict[str, int] = {}
+        if demo_account.role == "field_staff":
+            scope = {"department_id": departments[demo_account.scope]}
+            staff[scope["department_id"]] = Identity(
+                account_id=account.id,
+                jurisdiction_id=jurisdiction.id,
+                is_anonymous=False,
+                department_ids=frozenset({scope["department_id"]}),
+            )
+        elif demo_account.role == "council_member":
+            scope = {"area_id": district_import.area_ids[demo_account.scope]}
+        elif demo_account.role == "resident":
+            residents.append(
+                Identity(account_id=account.id, jurisdiction_id=jurisdiction.id, is_anonymous=False)
+            )
+        if demo_account.role != "resident":
+            session.add(
+                RoleGrant(
+                    account_id=account.id, jurisdiction_id=jurisdiction.id, role=demo_account.role, **scope
+                )
+            )
+    for _ in range(40):
+        device, _ = await accounts.register_device(
+            session, jurisdiction_id=jurisdiction.id, locale=rng.choice(["nl", "nl", "en"]), ttl_days=1
+        )
+        residents.append(Identity(account_id=device.id, jurisdiction_id=jurisdiction.id, is_anonymous=True))
+    await session.flush()
+
+    points = await _points(session, district_import.area_ids, report_count)
+    rng.shuffle(points)
+    now = datetime.now(UTC)
+    plans: list[tuple[int, datetime, datetime, float]] = []
+    codes, code_weights = zip(*CATEGORY_WEIGHTS.items(), strict=True)
+    statuses, status_weights = zip(*STATUS_WEIGHTS.items(), strict=True)
+    for longitude, latitude in points:
+        code = rng.choices(codes, code_weights)[0]
+        category = categories[code]
+        extra: dict[str, str] = {}
+        if code == "street-light":
+            extra = {
+                "pole_number": f"{rng.randint(100000, 999999)}",
+                "fault": rng.choice(["off", "flicker", "day", "damaged"]),
+            }
+        reporter = rng.choice(residents)
+        report = await service.submit_report(
+            session,
+            jurisdiction=jurisdiction,
+            data=ReportCreate(
+                category=code,
+                location={"type": "Point", "coordinates": (round(longitude, 6), round(latitude, 6))},
+                description=rng.choice(DESCRIPTIONS[code]),
+                extra=extra,
+            ),
+            reporter=reporter,
+        )
+        target = rng.choices(statuses, status_weights)[0]
+        actor = staff[category.department_id] if category.department_id is not None else None
+        for step in PATHS[target]:
+            assert actor is not None  # every selectable demo category has a department
+            await service.transition_report(
+                session,
+                jurisdiction_id=jurisdiction.id,
+                report_id=report.id,
+                actor=actor,
+                data=TransitionCreate(
+                    status=step,
+                    reason=rng.choice(CLOSE_REASONS) if step is Status.CLOSED else None,
+                    public_message=PUBLIC_MESSAGES.get(step, "Deze melding pakken wij niet op."),
+                ),
+                expected_version=report.version,
+            )
+        result.statuses[target] = result.statuses.get(target, 0) + 1
+        # Older reports are rarer than recent ones; later steps follow hours to days apart.
+        age_hours = 24 * 90 * rng.random() ** 1.6 + 1
+        step_hours = min(rng.uniform(3, 96), age_hours / (len(PATHS[target]) + 1))
+        created_at = now - timedelta(hours=age_hours)
+        due = due_at(
+            created_at,
+            days=category.handling_days,
+            kind=category.handling_day_kind,
+            timezone=jurisdiction.timezone,
+            country=jurisdiction.holiday_country,
+        )
+        plans.append((report.id, created_at, due, step_hours))
+        if category.is_public and target in ("submitted", "accepted", "scheduled") and rng.random() < 0.15:
+            supporter = rng.choice(residents)
+            if supporter.account_id != reporter.account_id:
+                await service.add_supporter(
+                    session, jurisdiction_id=jurisdiction.id, report_id=report.id, resident=supporter
+                )
+        result.reports += 1
+    await _backdate(session, plans)
+    return result
+
+
+async def _points(
+    session: AsyncSession, district_ids: dict[str, int], total: int
+) -> list[tuple[float, float]]:
+    """Points inside each district polygon, in proportion to the district weights; seeded, so repeatable."""
+    weight_sum = sum(DISTRICT_WEIGHTS.get(name, 10) for name in district_ids)
+    points: list[tuple[float, float]] = []
+    for index, (name, area_id) in enumerate(sorted(district_ids.items())):
+        count = round(total * DISTRICT_WEIGHTS.get(name, 10) / weight_sum)
+        if index == len(district_ids) - 1:
+            count = total - len(points)
+        if count <= 0:
+            continue
+        rows = await session.execute(
+            text(
+                "SELECT ST_X(d.geom), ST_Y(d.geom) FROM areas a,"
+                " ST_Dump(ST_GeneratePoints(a.geom, :count, :seed)) AS d WHERE a.id = :id ORDER BY d.path"
+            ),
+            {"count": count, "seed": SEED + index, "id": area_id},
+        )
+        points.extend((float(x), float(y)) for x, y in rows)
+    return points
+
+
+_BACKDATE_CHANGES = """
+WITH plan AS (
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:created AS timestamptz[]),
+                         CAST(:due AS timestamptz[]), CAST(:steps AS float8[]))
+        AS p(report_id, created_at, due_at, step)
+), ranked AS (
+    SELECT c.id,
+           p.created_at + (row_number() OVER (PARTITION BY c.report_id ORDER BY c.id) - 1)
+               * p.step * interval '1 hour' AS at
+    FROM report_status_changes c JOIN plan p USING (report_id)
+)
+UPDATE report_status_changes c SET created_at = ranked.at FROM ranked WHERE c.id = ranked.id
+"""
+_BACKDATE_REPORTS = """
+WITH plan AS (
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:created AS timestamptz[]),
+                         CAST(:due AS timestamptz[]), CAST(:steps AS float8[]))
+        AS p(report_id, created_at, due_at, step)
+), latest AS (
+    SELECT report_id, max(created_at) AS at FROM report_status_changes
+    WHERE report_id = ANY(CAST(:ids AS bigint[])) GROUP BY report_id
+)
+UPDATE reports r
+SET created_at = plan.created_at, due_at = plan.due_at, updated_at = latest.at,
+    resolved_at = CASE WHEN r.resolved_at IS NOT NULL THEN latest.at END
+FROM plan JOIN latest USING (report_id)
+WHERE r.id = plan.report_id
+"""
+
+
+async def _backdate(session: AsyncSession, plans: list[tuple[int, datetime, datetime, float]]) -> None:
+    """Spread the reports over the past three months, their status changes hours to days apart."""
+    if not plans:
+        return
+    await session.flush()
+    ids, created, due, steps = (list(column) for column in zip(*plans, strict=True))
+    parameters = {"ids": ids, "created": created, "due": due, "steps": steps}
+    await session.execute(text(_BACKDATE_CHANGES), parameters)
+    await session.execute(text(_BACKDATE_REPORTS), parameters)
+    await session.execute(
+        text(
+            "UPDATE report_supporters s SET created_at = r.updated_at FROM reports r"
+            " WHERE r.id = s.report_id AND r.id = ANY(CAST(:ids AS bigint[]))"
+        ),
+        {"ids": ids},
+    )

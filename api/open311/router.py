@@ -1,0 +1,209 @@
+"""``/open311/v2``: GeoReport v2 in XML and JSON, format chosen by the path's extension.
+
+Errors here are not problem+json: an Open311 client expects the specification's own error list in the
+format it asked for. ``Open311Route`` catches every expected failure (domain errors, including those raised
+while resolving dependencies) and renders it so; the status is folded onto the three the spec names (400 bad
+input, 403 missing or invalid ``api_key``, 404 unknown id or service). Parameters are read by hand from the
+query and form rather than declared, so that no FastAPI validation error can escape as problem+json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import PUBLIC
+from api.deps import SessionDep
+from api.open311 import keys
+from api.open311 import service as open311
+from api.open311.formats import FORMATS, Format, error_response, respond
+from core.errors import DomainError
+from core.identity import Identity
+from geo.errors import InvalidExtraFields
+from geo.models import Jurisdiction
+
+
+def _format_of(request: Request) -> Format:
+    fmt = request.path_params.get("fmt")
+    return cast(Format, fmt) if fmt in FORMATS else "json"
+
+
+def _spec_status(status: int) -> int:
+    if status in (401, 403):
+        return 403
+    if status == 404:
+        return 404
+    return 400
+
+
+def _descriptions(error: DomainError) -> list[str]:
+    if isinstance(error, InvalidExtraFields) and isinstance(error.extra.get("errors"), dict):
+        return [f"attribute[{code}]: {message}" for code, message in sorted(error.extra["errors"].items())]
+    return [error.detail]
+
+
+class Open311Route(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            fmt = _format_of(request)
+            if "fmt" in request.path_params and request.path_params["fmt"] not in FORMATS:
+                return error_response("json", 400, ["the format must be .xml or .json"])
+            try:
+                return await handler(request)
+            except DomainError as error:
+                return error_response(fmt, _spec_status(error.status), _descriptions(error))
+            except RequestValidationError as error:
+                described = [
+                    f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in error.errors()
+                ]
+                return error_response(fmt, 400, described or ["the request is malformed"])
+
+        return guarded
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _extensions(request: Request) -> bool:
+    value = request.query_params.get("extensions", "").lower()
+    if value not in ("", "true", "false"):
+        raise open311.Open311BadRequest("extensions must be true or false")
+    return value == "true"
+
+
+@router.get("/discovery.{fmt}", summary="Where this server's GeoReport v2 endpoint lives")
+async def discovery(
+    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+) -> Response:
+    changed = await session.scalar(select(Jurisdiction.created_at).order_by(Jurisdiction.created_at.desc()))
+    body: dict[str, Any] = {
+        "changeset": changed,
+        "contact": "The municipality's service desk.",
+        "key_service": "API keys are issued per client application by the municipality's administrators.",
+        "endpoints": [
+            {
+                "specification": open311.SPECIFICATION,
+                "url": f"{_base_url(request)}/open311/v2",
+                "changeset": changed,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return respond(cast(Format, fmt), "discovery", body)
+
+
+@router.get("/services.{fmt}", summary="Categories residents can report, as services")
+async def list_services(
+    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+) -> Response:
+    jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
+    services = await open311.list_services(session, jurisdiction)
+    return respond(cast(Format, fmt), "services", services)
+
+
+@router.get("/services/{service_code}.{fmt}", summary="A service's extra fields, as attributes")
+async def read_service_definition(
+    service_code: str,
+    fmt: str,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
+    category = await open311.get_service(session, jurisdiction, service_code)
+    return respond(
+        cast(Format, fmt), "service_definition", open311.service_definition(category, jurisdiction)
+    )
+
+
+@router.post("/requests.{fmt}", summary="Submit a service request (form-encoded, api_key required)")
+async def create_request(
+    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+) -> Response:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise open311.Open311BadRequest("send the request as application/x-www-form-urlencoded")
+    form = await request.form()
+    # The key may come in the form (the spec) or, as some clients send it, in the query string.
+    key_value = form.get("api_key") or request.query_params.get("api_key")
+    api_key = await keys.authenticate(session, key_value if isinstance(key_value, str) else None)
+    jurisdiction_id = form.get("jurisdiction_id") or request.query_params.get("jurisdiction_id")
+    jurisdiction = await open311.resolve_jurisdiction(
+        session, jurisdiction_id if isinstance(jurisdiction_id, str) else None, api_key=api_key
+    )
+    submitted = await open311.submit(session, jurisdiction=jurisdiction, api_key=api_key, form=form)
+    answer = [
+        {
+            "service_request_id": str(submitted.report_id),
+            "token": submitted.token,
+            "service_notice": None if submitted.is_public else open311.CONFIDENTIAL_NOTICE,
+            "account_id": None,
+        }
+    ]
+    return respond(cast(Format, fmt), "service_requests", answer, status_code=201)
+
+
+@router.get("/requests.{fmt}", summary="Service requests: by ids, or filtered within a 90-day window")
+async def list_requests(
+    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+) -> Response:
+    params = request.query_params
+    jurisdiction = await open311.resolve_jurisdiction(session, params.get("jurisdiction_id"))
+    extensions = _extensions(request)
+    query = await open311.parse_request_query(session, jurisdiction, params, extensions=extensions)
+    found = await open311.find_requests(
+        session, jurisdiction, query, base_url=_base_url(request), extensions=extensions
+    )
+    return respond(cast(Format, fmt), "service_requests", found)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="One service request (an array of one)")
+async def read_request(
+    service_request_id: str,
+    fmt: str,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
+    extensions = _extensions(request)
+    if not service_request_id.isdigit() or not 1 <= int(service_request_id) <= 2**62:
+        raise open311.ServiceRequestNotFound(f"no service request {service_request_id!r}")
+    query = open311.RequestQuery(ids=(int(service_request_id),))
+    found = await open311.find_requests(
+        session, jurisdiction, query, base_url=_base_url(request), extensions=extensions
+    )
+    if not found:
+        raise open311.ServiceRequestNotFound(f"no service request {service_request_id}")
+    return respond(cast(Format, fmt), "service_requests", found)
+
+
+@router.get("/tokens/{token}.{fmt}", summary="The service request a token stands for")
+async def read_token(
+    token: str,
+    fmt: str,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
+    if len(token) > 64:
+        raise open311.ServiceRequestNotFound("no service request for this token")
+    report_id = await open311.request_for_token(session, jurisdiction, token)
+    return respond(
+        cast(Format, fmt), "service_requests", [{"service_request_id": str(report_id), "token": token}]
+    )

@@ -1,0 +1,363 @@
+"""The map: vector tiles, GeoJSON for GIS tools, a clustered viewport for simple clients, and hotspots.
+
+Tiles live at ``/tiles/...`` so a CDN can front them as a whole; they carry ``Cache-Control`` and a strong
+``ETag`` (``If-None-Match`` gets a 304). Every parameter is checked at the edge and a bad one gets a
+problem+json with a precise code: ``invalid-tile-coordinates`` (not integers, 422), ``tile-out-of-range``
+(no such tile, 404), ``invalid-bbox``, ``viewport-too-large``, ``unknown-category``, ``invalid-status``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import COUNCIL, PUBLIC, STAFF
+from api.deps import SessionDep
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.identity import Identity
+from geo import map_queries, tiles
+from geo import service as geo_service
+from geo.errors import AreaNotFound
+from geo.models import Area, Category
+from geo.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
+
+router = APIRouter(tags=["map"])
+GEOJSON = "application/geo+json"
+REPORT_TILE_CACHE = "public, max-age=60, s-maxage=300, stale-while-revalidate=600"
+AREA_TILE_CACHE = "public, max-age=3600, s-maxage=86400"
+AUTO_REFRESH_SECONDS = 600
+_CHECK_EVERY_SECONDS = 60
+
+
+def _tile_coordinates(z: str, x: str, y: str) -> tuple[int, int, int]:
+    if not all(part.isdigit() and len(part) <= 8 for part in (z, x, y)):
+        raise InvalidInput("z, x and y must be non-negative integers", code="invalid-tile-coordinates")
+    zoom, column, row = int(z), int(x), int(y)
+    if not tiles.tile_exists(zoom, column, row):
+        raise NotFound(
+            f"no tile {zoom}/{column}/{row}: z runs from 0 to {tiles.MAX_ZOOM}, x and y from 0 to 2^z - 1",
+            code="tile-out-of-range",
+        )
+    return zoom, column, row
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    parts = raw.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat (four numbers)", code="invalid-bbox")
+    min_lon, min_lat, max_lon, max_lat = values
+    if not (
+        -180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90
+    ):
+        raise InvalidInput("bbox: longitudes lie in [-180, 180], latitudes in [-90, 90]", code="invalid-bbox")
+    if min_lon >= max_lon or min_lat >= max_lat:
+        raise InvalidInput("bbox: the minimum must be below the maximum on both axes", code="invalid-bbox")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def parse_statuses(raw: str | None) -> tuple[str, ...] | None:
+    if not raw:
+        return None
+    chosen: set[str] = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if part == "open":
+            chosen |= {s.value for s in OPEN_STATUSES}
+        elif part == "closed":
+            chosen |= {s.value for s in FINAL_STATUSES}
+        elif part in {s.value for s in Status}:
+            chosen.add(part)
+        else:
+            raise InvalidInput(
+                f"unknown status {part!r}; use open, closed or one of {[s.value for s in Status]}",
+                code="invalid-status",
+            )
+    return tuple(sorted(chosen))
+
+
+async def category_ids(
+    session: AsyncSession, jurisdiction_id: int | None, raw: str | None
+) -> tuple[int, ...] | None:
+    """Codes of categories or groups (a group stands for its categories), in one or every jurisdiction."""
+    if not raw:
+        return None
+    wanted = {code.strip() for code in raw.split(",") if code.strip()}
+    query = select(Category.id, Category.code, Category.parent_id)
+    if jurisdiction_id is not None:
+        query = query.where(Category.jurisdiction_id == jurisdiction_id)
+    rows = (await session.execute(query)).all()
+    if unknown := sorted(wanted - {row.code for row in rows}):
+        raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
+    chosen = {row.id for row in rows if row.code in wanted}
+    chosen |= {row.id for row in rows if row.parent_id in chosen}
+    return tuple(sorted(chosen))
+
+
+def _cached(request: Request, body: bytes, media_type: str, cache_control: str) -> Response:
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+async def refresh_if_stale(app: FastAPI) -> None:
+    """Rebuild the aggregated cells when older than ``AUTO_REFRESH_SECONDS``; one worker at a time."""
+    async with app.state.sessionmaker() as session:
+        locked = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtext('civicloop.report_map_cells.auto'))")
+        )
+        stale = locked and await session.scalar(
+            text(
+                "SELECT refreshed_at < now() - make_interval(secs => :seconds)"
+                " FROM report_map_cells_state WHERE id = 1"
+            ),
+            {"seconds": AUTO_REFRESH_SECONDS},
+        )
+        if stale:
+            await tiles.refresh_map_cells(session)
+        await session.commit()
+
+
+def _schedule_refresh(request: Request, background: BackgroundTasks) -> None:
+    state = request.app.state
+    now = time.monotonic()
+    if now - getattr(state, "map_refresh_checked_at", -math.inf) >= _CHECK_EVERY_SECONDS:
+        state.map_refresh_checked_at = now
+        background.add_task(refresh_if_stale, request.app)
+
+
+@router.get(
+    "/tiles/reports/{z}/{x}/{y}.mvt",
+    response_class=Response,
+    responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}},
+    summary="Reports as a Mapbox Vector Tile (layer 'reports')",
+)
+async def report_tile(
+    z: str,
+    x: str,
+    y: str,
+    request: Request,
+    background: BackgroundTasks,
+    jurisdiction: str | None = Query(default=None, max_length=64),
+    category: str | None = Query(default=None, max_length=2000, description="codes, comma-separated"),
+    status: str | None = Query(default=None, max_length=500, description="open, closed or statuses"),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    """Below zoom 16 the features are grid cells with a ``count``; from 16 on, the reports themselves."""
+    zoom, column, row = _tile_coordinates(z, x, y)
+    jurisdiction_id = (await geo_service.get_jurisdiction(session, jurisdiction)).id if jurisdiction else None
+    flt = tiles.MapFilter(
+        jurisdiction_id=jurisdiction_id,
+        category_ids=await category_ids(session, jurisdiction_id, category),
+        statuses=parse_statuses(status),
+    )
+    body = await tiles.report_tile(session, z=zoom, x=column, y=row, flt=flt)
+    if zoom < tiles.RAW_MIN_ZOOM:
+        _schedule_refresh(request, background)
+    return _cached(request, body, tiles.MVT_MEDIA_TYPE, REPORT_TILE_CACHE)
+
+
+@router.get(
+    "/tiles/areas/{z}/{x}/{y}.mvt",
+    response_class=Response,
+    responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}},
+    summary="Area boundaries as a Mapbox Vector Tile (layer 'areas')",
+)
+async def area_tile(
+    z: str,
+    x: str,
+    y: str,
+    request: Request,
+    jurisdiction: str = Query(max_length=64),
+    level: Literal["municipality", "district", "neighbourhood"] | None = None,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    zoom, column, row = _tile_coordinates(z, x, y)
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    body = await tiles.area_tile(session, z=zoom, x=column, y=row, jurisdiction_id=found.id, level=level)
+    return _cached(request, body, tiles.MVT_MEDIA_TYPE, AREA_TILE_CACHE)
+
+
+@router.get(
+    "/api/v1/jurisdictions/{jurisdiction}/reports.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    summary="Public reports as an RFC 7946 FeatureCollection (newest first)",
+)
+async def reports_geojson(
+    jurisdiction: str,
+    bbox: str | None = Query(default=None, max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
+    category: str | None = Query(default=None, max_length=2000),
+    status: str | None = Query(default=None, max_length=500),
+    limit: int = Query(default=500, ge=1, le=1000),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    flt = tiles.MapFilter(
+        jurisdiction_id=found.id,
+        category_ids=await category_ids(session, found.id, category),
+        statuses=parse_statuses(status),
+    )
+    body = await map_queries.reports_geojson(
+        session, flt=flt, bbox=parse_bbox(bbox) if bbox else None, limit=limit
+    )
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get(
+    "/api/v1/jurisdictions/{jurisdiction}/areas.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    summary="Area boundaries as an RFC 7946 FeatureCollection",
+)
+async def areas_geojson(
+    jurisdiction: str,
+    level: Literal["municipality", "district", "neighbourhood"] | None = None,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> Response:
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    body = await map_queries.areas_geojson(session, jurisdiction_id=found.id, level=level)
+    return Response(body, media_type=GEOJSON, headers={"Cache-Control": AREA_TILE_CACHE})
+
+
+@router.get(
+    "/api/v1/jurisdictions/{jurisdiction}/map/clusters",
+    response_class=JSONResponse,
+    summary="Clusters with counts for a bounding box and zoom; a cluster of one carries its report",
+)
+async def clustered_viewport(
+    jurisdiction: str,
+    request: Request,
+    background: BackgroundTasks,
+    bbox: str = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
+    zoom: int = Query(ge=0, le=tiles.MAX_ZOOM),
+    category: str | None = Query(default=None, max_length=2000),
+    status: str | None = Query(default=None, max_length=500),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> JSONResponse:
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    box = parse_bbox(bbox)
+    flt = tiles.MapFilter(
+        jurisdiction_id=found.id,
+        category_ids=await category_ids(session, found.id, category),
+        statuses=parse_statuses(status),
+    )
+    try:
+        body = await map_queries.clustered_viewport(session, flt=flt, bbox=box, zoom=zoom)
+    except map_queries.ViewportTooLarge as error:
+        raise InvalidInput(str(error), code="viewport-too-large") from None
+    _schedule_refresh(request, background)
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+async def _hotspots(
+    session: AsyncSession,
+    *,
+    jurisdiction: str,
+    category: str | None,
+    radius_m: float,
+    min_reports: int,
+    days: int,
+    area_ids: tuple[int, ...] | None,
+    public_only: bool,
+) -> dict[str, Any]:
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    until = datetime.now(UTC)
+    query = map_queries.HotspotQuery(
+        jurisdiction_id=found.id,
+        since=until - timedelta(days=days),
+        until=until,
+        radius_m=radius_m,
+        min_reports=min_reports,
+        category_ids=await category_ids(session, found.id, category),
+        area_ids=area_ids,
+        public_only=public_only,
+    )
+    spots = await map_queries.hotspots(session, query)
+    return {
+        "criteria": {"radius_m": radius_m, "min_reports": min_reports, "days": days, "since": query.since},
+        "hotspots": spots,
+    }
+
+
+async def _check_area(session: AsyncSession, jurisdiction: str, area_id: int) -> None:
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    exists = await session.scalar(select(Area.id).where(Area.id == area_id, Area.jurisdiction_id == found.id))
+    if exists is None:
+        raise AreaNotFound(f"no area {area_id} in this jurisdiction")
+
+
+@router.get("/api/v1/jurisdictions/{jurisdiction}/staff/hotspots", summary="Recurring problems, for staff")
+async def staff_hotspots(
+    jurisdiction: str,
+    category: str | None = Query(default=None, max_length=2000),
+    radius_m: float = Query(default=50, ge=5, le=2000, allow_inf_nan=False),
+    min_reports: int = Query(default=5, ge=2, le=1000),
+    days: int = Query(default=90, ge=1, le=730),
+    area_id: int | None = Query(default=None, ge=1),
+    session: AsyncSession = SessionDep,
+    _: Identity = Depends(STAFF),
+) -> dict[str, Any]:
+    """Places where at least ``min_reports`` reports of one category lie within ``radius_m`` of each other."""
+    if area_id is not None:
+        await _check_area(session, jurisdiction, area_id)
+    return await _hotspots(
+        session,
+        jurisdiction=jurisdiction,
+        category=category,
+        radius_m=radius_m,
+        min_reports=min_reports,
+        days=days,
+        area_ids=(area_id,) if area_id else None,
+        public_only=False,
+    )
+
+
+@router.get("/api/v1/jurisdictions/{jurisdiction}/council/hotspots", summary="Recurring problems in my area")
+async def council_hotspots(
+    jurisdiction: str,
+    category: str | None = Query(default=None, max_length=2000),
+    radius_m: float = Query(default=50, ge=5, le=2000, allow_inf_nan=False),
+    min_reports: int = Query(default=5, ge=2, le=1000),
+    days: int = Query(default=90, ge=1, le=730),
+    area_id: int | None = Query(default=None, ge=1),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(COUNCIL),
+) -> dict[str, Any]:
+    """A council member sees the hotspots of their own area(s); report ids only of public reports."""
+    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    if area_id is not None:
+        await _check_area(session, jurisdiction, area_id)
+    admin = identity.is_admin_of(found.id)
+    if area_id is not None and not admin and area_id not in identity.council_area_ids:
+        raise Forbidden("council members see the hotspots of their own area", code="not-your-area")
+    areas = (
+        (area_id,) if area_id is not None else (None if admin else tuple(sorted(identity.council_area_ids)))
+    )
+    return await _hotspots(
+        session,
+        jurisdiction=jurisdiction,
+        category=category,
+        radius_m=radius_m,
+        min_reports=min_reports,
+        days=days,
+        area_ids=areas,
+        public_only=True,
+    )

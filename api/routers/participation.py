@@ -1,0 +1,542 @@
+"""Budget rounds over HTTP: rounds, proposals and review, ballots (online and paper), results, codes,
+address verification, implementation updates. Thin: parse, authorise, call ``participation``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import ADMIN, PUBLIC, RESIDENT, STAFF
+from api.deps import SessionDep, get_media, get_settings
+from api.idempotency import idempotent
+from core.db import make_engine, make_sessionmaker
+from core.errors import Forbidden
+from core.identity import Identity
+from core.settings import Settings
+from geo import service as geo_service
+from geo.media import MediaStore
+from participation import ballots, budget_rounds, electorate, pabulib_io, proposals
+from participation.electorate import ParticipationKeys
+from participation.schemas import (
+    BallotCast,
+    BallotReceipt,
+    CodesGenerate,
+    ImplementationUpdateCreate,
+    ImplementationUpdateRead,
+    PaperBallot,
+    PhaseChange,
+    ProposalCreate,
+    ProposalRead,
+    ProposalReview,
+    RoundCreate,
+    RoundRead,
+    RoundUpdate,
+    VerificationCreate,
+)
+
+router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["budget rounds"])
+RoundId = Annotated[int, Path(ge=1, le=2**62)]
+ProposalId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def participation_keys(request: Request) -> ParticipationKeys:
+    keys = getattr(request.app.state, "participation_keys", None)
+    if keys is None:
+        settings: Settings = request.app.state.settings
+        keys = ParticipationKeys.from_secret(settings.secret_key.get_secret_value())
+        request.app.state.participation_keys = keys
+    return keys
+
+
+def ballot_mixer(request: Request) -> ballots.BallotMixer:
+    """One mixer per process, on connections of its own (see :class:`participation.ballots.BallotMixer`)."""
+    mixer = getattr(request.app.state, "ballot_mixer", None)
+    if mixer is None:
+        factory = getattr(request.app.state, "ballot_sessionmaker", None)
+        if factory is None:
+            settings: Settings = request.app.state.settings
+            if not settings.database_url:
+                raise RuntimeError("DATABASE_URL is not set")
+            request.app.state.ballot_engine = make_engine(settings.database_url, pool_size=4)
+            factory = make_sessionmaker(request.app.state.ballot_engine)
+        mixer = ballots.BallotMixer(factory)
+        request.app.state.ballot_mixer = mixer
+    return mixer
+
+
+async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
+    return (await geo_service.get_jurisdiction(session, slug)).id
+
+
+def _require_admin(identity: Identity, jurisdiction_id: int) -> None:
+    if not identity.is_admin_of(jurisdiction_id):
+        raise Forbidden("this needs an administrator of this jurisdiction", code="role-required")
+
+
+def _require_staff(identity: Identity, jurisdiction_id: int) -> None:
+    if not identity.is_staff_of(jurisdiction_id, None) and not (
+        identity.department_ids and identity.jurisdiction_id == jurisdiction_id
+    ):
+        raise Forbidden("this needs municipal staff of this jurisdiction", code="role-required")
+
+
+# ------------------------------------------------------------------------------------------------- rounds
+
+
+@router.post("/budget-rounds", status_code=201, response_model=RoundRead, summary="Create a budget round")
+async def create_round(
+    jurisdiction: str,
+    body: RoundCreate,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(ADMIN),
+) -> JSONResponse:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        created = await budget_rounds.create_round(session, jurisdiction_id=jurisdiction_id, data=body)
+        return 201, RoundRead.model_validate(created), {}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+@router.get("/budget-rounds", response_model=list[RoundRead], summary="List budget rounds")
+async def list_rounds(
+    jurisdiction: str,
+    area_id: int | None = Query(default=None, ge=1),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> list[RoundRead]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.list_rounds(session, jurisdiction_id=jurisdiction_id, area_id=area_id)
+    return [RoundRead.model_validate(r) for r in found]
+
+
+@router.get("/budget-rounds/{round_id}", response_model=RoundRead, summary="A budget round")
+async def get_round(
+    jurisdiction: str,
+    round_id: RoundId,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> RoundRead:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    return RoundRead.model_validate(
+        await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    )
+
+
+@router.patch(
+    "/budget-rounds/{round_id}",
+    response_model=RoundRead,
+    summary="Change a round; ballot rules are locked once voting opens (409)",
+)
+async def update_round(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: RoundUpdate,
+    session: AsyncSession = SessionDep,
+    _: Identity = Depends(ADMIN),
+) -> RoundRead:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    updated = await budget_rounds.update_round(
+        session, jurisdiction_id=jurisdiction_id, round_id=round_id, data=body
+    )
+    return RoundRead.model_validate(updated)
+
+
+@router.post(
+    "/budget-rounds/{round_id}/phase", response_model=RoundRead, summary="Move a round to another phase"
+)
+async def change_phase(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: PhaseChange,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(ADMIN),
+) -> RoundRead:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(
+        session, jurisdiction_id=jurisdiction_id, round_id=round_id, for_update=True
+    )
+    await budget_rounds.change_phase(session, found, to=body.to, actor=identity)
+    return RoundRead.model_validate(found)
+
+
+@router.get("/budget-rounds/{round_id}/results", summary="The outcome with an explanation per project")
+async def results(
+    jurisdiction: str,
+    round_id: RoundId,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> dict[str, Any]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    return await budget_rounds.results_of(session, found)
+
+
+@router.get(
+    "/budget-rounds/{round_id}/export.pb",
+    summary="The round as a pabulib file, ballots anonymised",
+    response_class=PlainTextResponse,
+)
+async def export_pb(
+    jurisdiction: str,
+    round_id: RoundId,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> PlainTextResponse:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    return PlainTextResponse(
+        await pabulib_io.export_round(session, found),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="round-{round_id}.pb"'},
+    )
+
+
+# ------------------------------------------------------------------------------------------------- proposals
+
+
+@router.post(
+    "/budget-rounds/{round_id}/proposals",
+    status_code=201,
+    response_model=ProposalRead,
+    summary="Propose a project (verified residents of the area)",
+)
+async def submit_proposal(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: ProposalCreate,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> JSONResponse:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+
+    async def produce() -> tuple[int, object, dict[str, str]]:
+        proposal = await proposals.submit_proposal(session, budget_round=found, data=body, author=identity)
+        return 201, (await proposals.render_proposals(session, [proposal]))[0], {}
+
+    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+@router.get("/budget-rounds/{round_id}/proposals", response_model=list[ProposalRead], summary="Proposals")
+async def list_proposals(
+    jurisdiction: str,
+    round_id: RoundId,
+    status: str | None = Query(default=None, pattern="^(submitted|feasible|infeasible|withdrawn)$"),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> list[ProposalRead]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    listed = await proposals.list_proposals(session, budget_round=found, status=status)
+    return await proposals.render_proposals(session, listed)
+
+
+@router.get(
+    "/budget-rounds/{round_id}/proposals/{proposal_id}", response_model=ProposalRead, summary="A proposal"
+)
+async def get_proposal(
+    jurisdiction: str,
+    round_id: RoundId,
+    proposal_id: ProposalId,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> ProposalRead:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    proposal = await proposals.get_proposal(session, budget_round=found, proposal_id=proposal_id)
+    return (await proposals.render_proposals(session, [proposal]))[0]
+
+
+@router.post(
+    "/budget-rounds/{round_id}/proposals/{proposal_id}/review",
+    response_model=ProposalRead,
+    summary="Staff review: feasible or not, with a public reason and the final cost",
+)
+async def review_proposal(
+    jurisdiction: str,
+    round_id: RoundId,
+    proposal_id: ProposalId,
+    body: ProposalReview,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> ProposalRead:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    _require_staff(identity, jurisdiction_id)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    proposal = await proposals.review_proposal(
+        session, budget_round=found, proposal_id=proposal_id, data=body, staff=identity
+    )
+    return (await proposals.render_proposals(session, [proposal]))[0]
+
+
+@router.put(
+    "/budget-rounds/{round_id}/proposals/{proposal_id}/follow",
+    status_code=204,
+    summary="Hear about this project's progress",
+)
+async def follow(
+    jurisdiction: str,
+    round_id: RoundId,
+    proposal_id: ProposalId,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> Response:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    await proposals.follow(
+        session, budget_round=found, proposal_id=proposal_id, account_id=identity.account_id
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/budget-rounds/{round_id}/proposals/{proposal_id}/follow", status_code=204, summary="Stop following"
+)
+async def unfollow(
+    jurisdiction: str,
+    round_id: RoundId,
+    proposal_id: ProposalId,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> Response:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    await proposals.unfollow(
+        session, budget_round=found, proposal_id=proposal_id, account_id=identity.account_id
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/budget-rounds/{round_id}/proposals/{proposal_id}/updates",
+    status_code=201,
+    response_model=ImplementationUpdateRead,
+    summary="Report progress on a funded project",
+)
+async def add_update(
+    jurisdiction: str,
+    round_id: RoundId,
+    proposal_id: ProposalId,
+    body: ImplementationUpdateCreate,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> ImplementationUpdateRead:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    _require_staff(identity, jurisdiction_id)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    update = await proposals.add_implementation_update(
+        session, budget_round=found, proposal_id=proposal_id, data=body, staff=identity
+    )
+    return ImplementationUpdateRead(
+        id=update.id,
+        proposal_id=update.proposal_id,
+        status=update.status,
+        progress_percent=update.progress_percent,
+        message=update.message,
+        created_at=update.created_at,
+        photo_ids=sorted(body.photo_ids),
+    )
+
+
+@router.get(
+    "/budget-rounds/{round_id}/proposals/{proposal_id}/updates",
+    response_model=list[ImplementationUpdateRead],
+    summary="A project's implementation updates",
+)
+async def list_updates(
+    jurisdiction: str,
+    round_id: RoundId,
+    proposal_id: ProposalId,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> list[ImplementationUpdateRead]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    return await proposals.list_updates(session, budget_round=found, proposal_id=proposal_id)
+
+
+@router.get(
+    "/participation/photos/{photo_id}",
+    summary="A photo of a proposal or an implementation update",
+    response_class=FileResponse,
+)
+async def photo(
+    jurisdiction: str,
+    photo_id: Annotated[int, Path(ge=1, le=2**62)],
+    thumbnail: bool = False,
+    session: AsyncSession = SessionDep,
+    media: MediaStore = Depends(get_media),
+    _: Identity | None = Depends(PUBLIC),
+) -> FileResponse:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await proposals.participation_photo(session, jurisdiction_id=jurisdiction_id, photo_id=photo_id)
+    return FileResponse(
+        media.path(found.thumbnail_key if thumbnail else found.storage_key), media_type=found.content_type
+    )
+
+
+@router.post(
+    "/participation/photos", status_code=201, summary="Upload a photo for a proposal (or, staff, an update)"
+)
+async def upload_photo(
+    jurisdiction: str,
+    file: UploadFile = File(),
+    kind: str = Query(default="report", pattern="^(report|after)$"),
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    media: MediaStore = Depends(get_media),
+    identity: Identity = Depends(RESIDENT),
+) -> dict[str, Any]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    if kind == "after":
+        _require_staff(identity, jurisdiction_id)
+    data = await file.read(settings.max_photo_bytes + 1)
+    stored = await geo_service.store_photo(
+        session,
+        media,
+        jurisdiction_id=jurisdiction_id,
+        uploader=identity,
+        data=data,
+        declared_content_type=file.content_type,
+        kind=kind,
+        max_bytes=settings.max_photo_bytes,
+    )
+    return {"id": stored.id, "kind": stored.kind, "width": stored.width, "height": stored.height}
+
+
+# ------------------------------------------------------------------------------------------------- voting
+
+
+@router.post(
+    "/budget-rounds/{round_id}/ballots",
+    status_code=201,
+    response_model=BallotReceipt,
+    summary="Cast or change your ballot (verified account, or the code from your letter)",
+)
+async def cast_ballot(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: BallotCast,
+    session: AsyncSession = SessionDep,
+    keys: ParticipationKeys = Depends(participation_keys),
+    mixer: ballots.BallotMixer = Depends(ballot_mixer),
+    identity: Identity | None = Depends(PUBLIC),
+) -> BallotReceipt:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    if identity is not None and identity.jurisdiction_id != jurisdiction_id and body.code is None:
+        raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
+    ballots.check_voting_open(found)
+    voter = await electorate.resolve_voter(
+        session, keys=keys, budget_round=found, identity=identity, code=body.code
+    )
+    return await ballots.cast_ballot(session, mixer, keys=keys, budget_round=found, voter=voter, data=body)
+
+
+@router.post(
+    "/budget-rounds/{round_id}/paper-ballots",
+    status_code=201,
+    response_model=BallotReceipt,
+    summary="Enter a paper ballot (staff), by the letter's code or the checked voter's reference",
+)
+async def paper_ballot(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: PaperBallot,
+    session: AsyncSession = SessionDep,
+    keys: ParticipationKeys = Depends(participation_keys),
+    mixer: ballots.BallotMixer = Depends(ballot_mixer),
+    identity: Identity = Depends(STAFF),
+) -> BallotReceipt:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    _require_staff(identity, jurisdiction_id)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    ballots.check_voting_open(found)
+    voter = await electorate.resolve_voter(
+        session,
+        keys=keys,
+        budget_round=found,
+        identity=None,
+        code=body.code,
+        channel="paper",
+        voter_reference=body.voter_reference,
+    )
+    data = BallotCast(projects=body.projects, points=body.points)
+    return await ballots.cast_ballot(session, mixer, keys=keys, budget_round=found, voter=voter, data=data)
+
+
+@router.get("/budget-rounds/{round_id}/participation", summary="Whether you have voted (never what)")
+async def my_participation(
+    jurisdiction: str,
+    round_id: RoundId,
+    session: AsyncSession = SessionDep,
+    keys: ParticipationKeys = Depends(participation_keys),
+    identity: Identity = Depends(RESIDENT),
+) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from participation.models import VoterParticipation
+
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    channel = await session.scalar(
+        select(VoterParticipation.channel).where(
+            VoterParticipation.round_id == found.id,
+            VoterParticipation.voter_key == keys.account_voter_key(identity.account_id),
+        )
+    )
+    return {
+        "round_id": found.id,
+        "voted": channel is not None,
+        "channel": channel,
+        "can_change": channel == "online" and found.allow_ballot_changes and found.phase == "voting",
+    }
+
+
+@router.post(
+    "/budget-rounds/{round_id}/codes",
+    status_code=201,
+    summary="Generate voting codes for letters (CSV)",
+    response_class=PlainTextResponse,
+)
+async def generate_codes(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: CodesGenerate,
+    session: AsyncSession = SessionDep,
+    keys: ParticipationKeys = Depends(participation_keys),
+    _: Identity = Depends(ADMIN),
+) -> PlainTextResponse:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    codes = await electorate.generate_codes(
+        session, keys=keys, budget_round=found, area_id=body.area_id, count=body.count
+    )
+    lines = ["code,round_id,area_id", *[f"{c},{found.id},{body.area_id}" for c in codes]]
+    return PlainTextResponse("\n".join(lines) + "\n", status_code=201, media_type="text/csv")
+
+
+@router.post("/participation/verifications", status_code=201, summary="Record a checked address (staff)")
+async def verify_resident(
+    jurisdiction: str,
+    body: VerificationCreate,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> dict[str, Any]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    _require_staff(identity, jurisdiction_id)
+    verification = await electorate.verify_resident(
+        session, jurisdiction_id=jurisdiction_id, data=body, staff=identity
+    )
+    return {
+        "account_id": verification.account_id,
+        "verified_at": verification.verified_at,
+        "age_verified": verification.birth_date is not None,
+    }

@@ -1,0 +1,98 @@
+"""Life-cycles as data: budget-round phases, motion and consultation-round statuses.
+
+A round moves forward one phase at a time, by the clock (:func:`participation.budget_rounds.advance_phases`,
+run by the worker or ``civicloop``) or by an administrator. The only step back is review → proposals
+(reopen the call for ideas); once voting has opened there is no way back, because the ballot rules are
+locked and ballots exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from participation.errors import IllegalPhaseChange
+
+
+class Phase(StrEnum):
+    PROPOSALS = "proposals"
+    REVIEW = "review"
+    VOTING = "voting"
+    RESULTS = "results"
+    IMPLEMENTATION = "implementation"
+
+
+PHASE_TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.PROPOSALS: frozenset({Phase.REVIEW}),
+    Phase.REVIEW: frozenset({Phase.PROPOSALS, Phase.VOTING}),
+    Phase.VOTING: frozenset({Phase.RESULTS}),
+    Phase.RESULTS: frozenset({Phase.IMPLEMENTATION}),
+    Phase.IMPLEMENTATION: frozenset(),
+}
+
+# Which schedule column moves a round out of a phase when its time has come.
+PHASE_DEADLINES: dict[Phase, tuple[str, Phase]] = {
+    Phase.PROPOSALS: ("review_starts_at", Phase.REVIEW),
+    Phase.REVIEW: ("voting_opens_at", Phase.VOTING),
+    Phase.VOTING: ("voting_closes_at", Phase.RESULTS),
+    Phase.RESULTS: ("implementation_starts_at", Phase.IMPLEMENTATION),
+}
+
+RULES_LOCKED_PHASES = frozenset({Phase.VOTING, Phase.RESULTS, Phase.IMPLEMENTATION})
+
+
+def check_phase_change(current: str, target: str) -> Phase:
+    try:
+        source, goal = Phase(current), Phase(target)
+    except ValueError:
+        raise IllegalPhaseChange(f"unknown phase {target!r}", code="unknown-phase") from None
+    if goal not in PHASE_TRANSITIONS[source]:
+        raise IllegalPhaseChange(f"a round cannot move from {source.value} to {goal.value}")
+    return goal
+
+
+class MotionStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+MOTION_TRANSITIONS: dict[MotionStatus, frozenset[MotionStatus]] = {
+    MotionStatus.DRAFT: frozenset({MotionStatus.OPEN}),
+    MotionStatus.OPEN: frozenset({MotionStatus.CLOSED}),
+    MotionStatus.CLOSED: frozenset(),
+}
+
+# Consultation rounds share the same three states and the same forward-only moves.
+CONSULTATION_TRANSITIONS = MOTION_TRANSITIONS
+
+
+def check_status_change(current: str, target: str, *, what: str) -> MotionStatus:
+    try:
+        source, goal = MotionStatus(current), MotionStatus(target)
+    except ValueError:
+        raise IllegalPhaseChange(f"unknown status {target!r}", code="unknown-status") from None
+    if goal not in MOTION_TRANSITIONS[source]:
+        raise IllegalPhaseChange(f"a {what} cannot move from {source.value} to {goal.value}")
+    return goal
+
+
+async def advance_phases(session: AsyncSession, now: datetime) -> dict[str, list[Any]]:
+    """Everything the clock moves: budget-round phases, consultation rounds, motions with a closing time.
+
+    Run by the worker (or ``civicloop``) every minute; rows are taken with ``SKIP LOCKED`` so two runners
+    never move the same thing twice. The caller commits.
+    """
+    # Imported here: the services import this module's tables, so a top-level import would be circular.
+    from participation.budget_rounds import advance_due_rounds
+    from participation.consultations import advance_due_consultations
+    from participation.council_votes import close_due_motions
+
+    return {
+        "rounds": await advance_due_rounds(session, now),
+        "consultation_rounds": await advance_due_consultations(session, now),
+        "motions": await close_due_motions(session, now),
+    }

@@ -1,0 +1,43 @@
+"""An app with the Open311 router mounted, and API keys issued the way ``civicloop apikey create`` does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import api.open311.keys  # noqa: F401  (the ORM models, so metadata knows them)
+from api.app import create_app
+from api.open311 import keys
+from api.open311.router import router as open311_router
+from core.settings import Settings
+from tests.conftest import World
+
+BASE = "/open311/v2"
+
+
+@pytest.fixture
+async def open311_client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, sessionmaker=sessionmaker)
+    app.include_router(open311_router)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def api_key(session: AsyncSession, world: World) -> str:
+    issued = await keys.create_key(session, jurisdiction_id=world.amsterdam, name="FixMyStreet test")
+    await session.commit()  # releases the fixture's savepoint into the test's outer transaction
+    return issued.key
+
+
+@pytest.fixture
+async def utrecht_key(session: AsyncSession, world: World) -> str:
+    issued = await keys.create_key(session, jurisdiction_id=world.utrecht, name="Utrecht app")
+    await session.commit()
+    return issued.key

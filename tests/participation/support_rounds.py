@@ -1,0 +1,174 @@
+"""Fixtures and helpers of the budget-round, ballot, council and consultation tests.
+
+The participation routers are mounted on an app built here (the composition root includes them once the
+lead wires them); the models are imported so the metadata knows them, and the migration creates them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import participation.models  # noqa: F401  (metadata)
+from api.app import create_app
+from api.routers import consultations as consultations_router
+from api.routers import council_votes as council_router
+from api.routers import participation as participation_router
+from core import accounts
+from core.db import make_sessionmaker
+from core.settings import Settings
+from tests.conftest import DAM_SQUARE, World, bearer
+
+BASE = "/api/v1/jurisdictions/amsterdam"
+DAM_POINT = {"type": "Point", "coordinates": list(DAM_SQUARE)}
+VONDELPARK_POINT = {"type": "Point", "coordinates": [4.8680, 52.3580]}
+
+
+def participation_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
+    app = create_app(settings, sessionmaker=sessionmaker)
+    for module in (participation_router, council_router, consultations_router):
+        app.include_router(module.router)
+    return app
+
+
+@pytest.fixture
+async def pclient(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Rolled back after the test; the ballot mixer writes through the test's connection too."""
+    app = participation_app(settings, sessionmaker)
+    app.state.ballot_sessionmaker = sessionmaker
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def pcommitted_client(
+    engine: AsyncEngine, settings: Settings, world: World
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Requests really commit, and the mixer has its own engine, as in production."""
+    app = participation_app(settings, make_sessionmaker(engine))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://civicloop.test"
+    ) as client:
+        yield client
+    ballot_engine = getattr(app.state, "ballot_engine", None)
+    if ballot_engine is not None:
+        await ballot_engine.dispose()
+
+
+def admin(world: World) -> dict[str, str]:
+    return bearer(world.tokens["admin"])
+
+
+async def verify(
+    client: httpx.AsyncClient,
+    world: World,
+    account_id: int,
+    *,
+    point: dict[str, Any] = DAM_POINT,
+    birth_date: str | None = "1980-05-01",
+) -> None:
+    body: dict[str, Any] = {"account_id": account_id, "address": point}
+    if birth_date:
+        body["birth_date"] = birth_date
+    response = await client.post(f"{BASE}/participation/verifications", json=body, headers=admin(world))
+    assert response.status_code == 201, response.text
+
+
+async def new_resident(sessionmaker: async_sessionmaker[AsyncSession], world: World) -> tuple[int, str]:
+    async with sessionmaker() as session:
+        account, token = await accounts.register_account(
+            session,
+            jurisdiction_id=world.amsterdam,
+            email=f"{uuid.uuid4().hex}@example.org",
+            password="correct horse battery",
+            display_name=None,
+            locale="nl",
+            ttl_days=1,
+        )
+        await session.commit()
+    return account.id, token
+
+
+async def create_round(client: httpx.AsyncClient, world: World, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "title": "Buurtbudget Dam",
+        "area_id": world.areas["Dam"],
+        "budget": "10000",
+        "ballot_type": "approval",
+        "ballot_rules": {"max_projects": 3},
+        **overrides,
+    }
+    response = await client.post(f"{BASE}/budget-rounds", json=body, headers=admin(world))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def round_with_projects(
+    client: httpx.AsyncClient,
+    world: World,
+    costs: list[int] = (4000, 3000, 5000),  # type: ignore[assignment]
+    *,
+    author_token: str | None = None,
+    phase: str = "voting",
+    **overrides: Any,
+) -> tuple[int, list[int]]:
+    """A round in ``phase`` with one feasible project per cost, proposed by a verified resident."""
+    if author_token is None:
+        await verify(client, world, world.accounts["resident"])
+        author_token = world.tokens["resident"]
+    created = await create_round(client, world, **overrides)
+    round_id = created["id"]
+    ids = []
+    for index, cost in enumerate(costs):
+        response = await client.post(
+            f"{BASE}/budget-rounds/{round_id}/proposals",
+            json={
+                "title": f"Project {index}",
+                "description": "Meer groen",
+                "location": DAM_POINT,
+                "estimated_cost": str(cost),
+            },
+            headers=bearer(author_token),
+        )
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    if phase == "proposals":
+        return round_id, ids
+    await set_phase(client, world, round_id, "review")
+    for pid in ids:
+        response = await client.post(
+            f"{BASE}/budget-rounds/{round_id}/proposals/{pid}/review",
+            json={"feasible": True},
+            headers=admin(world),
+        )
+        assert response.status_code == 200, response.text
+    if phase == "voting":
+        await set_phase(client, world, round_id, "voting")
+    return round_id, ids
+
+
+async def set_phase(client: httpx.AsyncClient, world: World, round_id: int, to: str) -> httpx.Response:
+    response = await client.post(
+        f"{BASE}/budget-rounds/{round_id}/phase", json={"to": to}, headers=admin(world)
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def codes_for(client: httpx.AsyncClient, world: World, round_id: int, count: int) -> list[str]:
+    response = await client.post(
+        f"{BASE}/budget-rounds/{round_id}/codes",
+        json={"area_id": world.areas["Dam"], "count": count},
+        headers=admin(world),
+    )
+    assert response.status_code == 201, response.text
+    return [line.split(",")[0] for line in response.text.strip().splitlines()[1:]]

@@ -1,0 +1,191 @@
+"""Consultations end to end: eligibility, one editable response, aggregates with a map grid, exports,
+"you said, we did", and the events for notifications."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import DAM_SQUARE, World, bearer
+from tests.participation.support_rounds import BASE, VONDELPARK_POINT, admin, pclient, verify  # noqa: F401
+
+POINT = {"type": "Point", "coordinates": list(DAM_SQUARE)}
+
+
+async def test_a_consultation_round_end_to_end(
+    pclient: httpx.AsyncClient,
+    world: World,
+    session: AsyncSession,
+) -> None:
+    client = pclient
+    created = await client.post(
+        f"{BASE}/consultations",
+        headers=admin(world),
+        json={
+            "title": "Plein van de toekomst",
+            "rounds": [
+                {
+                    "title": "Keuzes",
+                    "area_id": world.areas["Dam"],
+                    "questions": [
+                        {
+                            "kind": "single_choice",
+                            "prompt": "Meer bomen?",
+                            "options": ["ja", "nee"],
+                            "required": True,
+                        },
+                        {
+                            "kind": "multiple_choice",
+                            "prompt": "Wat mist?",
+                            "options": ["bank", "kraan", "boom"],
+                            "max_choices": 2,
+                        },
+                        {"kind": "scale", "prompt": "Hoe tevreden?", "scale_min": 1, "scale_max": 5},
+                        {"kind": "free_text", "prompt": "Idee?"},
+                        {"kind": "ranking", "prompt": "Volgorde", "options": ["a", "b", "c"]},
+                        {"kind": "map_point", "prompt": "Waar moet de speeltuin?"},
+                    ],
+                }
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    round_ = created.json()["rounds"][0]
+    round_id, q = round_["id"], [x["id"] for x in round_["questions"]]
+    answers = [
+        {"question_id": q[0], "choices": ["ja"]},
+        {"question_id": q[1], "choices": ["bank", "boom"]},
+        {"question_id": q[2], "number": 4},
+        {"question_id": q[3], "text": "Een waterspeelplek"},
+        {"question_id": q[4], "choices": ["b", "a", "c"]},
+        {"question_id": q[5], "point": POINT},
+    ]
+    closed_yet = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        json={"answers": answers},
+        headers=bearer(world.tokens["resident"]),
+    )
+    assert (closed_yet.status_code, closed_yet.json()["code"]) == (409, "consultation-not-open")
+    await client.post(
+        f"{BASE}/consultation-rounds/{round_id}/status", headers=admin(world), json={"to": "open"}
+    )
+    unverified = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        json={"answers": answers},
+        headers=bearer(world.tokens["resident"]),
+    )
+    assert unverified.json()["code"] == "address-not-verified"
+    await verify(client, world, world.accounts["resident"])
+    await verify(client, world, world.accounts["other_resident"])
+    bad = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        headers=bearer(world.tokens["resident"]),
+        json={
+            "answers": [
+                {"question_id": q[1], "choices": ["bank", "kraan", "boom"]},
+                {"question_id": q[2], "number": 9},
+                {"question_id": q[5], "point": VONDELPARK_POINT},
+            ]
+        },
+    )
+    assert {v["code"] for v in bad.json()["violations"]} == {
+        "too-many-choices",
+        "out-of-scale",
+        "point-outside-area",
+        "required-question",
+    }
+    first = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        json={"answers": answers},
+        headers=bearer(world.tokens["resident"]),
+    )
+    assert first.status_code == 201, first.text
+    edited = answers[:2] + [{"question_id": q[2], "number": 2}] + answers[3:]
+    second = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        json={"answers": edited},
+        headers=bearer(world.tokens["resident"]),
+    )
+    assert second.status_code == 200 and second.json()["replaced"] is True
+    other = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        headers=bearer(world.tokens["other_resident"]),
+        json={
+            "answers": [
+                {"question_id": q[0], "choices": ["nee"]},
+                {"question_id": q[2], "number": 5},
+                {"question_id": q[5], "point": POINT},
+            ]
+        },
+    )
+    assert other.status_code == 201
+    hidden = await client.get(f"{BASE}/consultation-rounds/{round_id}/results")
+    assert hidden.status_code == 403
+    staff_view = (
+        await client.get(f"{BASE}/consultation-rounds/{round_id}/results", headers=admin(world))
+    ).json()
+    assert staff_view["respondents"] == 2
+    by_id = {x["id"]: x for x in staff_view["questions"]}
+    assert by_id[q[0]]["counts"] == {"ja": 1, "nee": 1}
+    assert by_id[q[2]]["mean"] == 3.5
+    assert by_id[q[3]]["texts"] == ["Een waterspeelplek"]
+    assert by_id[q[4]]["ranking"] == ["b", "a", "c"]
+    assert by_id[q[5]]["density"]["features"][0]["properties"]["count"] == 2
+    elsewhere = (
+        await client.get(
+            f"{BASE}/consultation-rounds/{round_id}/results?area_id={world.areas['Zuid']}",
+            headers=admin(world),
+        )
+    ).json()
+    assert elsewhere["respondents"] == 0
+    await client.post(
+        f"{BASE}/consultation-rounds/{round_id}/status", headers=admin(world), json={"to": "closed"}
+    )
+    late = await client.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        json={"answers": answers},
+        headers=bearer(world.tokens["resident"]),
+    )
+    assert late.json()["code"] == "consultation-not-open"
+    public = (await client.get(f"{BASE}/consultation-rounds/{round_id}/results")).json()
+    assert "texts" not in {k for x in public["questions"] for k in x}
+    exported = await client.get(
+        f"{BASE}/consultation-rounds/{round_id}/export.csv", headers=bearer(world.tokens["council"])
+    )
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert len(rows) == 3 and rows[1][1] == "Dam"
+    geojson = (
+        await client.get(f"{BASE}/consultation-rounds/{round_id}/export.geojson", headers=admin(world))
+    ).json()
+    assert len(geojson["features"]) == 2
+    assert (
+        await client.get(
+            f"{BASE}/consultation-rounds/{round_id}/export.csv", headers=bearer(world.tokens["resident"])
+        )
+    ).status_code == 403
+    published = await client.post(
+        f"{BASE}/consultation-rounds/{round_id}/you-said-we-did",
+        headers=admin(world),
+        json={"summary": "U wilde meer bomen", "actions": ["Vier bomen in 2027"]},
+    )
+    assert published.status_code == 200 and published.json()["you_said_we_did"]["actions"]
+    events = dict(
+        (
+            await session.execute(
+                text(
+                    "SELECT topic, payload FROM outbox_events WHERE aggregate_type = 'consultation_round' AND aggregate_id = :r"
+                    " ORDER BY id"
+                ),
+                {"r": round_id},
+            )
+        ).all()
+    )
+    assert set(events) >= {"consultation.opened", "response.received", "consultation.you_said_we_did"}
+    assert set(events["consultation.you_said_we_did"]["account_ids"]) == {
+        world.accounts["resident"],
+        world.accounts["other_resident"],
+    }

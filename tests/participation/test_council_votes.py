@@ -1,0 +1,70 @@
+"""Council motions: members vote in public, quorum and majority decide, others are refused."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import World, bearer
+from tests.participation.support_rounds import BASE, admin, pclient  # noqa: F401
+
+
+async def test_a_motion_from_table_to_public_roll_call(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+    council = bearer(world.tokens["council"])
+    created = await pclient.post(
+        f"{BASE}/motions",
+        headers=council,
+        json={
+            "area_id": world.areas["Centrum"],
+            "title": "€5.000 naar groen",
+            "quorum": "0.5",
+            "majority": "simple",
+        },
+    )
+    assert created.status_code == 201, created.text
+    motion_id = created.json()["id"]
+    early = await pclient.put(f"{BASE}/motions/{motion_id}/vote", headers=council, json={"choice": "yes"})
+    assert (early.status_code, early.json()["code"]) == (409, "motion-not-open")
+    opened = await pclient.post(f"{BASE}/motions/{motion_id}/status", headers=council, json={"to": "open"})
+    assert opened.json()["members"] == 1
+    outsider = await pclient.put(
+        f"{BASE}/motions/{motion_id}/vote", headers=bearer(world.tokens["resident"]), json={"choice": "no"}
+    )
+    assert outsider.status_code == 403
+    admin_vote = await pclient.put(
+        f"{BASE}/motions/{motion_id}/vote", headers=admin(world), json={"choice": "no"}
+    )
+    assert (admin_vote.status_code, admin_vote.json()["code"]) == (403, "not-a-member")
+    assert (
+        await pclient.put(f"{BASE}/motions/{motion_id}/vote", headers=council, json={"choice": "no"})
+    ).status_code == 200
+    assert (
+        await pclient.put(f"{BASE}/motions/{motion_id}/vote", headers=council, json={"choice": "yes"})
+    ).status_code == 200
+    closed = await pclient.post(f"{BASE}/motions/{motion_id}/status", headers=council, json={"to": "closed"})
+    public = (await pclient.get(f"{BASE}/motions/{motion_id}")).json()
+    assert closed.json()["outcome"] == public["outcome"] == "adopted"
+    assert [(r["account_id"], r["choice"]) for r in public["roll_call"]] == [
+        (world.accounts["council"], "yes")
+    ]
+    again = await pclient.post(f"{BASE}/motions/{motion_id}/status", headers=council, json={"to": "open"})
+    assert (again.status_code, again.json()["code"]) == (409, "illegal-phase-change")
+
+
+async def test_no_quorum_and_foreign_areas(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+    council = bearer(world.tokens["council"])
+    foreign = await pclient.post(
+        f"{BASE}/motions", headers=council, json={"area_id": world.areas["Zuid"], "title": "x"}
+    )
+    assert (foreign.status_code, foreign.json()["code"]) == (403, "not-your-area")
+    motion_id = (
+        await pclient.post(
+            f"{BASE}/motions",
+            headers=council,
+            json={"area_id": world.areas["Centrum"], "title": "Stil", "majority": "two_thirds"},
+        )
+    ).json()["id"]
+    await pclient.post(f"{BASE}/motions/{motion_id}/status", headers=council, json={"to": "open"})
+    closed = await pclient.post(
+        f"{BASE}/motions/{motion_id}/status", headers=admin(world), json={"to": "closed"}
+    )
+    assert closed.json()["outcome"] == "no_quorum"
