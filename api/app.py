@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,9 +23,12 @@ from api.routers import (
     staff,
 )
 from api.routers import map as map_routes
-from core.db import make_engine, make_sessionmaker
+from api.routers import notifications as notification_routes
+from core.db import make_engine, make_sessionmaker, sync_url
 from core.settings import Settings
 from geo.media import MediaStore
+from notifications.settings import NotificationSettings
+from notifications.worker import running_in_background
 
 API_DESCRIPTION = """
 civicloop closes the loop between a municipality and its residents: residents report problems in
@@ -48,7 +52,18 @@ def create_app(
                 raise RuntimeError("DATABASE_URL is not set (civicloop serve provisions a local database)")
             engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
             app.state.sessionmaker = make_sessionmaker(engine)
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.run_worker and sessionmaker is None and settings.database_url:
+                # The notifications worker runs next to the API (``civicloop worker run`` runs it alone).
+                await stack.enter_async_context(
+                    running_in_background(
+                        app.state.sessionmaker,
+                        app.state.notification_settings,
+                        listen_url=sync_url(settings.database_url),
+                        concurrency=settings.worker_concurrency,
+                    )
+                )
+            yield
         ballot_engine = getattr(app.state, "ballot_engine", None)
         if ballot_engine is not None:
             await ballot_engine.dispose()
@@ -58,6 +73,7 @@ def create_app(
     app = FastAPI(title="civicloop", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.media = MediaStore(settings.media_dir)
+    app.state.notification_settings = NotificationSettings.from_settings(settings)
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     problems.install(app)
@@ -74,6 +90,8 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(open311_router)
+    app.include_router(notification_routes.router)
+    app.include_router(notification_routes.links)
     app.add_middleware(
         BodyGuard, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_photo_bytes + 64 * 1024
     )

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
+from core.db import fetch_one, psycopg_sql
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import Identity, Role, hash_token
 from geo.service import get_jurisdiction
 
-IDENTITY_SQL = text("""
+IDENTITY_SQL = """
 SELECT a.id, a.jurisdiction_id, a.is_anonymous, a.locale,
        coalesce(bool_or(g.role = 'admin'), false) AS admin,
        coalesce(array_agg(g.area_id) FILTER (WHERE g.role = 'council_member'), '{}') AS council_area_ids,
@@ -27,11 +27,12 @@ JOIN accounts a ON a.id = t.account_id
 LEFT JOIN role_grants g ON g.account_id = a.id
 WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > now()
 GROUP BY a.id
-""")
+"""
+_IDENTITY = psycopg_sql(IDENTITY_SQL)
 
 
 async def resolve_identity(session: AsyncSession, token: str) -> Identity | None:
-    row = (await session.execute(IDENTITY_SQL, {"token_hash": hash_token(token)})).first()
+    row = await fetch_one(session, _IDENTITY, {"token_hash": hash_token(token)})
     if row is None:
         return None
     return Identity(

@@ -26,7 +26,7 @@ from alembic.config import Config
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import cli_apikey, cli_participation
+from api import cli_apikey, cli_notifications, cli_participation
 from api.demo import PASSWORD as DEMO_PASSWORD
 from api.demo import DemoConflict, DemoResult, has_jurisdictions, load_demo
 from core.db import make_engine, make_sessionmaker, sync_url
@@ -63,6 +63,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(cli_apikey.app, name="apikey")
 app.add_typer(cli_participation.pb_app, name="pb")
 app.add_typer(cli_participation.codes_app, name="codes")
+app.add_typer(cli_notifications.worker_app, name="worker")
+app.add_typer(cli_notifications.deadletters_app, name="deadletters")
 
 
 class Level(enum.StrEnum):

@@ -355,9 +355,10 @@ async def load_demo(
         )
         target = rng.choices(statuses, status_weights)[0]
         actor = staff[category.department_id] if category.department_id is not None else None
+        version = report.version
         for step in PATHS[target]:
             assert actor is not None  # every selectable demo category has a department
-            await service.transition_report(
+            moved = await service.transition_report(
                 session,
                 jurisdiction_id=jurisdiction.id,
                 report_id=report.id,
@@ -367,8 +368,9 @@ async def load_demo(
                     reason=rng.choice(CLOSE_REASONS) if step is Status.CLOSED else None,
                     public_message=PUBLIC_MESSAGES.get(step, "Deze melding pakken wij niet op."),
                 ),
-                expected_version=report.version,
+                expected_version=version,
             )
+            version = moved.version
         result.statuses[target] = result.statuses.get(target, 0) + 1
         # Older reports are rarer than recent ones; later steps follow hours to days apart.
         age_hours = 24 * 90 * rng.random() ** 1.6 + 1

@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "geo.models",
     "geo.tiles",
     "participation.models",
+    "notifications.models",
     "api.open311.keys",
 )
 

@@ -6,9 +6,13 @@ command, a job) commits. The naming convention keeps alembic revisions stable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any, cast
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -36,7 +40,11 @@ class CreatedAt:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+    """Connections are kept, never opened per burst: an overflow connection is closed after each use,
+    and a new one costs a connect, fresh prepared statements and ~2 ms of CPU."""
+    return create_async_engine(
+        url, pool_size=2 * pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=False
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -51,3 +59,45 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
 def sync_url(url: str) -> str:
     """The same database for a plain psycopg connection (alembic, the CLI's bulk loads)."""
     return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def psycopg_sql(sql: str) -> str:
+    """SQL written with ``:name`` parameters (as for ``text()``) in psycopg's ``%(name)s`` style."""
+    if "%" in sql:
+        raise ValueError("escape % as %% before converting")
+    return _NAMED_PARAMETER.sub(r"%(\1)s", sql)
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session's transaction, for the hottest read and write paths.
+
+    Statements sent here are part of the session's unit of work (same transaction, same commit), but
+    skip SQLAlchemy's per-statement machinery: on a 2-core box that machinery costs more CPU than
+    the query itself for the small, hand-written statements of the map and report lists.
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return cast("psycopg.AsyncConnection[Any]", raw.driver_connection)
+
+
+async def fetch_all(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Rows as named tuples; ``sql`` in psycopg style (see :func:`psycopg_sql`)."""
+    driver = await driver_connection(session)
+    async with driver.cursor(row_factory=namedtuple_row) as cursor:
+        await cursor.execute(sql, params)
+        return await cursor.fetchall()
+
+
+async def fetch_one(session: AsyncSession, sql: str, params: dict[str, Any]) -> Any | None:
+    driver = await driver_connection(session)
+    async with driver.cursor(row_factory=namedtuple_row) as cursor:
+        await cursor.execute(sql, params)
+        return await cursor.fetchone()
+
+
+async def fetch_value(session: AsyncSession, sql: str, params: dict[str, Any]) -> Any | None:
+    row = await fetch_one(session, sql, params)
+    return None if row is None else row[0]

@@ -31,6 +31,28 @@ class Settings(BaseSettings):
     default_page_size: int = 50
     max_page_size: int = 500
 
+    # Notifications (copied by name into notifications.settings.NotificationSettings).
+    public_base_url: str = "http://localhost:8000"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_from: str = "civicloop <noreply@civicloop.localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    vapid_private_key_file: Path = PROJECT_DIR / ".civicloop" / "vapid_private.pem"
+    vapid_subject: str = "mailto:noreply@civicloop.localhost"
+    satisfaction_delay_seconds: int = Field(default=3 * 24 * 3600, ge=0)
+    digest_interval_seconds: float = Field(default=24 * 3600, gt=0)
+    worker_batch_size: int = Field(default=200, ge=1, le=5000)
+    worker_poll_seconds: float = Field(default=2.0, gt=0)
+    delivery_lease_seconds: int = Field(default=60, ge=1)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    network_allowlist: list[str] = Field(default_factory=list)
+    run_worker: bool = True
+    worker_concurrency: int = Field(default=1, ge=1, le=16)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment == "production" and self.secret_key.get_secret_value() == PLACEHOLDER_SECRET:

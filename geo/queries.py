@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import fetch_all, fetch_one, fetch_value, psycopg_sql
 from core.errors import InvalidInput
 from geo.workflow import OPEN_STATUSES
 
@@ -26,6 +27,9 @@ OPEN_STATUS_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUS_LIST) 
 JURISDICTION_SQL = """
 SELECT id, slug, name, timezone, holiday_country, default_locale FROM jurisdictions WHERE slug = :slug
 """
+
+
+_JURISDICTION = psycopg_sql(JURISDICTION_SQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +45,8 @@ class JurisdictionRef:
 
 
 async def jurisdiction_by_slug(session: AsyncSession, slug: str) -> JurisdictionRef | None:
-    row = (await session.execute(text(JURISDICTION_SQL), {"slug": slug})).first()
-    return JurisdictionRef(**row._mapping) if row else None
+    row = await fetch_one(session, _JURISDICTION, {"slug": slug})
+    return JurisdictionRef(*row) if row else None
 
 
 CONTAINING_AREA_SQL = """
@@ -71,20 +75,13 @@ LIMIT :limit
 """  # noqa: S608 -- the constant OPEN_STATUS_SQL, never input
 
 
-async def containing_area_id(
-    session: AsyncSession, *, jurisdiction_id: int, longitude: float, latitude: float
-) -> int | None:
-    result = await session.execute(
-        text(CONTAINING_AREA_SQL),
-        {"jurisdiction_id": jurisdiction_id, "longitude": longitude, "latitude": latitude},
-    )
-    return result.scalar_one_or_none()
-
-
 DUPLICATES_JSON_SQL = f"""
 SELECT coalesce(json_agg(candidate ORDER BY candidate.distance_m, candidate.id), '[]')::text
 FROM ({DUPLICATES_SQL}) AS candidate
 """  # noqa: S608 -- a constant of this module is interpolated, never input
+
+
+_DUPLICATES_JSON = psycopg_sql(DUPLICATES_JSON_SQL)
 
 
 async def duplicate_candidates_json(
@@ -98,8 +95,9 @@ async def duplicate_candidates_json(
     limit: int = 20,
 ) -> str:
     """The duplicate suggestions as a JSON array built by PostgreSQL (the mobile app asks on every draft)."""
-    result = await session.execute(
-        text(DUPLICATES_JSON_SQL),
+    found = await fetch_value(
+        session,
+        _DUPLICATES_JSON,
         {
             "jurisdiction_id": jurisdiction_id,
             "category_id": category_id,
@@ -109,31 +107,7 @@ async def duplicate_candidates_json(
             "limit": limit,
         },
     )
-    return str(result.scalar_one())
-
-
-async def duplicate_candidates(
-    session: AsyncSession,
-    *,
-    jurisdiction_id: int,
-    category_id: int,
-    longitude: float,
-    latitude: float,
-    radius_m: float,
-    limit: int = 20,
-) -> list[dict[str, Any]]:
-    result = await session.execute(
-        text(DUPLICATES_SQL),
-        {
-            "jurisdiction_id": jurisdiction_id,
-            "category_id": category_id,
-            "longitude": longitude,
-            "latitude": latitude,
-            "radius": radius_m,
-            "limit": limit,
-        },
-    )
-    return [dict(row._mapping) for row in result]
+    return str(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +212,7 @@ def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
 
 async def list_reports_json(session: AsyncSession, flt: ReportFilter) -> str:
     sql, params = report_list_sql(flt)
-    rows = (await session.execute(text(sql), params)).all()
+    rows = await fetch_all(session, psycopg_sql(sql), params)
     page, more = rows[: flt.limit], len(rows) > flt.limit
     next_cursor = None
     if more and page:

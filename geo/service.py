@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import fetch_all, fetch_value, psycopg_sql
 from core.errors import Forbidden, InvalidInput, PreconditionFailed
 from core.identity import Identity
 from core.outbox import record_event
@@ -59,13 +60,32 @@ async def get_category(session: AsyncSession, *, jurisdiction_id: int, code: str
     return category
 
 
+_CATEGORY_ID = psycopg_sql(
+    "SELECT id FROM categories WHERE jurisdiction_id = :jurisdiction_id AND code = :code"
+)
+_CATEGORY_CODES = psycopg_sql(
+    "SELECT id, code, parent_id FROM categories WHERE jurisdiction_id = :jurisdiction_id"
+)
+
+
 async def category_id(session: AsyncSession, *, jurisdiction_id: int, code: str) -> int:
-    found = await session.scalar(
-        select(Category.id).where(Category.jurisdiction_id == jurisdiction_id, Category.code == code)
-    )
+    found = await fetch_value(session, _CATEGORY_ID, {"jurisdiction_id": jurisdiction_id, "code": code})
     if found is None:
         raise CategoryNotFound(f"no category {code!r} in this jurisdiction")
     return found
+
+
+async def category_ids_for_codes(
+    session: AsyncSession, *, jurisdiction_id: int, codes: list[str]
+) -> tuple[int, ...]:
+    """Codes of categories or groups; a group stands for all its categories."""
+    rows = await fetch_all(session, _CATEGORY_CODES, {"jurisdiction_id": jurisdiction_id})
+    by_code = {row.code: row.id for row in rows}
+    if unknown := [code for code in codes if code not in by_code]:
+        raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
+    chosen = {by_code[code] for code in codes}
+    chosen |= {row.id for row in rows if row.parent_id in chosen}
+    return tuple(sorted(chosen))
 
 
 async def _check_department(session: AsyncSession, jurisdiction_id: int, department_id: int | None) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import fetch_all, fetch_one, psycopg_sql
 from core.identity import Identity
 from geo.deadlines import due_at
 from geo.errors import CategoryNotFound, CategoryNotSelectable, OutsideJurisdiction, PhotoNotFound
@@ -24,22 +24,23 @@ from geo.queries import CONTAINING_AREA_SQL, JurisdictionRef
 from geo.schemas import ReportCreate
 from geo.workflow import Status
 
-CATEGORY_FOR_REPORT_SQL = text("""
+CATEGORY_FOR_REPORT_SQL = """
 SELECT c.id, c.code, c.name, c.department_id, c.handling_days, c.handling_day_kind, c.is_public, c.is_active,
        c.extra_fields, EXISTS (SELECT 1 FROM categories k WHERE k.parent_id = c.id) AS is_group
 FROM categories c
 WHERE c.jurisdiction_id = :jurisdiction_id AND c.code = :code
-""")
+"""
 
-SUBMIT_SQL = text(f"""
+SUBMIT_SQL = f"""
 WITH area AS ({CONTAINING_AREA_SQL.replace("SELECT id FROM areas", "SELECT id, name, level FROM areas")}),
 report AS (
     INSERT INTO reports (jurisdiction_id, category_id, department_id, area_id, location, address,
                          description, extra, status, is_public, reporter_account_id, reporter_email,
                          reporter_phone, version, due_at)
-    SELECT :jurisdiction_id, :category_id, :department_id, area.id,
-           ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326), :address, :description,
-           CAST(:extra AS jsonb), 'submitted', :is_public, :reporter, :email, :phone, 1, :due_at
+    SELECT :jurisdiction_id, :category_id, CAST(:department_id AS integer), area.id,
+           ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326), CAST(:address AS varchar),
+           CAST(:description AS text), CAST(:extra AS jsonb), 'submitted', CAST(:is_public AS boolean),
+           :reporter, CAST(:email AS varchar), CAST(:phone AS varchar), 1, CAST(:due_at AS timestamptz)
     FROM area
     RETURNING id, area_id, created_at, updated_at
 ),
@@ -61,14 +62,17 @@ event AS (
 SELECT report.id, report.created_at, report.updated_at, area.id AS area_id, area.name AS area_name,
        area.level AS area_level, history.created_at AS history_at
 FROM report, area, history
-""")  # noqa: S608 -- a constant of this module is interpolated, never input
+"""  # noqa: S608 -- a constant of this module is interpolated, never input
 
-CLAIM_PHOTOS_SQL = text("""
+CLAIM_PHOTOS_SQL = """
 UPDATE photos SET report_id = :report_id
 WHERE id = ANY(:photo_ids) AND jurisdiction_id = :jurisdiction_id AND uploader_account_id = :uploader
   AND report_id IS NULL
 RETURNING id, kind, width, height
-""")
+"""
+_CATEGORY_FOR_REPORT = psycopg_sql(CATEGORY_FOR_REPORT_SQL)
+_SUBMIT = psycopg_sql(SUBMIT_SQL)
+_CLAIM_PHOTOS = psycopg_sql(CLAIM_PHOTOS_SQL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,33 +148,30 @@ async def claim_photos(
     """Attach uploaded photos to a report; only the uploader's own, not yet used photos qualify."""
     if not photo_ids:
         return []
-    rows = (
-        await session.execute(
-            CLAIM_PHOTOS_SQL,
-            {
-                "report_id": report_id,
-                "photo_ids": photo_ids,
-                "jurisdiction_id": jurisdiction_id,
-                "uploader": uploader.account_id,
-            },
-        )
-    ).all()
+    rows = await fetch_all(
+        session,
+        _CLAIM_PHOTOS,
+        {
+            "report_id": report_id,
+            "photo_ids": photo_ids,
+            "jurisdiction_id": jurisdiction_id,
+            "uploader": uploader.account_id,
+        },
+    )
     if missing := sorted(set(photo_ids) - {row.id for row in rows}):
         raise PhotoNotFound(
             f"photos {missing} are not yours to attach, or already attached", photo_ids=missing
         )
     order = {photo_id: index for index, photo_id in enumerate(photo_ids)}
-    return [dict(row._mapping) for row in sorted(rows, key=lambda row: order[row.id])]
+    return [row._asdict() for row in sorted(rows, key=lambda row: order[row.id])]
 
 
 async def submit_report(
     session: AsyncSession, *, jurisdiction: JurisdictionRef, data: ReportCreate, reporter: Identity
 ) -> SubmittedReport:
-    category = (
-        await session.execute(
-            CATEGORY_FOR_REPORT_SQL, {"jurisdiction_id": jurisdiction.id, "code": data.category}
-        )
-    ).first()
+    category = await fetch_one(
+        session, _CATEGORY_FOR_REPORT, {"jurisdiction_id": jurisdiction.id, "code": data.category}
+    )
     if category is None:
         raise CategoryNotFound(f"no category {data.category!r} in this jurisdiction")
     if not category.is_active:
@@ -186,27 +187,26 @@ async def submit_report(
         country=jurisdiction.holiday_country,
     )
     contact = data.contact
-    row = (
-        await session.execute(
-            SUBMIT_SQL,
-            {
-                "jurisdiction_id": jurisdiction.id,
-                "category_id": category.id,
-                "category_code": category.code,
-                "department_id": category.department_id,
-                "longitude": data.location.longitude,
-                "latitude": data.location.latitude,
-                "address": data.address or None,
-                "description": data.description,
-                "extra": json.dumps(extra),
-                "is_public": category.is_public,
-                "reporter": reporter.account_id,
-                "email": str(contact.email).lower() if contact and contact.email else None,
-                "phone": contact.phone if contact else None,
-                "due_at": deadline,
-            },
-        )
-    ).first()
+    row = await fetch_one(
+        session,
+        _SUBMIT,
+        {
+            "jurisdiction_id": jurisdiction.id,
+            "category_id": category.id,
+            "category_code": category.code,
+            "department_id": category.department_id,
+            "longitude": data.location.longitude,
+            "latitude": data.location.latitude,
+            "address": data.address or None,
+            "description": data.description,
+            "extra": json.dumps(extra),
+            "is_public": category.is_public,
+            "reporter": reporter.account_id,
+            "email": str(contact.email).lower() if contact and contact.email else None,
+            "phone": contact.phone if contact else None,
+            "due_at": deadline,
+        },
+    )
     if row is None:
         raise OutsideJurisdiction(
             f"the location lies outside {jurisdiction.name}; the municipality cannot act there"

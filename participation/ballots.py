@@ -1,16 +1,20 @@
-"""Casting secret ballots: validation against the round's rules, one vote per voter, the mixing writer.
+"""Casting secret ballots: one context query, validation against the round's rules, one vote per voter.
 
-The order of a cast is what keeps both promises (see ``docs/ballot-secrecy.md``):
+A cast is two statements in the request's transaction plus a share of a batch (see
+``docs/ballot-secrecy.md`` for why each step is where it is):
 
-1. In the request's transaction, a transaction-scoped advisory lock on (round, voter key) is *tried*; a
-   concurrent submission for the same voter gets 409 ``ballot-in-progress`` instead of queueing, so 200
-   simultaneous attempts cannot pile up on one lock and starve the connection pool.
-2. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)``, is handed to the :class:`BallotMixer`,
-   which writes it in *another* transaction together with the other ballots received meanwhile, shuffled,
-   plus a "cover" rewrite of a random slice of earlier ballots; the request waits for that commit.
-3. Only then is the participation record inserted (and the ``ballot.received`` event written) in the
-   request's transaction. A crash between 2 and 3 leaves a ballot without participation, which a retry
-   simply replaces (same id); never a participation without a ballot.
+1. One query reads everything the decision needs (the jurisdiction, the round, its ballot's projects and
+   costs, the voting code or the account's verified address) and takes two transaction-scoped advisory
+   locks: the round's lock *shared* (a close takes it exclusively, so it waits for the casts in flight and
+   keeps new ones out), and the voter's lock *tried* (a concurrent submission for the same voter gets 409
+   ``ballot-in-progress`` instead of queueing, so 200 simultaneous attempts cannot pile up on one lock).
+2. The participation row is inserted (``ON CONFLICT DO NOTHING``); if the voter already took part, a third
+   statement reads how, to allow or refuse the change. The row stays uncommitted, held by this request.
+3. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)``, goes to the process's
+   :class:`~participation.ballot_store.BallotMixer`, which commits it in *another* transaction with the
+   other ballots of the moment; the request waits for that commit, then commits its participation (and,
+   for accounts, the ``ballot.received`` event). A crash in between leaves a ballot without participation,
+   which the voter's next attempt replaces (same id); never a participation without a ballot.
 
 One voter, one ballot is therefore enforced twice: by the ballots' primary key (a voter's ballot id is
 fixed) and by the participation key.
@@ -18,29 +22,56 @@ fixed) and by the participation key.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
-import logging
-import uuid
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import psycopg
+from psycopg.rows import namedtuple_row
 
-from core.errors import Conflict
-from core.outbox import record_event
-from participation.electorate import ParticipationKeys, Voter
-from participation.errors import AlreadyVoted, BallotRuleViolation, WrongPhase
-from participation.models import BallotRecord, BudgetRound, Proposal, VoterParticipation
+from core.errors import Conflict, Forbidden
+from geo.errors import JurisdictionNotFound
+from participation.ballot_store import BallotMixer, PendingBallot, round_lock
+from participation.electorate import Credential, ParticipationKeys, Voter, check_voter
+from participation.errors import AlreadyVoted, BallotRuleViolation, RoundNotFound, WrongPhase
+from participation.models import BudgetRound
 from participation.schemas import BallotCast, BallotReceipt
 
-logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True, slots=True)
+class VotingRound:
+    """The round as a cast sees it (read by the context query, not an ORM object: no identity map)."""
+
+    id: int
+    jurisdiction_id: int
+    area_id: int
+    phase: str
+    voting_closes_at: datetime | None
+    ballot_type: str
+    ballot_rules: dict[str, Any]
+    budget: Decimal
+    credentials: str
+    min_age: int | None
+    allow_ballot_changes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CastContext:
+    """Everything one cast decides on, from one query (see :data:`_CONTEXT`)."""
+
+    round: VotingRound
+    costs: dict[int, Decimal]
+    code_jurisdiction_id: int | None
+    code_round_id: int | None
+    code_revoked: bool | None
+    verified: bool
+    birth_date: date | None
+    inside: bool | None
+    voter_locked: bool | None
 
 
 def _violation(code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -48,7 +79,7 @@ def _violation(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 def check_ballot(
-    budget_round: BudgetRound,
+    budget_round: BudgetRound | VotingRound,
     costs: dict[int, Decimal],
     projects: Sequence[int],
     points: Sequence[int] | None,
@@ -119,263 +150,196 @@ def check_ballot(
     return found
 
 
-async def ballot_costs(session: AsyncSession, round_id: int) -> dict[int, Decimal]:
-    rows = await session.execute(
-        select(Proposal.id, Proposal.final_cost, Proposal.estimated_cost).where(
-            Proposal.round_id == round_id, Proposal.status == "feasible"
-        )
-    )
-    return {row.id: row.final_cost or row.estimated_cost for row in rows}
+_CONTEXT = (
+    "SELECT j.id AS jurisdiction_id, r.id AS round_id, r.area_id, r.phase, r.voting_closes_at,"
+    " r.ballot_type, r.ballot_rules, r.budget, r.credentials, r.min_age, r.allow_ballot_changes,"
+    " p.ids AS project_ids, p.costs AS project_costs,"
+    " c.jurisdiction_id AS code_jurisdiction_id, c.round_id AS code_round_id, c.revoked AS code_revoked,"
+    " v.account_id IS NOT NULL AS verified, v.birth_date, ST_Contains(a.geom, v.address) AS inside,"
+    # The locks last: evaluated once, for the one row, after the reads (READ COMMITTED: a fresh snapshot
+    # per statement, so whatever the participation statement then reads is current).
+    " CASE WHEN r.id IS NOT NULL THEN"
+    "   pg_advisory_xact_lock_shared(CAST(%(lock_class)s AS int), CAST(%(lock_round)s AS int))::text END"
+    "   AS round_locked,"
+    " CASE WHEN r.id IS NOT NULL THEN pg_try_advisory_xact_lock(CAST(%(voter_lock)s AS bigint)) END"
+    "   AS voter_locked"
+    " FROM (VALUES (1)) AS one (x)"
+    " LEFT JOIN jurisdictions j ON j.slug = %(slug)s"
+    " LEFT JOIN budget_rounds r ON r.id = %(round)s AND r.jurisdiction_id = j.id"
+    " LEFT JOIN LATERAL (SELECT array_agg(id ORDER BY id) AS ids,"
+    "   array_agg(coalesce(final_cost, estimated_cost) ORDER BY id) AS costs"
+    "   FROM budget_proposals WHERE round_id = r.id AND status = 'feasible') p ON true"
+    " LEFT JOIN voting_codes c ON c.code_hash = CAST(%(code_hash)s AS bytea)"
+    " LEFT JOIN resident_verifications v"
+    "   ON v.account_id = CAST(%(account)s AS bigint) AND v.jurisdiction_id = j.id"
+    " LEFT JOIN areas a ON a.id = r.area_id AND v.account_id IS NOT NULL"
+)
+_INSERT_PARTICIPATION = (
+    "INSERT INTO voter_participations (round_id, voter_key, account_id, channel)"
+    " VALUES (%(r)s, %(k)s, %(a)s, %(c)s) ON CONFLICT (round_id, voter_key) DO NOTHING RETURNING true"
+)
+_EARLIER_CHANNEL = "SELECT channel FROM voter_participations WHERE round_id = %(r)s AND voter_key = %(k)s"
+# The row ``core.outbox.record_event`` writes (its trigger wakes the worker), on the cast's connection.
+_RECORD_EVENT = (
+    "INSERT INTO outbox_events (jurisdiction_id, topic, aggregate_type, aggregate_id, payload)"
+    " VALUES (%(j)s, 'ballot.received', 'budget_round', %(r)s, CAST(%(payload)s AS jsonb))"
+)
 
 
-@dataclass(slots=True)
-class PendingBallot:
-    id: uuid.UUID
-    round_id: int
-    channel: str
-    projects: list[int]
-    points: list[int] | None
-
-
-class BallotMixer:
-    """Writes ballots in shuffled batches, in transactions of their own, with cover rewrites.
-
-    One mixer per process. A batch is the ballots that arrived while the previous one was being written
-    (group commit): the first writer waits up to ``max_delay`` (or until ``max_batch`` ballots are queued)
-    and writes them all in one transaction, in random order, so their ``xmin`` is shared and their physical
-    order says nothing. Each batch also rewrites ``cover`` earlier ballots of the round chosen at random, so
-    a ballot's ``xmin`` does not even tell in which batch it arrived.
-
-    It needs its *own* connections (``sessionmaker``), not the request pool: requests hold a pool connection
-    while they wait for their batch.
-    """
-
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        *,
-        max_batch: int = 128,
-        max_delay: float = 0.02,
-        cover: int = 32,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.max_batch = max_batch
-        self.max_delay = max_delay
-        self.cover = cover
-        self._pending: list[tuple[PendingBallot, asyncio.Future[None]]] = []
-        self._full: asyncio.Event | None = None
-        self._leader = False
-        self._tasks: set[asyncio.Future[None]] = set()
-
-    async def write(self, ballot: PendingBallot) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((ballot, future))
-        if len(self._pending) >= self.max_batch and self._full is not None:
-            self._full.set()
-        if not self._leader:
-            self._leader = True
-            self._full = asyncio.Event()
-            try:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.max_delay)
-            finally:
-                # Even if this leader's request is cancelled, its batch is written: the flush runs as a task.
-                batch, self._pending = self._pending, []
-                self._leader = False
-                task = asyncio.ensure_future(self._flush_and_resolve(batch))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        await future
-
-    async def _flush_and_resolve(self, batch: list[tuple[PendingBallot, asyncio.Future[None]]]) -> None:
-        try:
-            await self._flush([item for item, _ in batch])
-        except Exception:
-            logger.exception("a batch of %d ballots could not be written", len(batch))
-            for _, waiting in batch:
-                if not waiting.done():
-                    waiting.set_exception(
-                        Conflict("the ballot could not be stored; try again", code="ballot-not-stored")
-                    )
-        else:
-            for _, waiting in batch:
-                if not waiting.done():
-                    waiting.set_result(None)
-
-    async def _flush(self, batch: list[PendingBallot]) -> None:
-        latest: dict[uuid.UUID, PendingBallot] = {}
-        for ballot in batch:  # the voter's last submission in this batch wins
-            latest[ballot.id] = ballot
-        # In id order: ids are keyed hashes, so this order is random with respect to voters, and a fixed
-        # lock order keeps concurrent batches from deadlocking.
-        rows = sorted(latest.values(), key=lambda r: r.id)
-        async with self.sessionmaker() as session:
-            statement = insert(BallotRecord)
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["id"],
-                    set_={
-                        "projects": statement.excluded.projects,
-                        "points": statement.excluded.points,
-                        "channel": statement.excluded.channel,
-                    },
-                ),
-                [
-                    {
-                        "id": r.id,
-                        "round_id": r.round_id,
-                        "channel": r.channel,
-                        "projects": r.projects,
-                        "points": r.points,
-                    }
-                    for r in rows
-                ],
-            )
-            for round_id in {r.round_id for r in rows}:
-                await cover_rewrite(session, round_id, self.cover)
-            await session.commit()
-
-
-async def cover_rewrite(session: AsyncSession, round_id: int, count: int) -> None:
-    """Rewrite a random slice of a round's ballots (a window of ids from a random start, wrapping)."""
-    if count <= 0:
-        return
-    start = uuid.uuid4()
-    # SKIP LOCKED: concurrent batches (other workers) never wait on each other's cover rows, so no deadlock.
-    for comparison in (">=", "<"):
-        await session.execute(
-            text(
-                "UPDATE ballots SET points = points WHERE id IN ("
-                f" SELECT id FROM ballots WHERE round_id = :r AND id {comparison} :start ORDER BY id LIMIT :n"
-                " FOR UPDATE SKIP LOCKED)"
-            ),
-            {"r": round_id, "start": start, "n": count},
-        )
-
-
-def _lock_key(round_id: int, voter_key: bytes) -> int:
+def voter_lock_key(round_id: int, voter_key: bytes) -> int:
     digest = hashlib.sha256(round_id.to_bytes(8, "big") + voter_key).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def check_voting_open(budget_round: BudgetRound, now: datetime | None = None) -> None:
+async def load_cast_context(
+    connection: psycopg.AsyncConnection[Any], *, jurisdiction: str, round_id: int, credential: Credential
+) -> CastContext:
+    """The one read of a cast (and its two locks); 404 for an unknown jurisdiction or round."""
+    lock_class, lock_round = round_lock(round_id)
+    cursor = connection.cursor(row_factory=namedtuple_row)
+    row = await (
+        await cursor.execute(
+            _CONTEXT,
+            {
+                "slug": jurisdiction,
+                "round": round_id,
+                "code_hash": credential.code_hash,
+                "account": credential.account.account_id if credential.account is not None else None,
+                "lock_class": lock_class,
+                "lock_round": lock_round,
+                "voter_lock": None
+                if credential.voter_key is None
+                else voter_lock_key(round_id, credential.voter_key),
+            },
+        )
+    ).fetchone()
+    assert row is not None  # the query always returns its one row
+    if row.jurisdiction_id is None:
+        raise JurisdictionNotFound(f"no jurisdiction {jurisdiction!r}")
+    if row.round_id is None:
+        raise RoundNotFound(f"no budget round {round_id} in this jurisdiction")
+    return CastContext(
+        round=VotingRound(
+            id=row.round_id,
+            jurisdiction_id=row.jurisdiction_id,
+            area_id=row.area_id,
+            phase=row.phase,
+            voting_closes_at=row.voting_closes_at,
+            ballot_type=row.ballot_type,
+            ballot_rules=row.ballot_rules or {},
+            budget=row.budget,
+            credentials=row.credentials,
+            min_age=row.min_age,
+            allow_ballot_changes=row.allow_ballot_changes,
+        ),
+        costs=dict(zip(row.project_ids or (), row.project_costs or (), strict=True)),
+        code_jurisdiction_id=row.code_jurisdiction_id,
+        code_round_id=row.code_round_id,
+        code_revoked=row.code_revoked,
+        verified=row.verified,
+        birth_date=row.birth_date,
+        inside=row.inside,
+        voter_locked=row.voter_locked,
+    )
+
+
+def check_voting_open(budget_round: BudgetRound | VotingRound, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     if budget_round.phase != "voting":
-        when = "has not opened yet" if budget_round.phase in ("proposals", "review") else "has closed"
-        raise WrongPhase(f"voting {when}", code="voting-not-open" if "not" in when else "voting-closed")
+        if budget_round.phase in ("proposals", "review"):
+            raise WrongPhase("voting has not opened yet", code="voting-not-open")
+        raise WrongPhase("voting has closed", code="voting-closed")
     if budget_round.voting_closes_at is not None and now >= budget_round.voting_closes_at:
         raise WrongPhase("voting has closed", code="voting-closed")
 
 
 async def cast_ballot(
-    session: AsyncSession,
+    connection: psycopg.AsyncConnection[Any],
     mixer: BallotMixer,
     *,
     keys: ParticipationKeys,
-    budget_round: BudgetRound,
-    voter: Voter,
+    jurisdiction: str,
+    round_id: int,
+    credential: Credential,
     data: BallotCast,
 ) -> BallotReceipt:
-    check_voting_open(budget_round)
-    violations = check_ballot(
-        budget_round, await ballot_costs(session, budget_round.id), data.projects, data.points
+    """Cast or replace a ballot; every refusal is a precise error and leaves nothing stored."""
+    context = await load_cast_context(
+        connection, jurisdiction=jurisdiction, round_id=round_id, credential=credential
     )
-    if violations:
+    voting_round = context.round
+    account = credential.account
+    if account is not None and account.jurisdiction_id != voting_round.jurisdiction_id:
+        raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
+    check_voting_open(voting_round)
+    voter = check_voter(context, credential)
+    if violations := check_ballot(voting_round, context.costs, data.projects, data.points):
         raise BallotRuleViolation(violations)
-    locked = await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _lock_key(budget_round.id, voter.key)}
-    )
-    if not locked:
+    if not context.voter_locked:
         raise Conflict(
             "another ballot of yours is being recorded right now; try again", code="ballot-in-progress"
         )
-    earlier = await session.scalar(
-        select(VoterParticipation.channel).where(
-            VoterParticipation.round_id == budget_round.id, VoterParticipation.voter_key == voter.key
-        )
-    )
-    if earlier is not None:
-        if voter.channel == "paper" or earlier == "paper":
-            raise AlreadyVoted(
-                "a paper ballot was already recorded for this voter; it cannot be replaced"
-                if earlier == "paper"
-                else "this voter has already voted",
-                code="code-already-used" if voter.via_code else "already-voted",
-            )
-        if not budget_round.allow_ballot_changes:
-            raise AlreadyVoted(
-                "this code was already used" if voter.via_code else "you have already voted in this round",
-                code="code-already-used" if voter.via_code else "already-voted",
-            )
+    earlier = await _take_part(connection, voting_round, voter)
     await mixer.write(
         PendingBallot(
-            id=keys.ballot_id(budget_round.id, voter.key),
-            round_id=budget_round.id,
+            id=keys.ballot_id(voting_round.id, voter.key),
+            round_id=voting_round.id,
             channel=voter.channel,
             projects=list(data.projects),
             points=list(data.points) if data.points is not None else None,
         )
     )
-    if earlier is None:
-        await session.execute(
-            insert(VoterParticipation)
-            .values(
-                round_id=budget_round.id,
-                voter_key=voter.key,
-                account_id=voter.account_id,
-                channel=voter.channel,
-            )
-            .on_conflict_do_nothing()
-        )
     if voter.account_id is not None:
         # From the participation transaction, never the ballot's: it names the voter, not the ballot.
-        await record_event(
-            session,
-            jurisdiction_id=budget_round.jurisdiction_id,
-            topic="ballot.received",
-            aggregate_type="budget_round",
-            aggregate_id=budget_round.id,
-            payload={
-                "round_id": budget_round.id,
-                "account_ids": [voter.account_id],
-                "replaced_earlier_ballot": earlier is not None,
-                "channel": voter.channel,
+        await connection.execute(
+            _RECORD_EVENT,
+            {
+                "j": voting_round.jurisdiction_id,
+                "r": voting_round.id,
+                "payload": json.dumps(
+                    {
+                        "round_id": voting_round.id,
+                        "account_ids": [voter.account_id],
+                        "replaced_earlier_ballot": earlier is not None,
+                        "channel": voter.channel,
+                    }
+                ),
             },
         )
     return BallotReceipt(
-        round_id=budget_round.id, replaced_earlier_ballot=earlier is not None, channel=voter.channel
+        round_id=voting_round.id, replaced_earlier_ballot=earlier is not None, channel=voter.channel
     )
 
 
-async def seal_ballots(session: AsyncSession, round_id: int) -> int:
-    """At the close: re-key every ballot with a fresh random id and rewrite them all, shuffled, in one
-    transaction. Afterwards even the ballot secret cannot link a ballot to a voter, all ballots share one
-    ``xmin`` and their physical order is random. (A ``VACUUM ballots`` afterwards removes the dead
-    versions; ``civicloop`` runs it after each close.)"""
-    await session.execute(
-        text(
-            "CREATE TEMPORARY TABLE sealed_ballots ON COMMIT DROP AS"
-            " SELECT gen_random_uuid() AS id, round_id, channel, projects, points"
-            " FROM ballots WHERE round_id = :r ORDER BY random()"
-        ),
-        {"r": round_id},
+async def _take_part(
+    connection: psycopg.AsyncConnection[Any], voting_round: VotingRound, voter: Voter
+) -> str | None:
+    """Record the participation, or check that the voter may replace their ballot; the earlier channel.
+
+    The voter's advisory lock is held, so no other transaction of this voter is in flight: a conflict is
+    a committed participation, which the next statement (a fresh snapshot) reads.
+    """
+    cursor = await connection.execute(
+        _INSERT_PARTICIPATION,
+        {"r": voting_round.id, "k": voter.key, "a": voter.account_id, "c": voter.channel},
     )
-    await session.execute(text("DELETE FROM ballots WHERE round_id = :r"), {"r": round_id})
-    result = await session.execute(
-        text(
-            "INSERT INTO ballots (id, round_id, channel, projects, points)"
-            " SELECT id, round_id, channel, projects, points FROM sealed_ballots"
+    if await cursor.fetchone() is not None:
+        return None
+    cursor = await connection.execute(_EARLIER_CHANNEL, {"r": voting_round.id, "k": voter.key})
+    found = await cursor.fetchone()
+    earlier: str | None = found[0] if found is not None else None
+    if earlier is None:  # only if the round was deleted meanwhile (its rows cascade)
+        raise Conflict("the round changed while the ballot was cast; try again", code="ballot-in-progress")
+    code = "code-already-used" if voter.via_code else "already-voted"
+    if earlier == "paper":
+        raise AlreadyVoted(
+            "a paper ballot was already recorded for this voter; it cannot be replaced", code=code
         )
-    )
-    await session.execute(text("DROP TABLE sealed_ballots"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def load_ballots(session: AsyncSession, round_id: int) -> list[tuple[list[int], list[int] | None]]:
-    """A round's ballots in a content order (never storage order), for the tally and the export."""
-    rows = await session.execute(
-        select(BallotRecord.projects, BallotRecord.points)
-        .where(BallotRecord.round_id == round_id)
-        .order_by(BallotRecord.projects, BallotRecord.points)
-    )
-    return [(list(row.projects), None if row.points is None else list(row.points)) for row in rows]
+    if voter.channel == "paper":
+        raise AlreadyVoted("this voter has already voted", code=code)
+    if not voting_round.allow_ballot_changes:
+        raise AlreadyVoted(
+            "this code was already used" if voter.via_code else "you have already voted in this round",
+            code=code,
+        )
+    return earlier

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import Identity
 from core.outbox import record_event
-from participation.ballots import load_ballots, seal_ballots
+from participation.ballot_store import load_ballots, seal_ballots
 from participation.electorate import area_in_jurisdiction, eligible_account_ids
 from participation.errors import BallotRulesLocked, RoundNotFound, WrongPhase
 from participation.models import (
@@ -82,7 +82,9 @@ async def get_round(
         BudgetRound.id == round_id, BudgetRound.jurisdiction_id == jurisdiction_id
     )
     if for_update:
-        statement = statement.with_for_update()
+        # NO KEY UPDATE, not UPDATE: casts in flight take KEY SHARE on the round (their foreign keys) while
+        # a close waits for them (seal_ballots); FOR UPDATE would make the two wait on each other.
+        statement = statement.with_for_update(key_share=True)
     found = await session.scalar(statement)
     if found is None:
         raise RoundNotFound(f"no budget round {round_id} in this jurisdiction")
@@ -399,7 +401,7 @@ async def advance_due_rounds(session: AsyncSession, now: datetime) -> list[tuple
             select(BudgetRound)
             .where(BudgetRound.phase != Phase.IMPLEMENTATION.value)
             .order_by(BudgetRound.id)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)  # NO KEY UPDATE: see get_round
         )
     )
     for budget_round in rounds:

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point as ShapelyPoint
@@ -162,69 +163,122 @@ async def check_account_in_area(
         )
     if not row.inside:
         raise NotEligible("your verified address lies outside this round's area", code="outside-area")
-    if min_age is not None:
-        if row.birth_date is None:
-            raise NotEligible(
-                f"this round needs voters aged {min_age} or over; your age is not verified",
-                code="age-not-verified",
-            )
-        if age_on(row.birth_date, on) < min_age:
-            raise NotEligible(f"this round needs voters aged {min_age} or over", code="too-young")
+    _check_age(min_age, row.birth_date, on)
 
 
-async def resolve_voter(
-    session: AsyncSession,
-    *,
-    keys: ParticipationKeys,
-    budget_round: BudgetRound,
-    identity: Identity | None,
-    code: str | None,
-    channel: str = "online",
-    voter_reference: str | None = None,
-) -> Voter:
-    """Turn the caller's credential into a voter, or say precisely why they may not vote."""
-    if voter_reference is not None:  # paper ballot, identity checked by staff at the desk
-        return Voter(
-            key=keys.reference_voter_key(budget_round.jurisdiction_id, voter_reference),
-            account_id=None,
-            channel=channel,
-            via_code=False,
-        )
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a caller offers to prove they may vote, before any database read.
+
+    ``voter_key`` is known up front (it names the voter's advisory lock in the cast's one query):
+    the code's keyed hash, the account's keyed id, or the keyed paper reference; ``None`` when the caller
+    offered nothing (refused with 401 once the round is known).
+    """
+
+    voter_key: bytes | None
+    channel: str
+    code_hash: bytes | None = None
+    account: Identity | None = None
+    via_reference: bool = False
+
+
+def online_credential(keys: ParticipationKeys, *, identity: Identity | None, code: str | None) -> Credential:
+    """A code from a letter wins over the signed-in account (a household may share a device)."""
     if code is not None:
+        code_hash = keys.code_hash(code)
+        return Credential(voter_key=code_hash, channel="online", code_hash=code_hash)
+    if identity is not None:
+        return Credential(
+            voter_key=keys.account_voter_key(identity.account_id), channel="online", account=identity
+        )
+    return Credential(voter_key=None, channel="online")
+
+
+def paper_credential(
+    keys: ParticipationKeys, *, jurisdiction_id: int, code: str | None, reference: str | None
+) -> Credential:
+    """A paper ballot, entered by staff: by the letter's code, or by the reference of the checked voter."""
+    if reference is not None:
+        return Credential(
+            voter_key=keys.reference_voter_key(jurisdiction_id, reference),
+            channel="paper",
+            via_reference=True,
+        )
+    assert code is not None  # PaperBallot requires one of the two
+    code_hash = keys.code_hash(code)
+    return Credential(voter_key=code_hash, channel="paper", code_hash=code_hash)
+
+
+class _Eligibility(Protocol):
+    """What :func:`check_voter` reads (``participation.ballots.CastContext`` provides it)."""
+
+    @property
+    def round(self) -> Any: ...
+    @property
+    def code_jurisdiction_id(self) -> int | None: ...
+    @property
+    def code_round_id(self) -> int | None: ...
+    @property
+    def code_revoked(self) -> bool | None: ...
+    @property
+    def verified(self) -> bool: ...
+    @property
+    def birth_date(self) -> date | None: ...
+    @property
+    def inside(self) -> bool | None: ...
+
+
+def check_voter(context: _Eligibility, credential: Credential) -> Voter:
+    """Turn the caller's credential into a voter, or say precisely why they may not vote (no I/O: the
+    cast's context query already read the code, or the account's verified address and birth date)."""
+    budget_round = context.round
+    if credential.via_reference:  # paper ballot, identity checked by staff at the desk
+        assert credential.voter_key is not None
+        return Voter(key=credential.voter_key, account_id=None, channel=credential.channel, via_code=False)
+    if credential.code_hash is not None:
         if budget_round.credentials == "accounts":
             raise NotEligible("this round accepts verified accounts, not codes", code="codes-not-accepted")
-        code_hash = keys.code_hash(code)
-        found = await session.get(VotingCode, code_hash)
-        if found is None or found.jurisdiction_id != budget_round.jurisdiction_id:
+        if context.code_jurisdiction_id != budget_round.jurisdiction_id:
             raise InvalidCode("this voting code is unknown; check the letter", code="unknown-code")
-        if found.round_id != budget_round.id:
+        if context.code_round_id != budget_round.id:
             raise InvalidCode("this voting code belongs to another round", code="code-for-another-round")
-        if found.revoked:
+        if context.code_revoked:
             raise InvalidCode("this voting code was revoked", code="code-revoked")
-        return Voter(key=code_hash, account_id=None, channel=channel, via_code=True)
-    if identity is None:
+        return Voter(key=credential.code_hash, account_id=None, channel=credential.channel, via_code=True)
+    identity = credential.account
+    if identity is None or credential.voter_key is None:
         raise NotAuthenticated("sign in or enter the code from your letter")
     if budget_round.credentials == "codes":
         raise NotEligible("this round is voted with the code from your letter", code="accounts-not-accepted")
-    if identity.is_anonymous:
+    if identity.is_anonymous or not context.verified:
         raise NotEligible(
-            "register an account and have your address verified first", code="address-not-verified"
+            "your address has not been verified; ask the municipality's desk"
+            if not identity.is_anonymous
+            else "register an account and have your address verified first",
+            code="address-not-verified",
         )
-    closing = budget_round.voting_closes_at or datetime.now(UTC)
-    await check_account_in_area(
-        session,
-        account_id=identity.account_id,
-        jurisdiction_id=budget_round.jurisdiction_id,
-        area_id=budget_round.area_id,
-        min_age=budget_round.min_age,
-        on=closing.date(),
-    )
+    if not context.inside:
+        raise NotEligible("your verified address lies outside this round's area", code="outside-area")
+    _check_age(budget_round.min_age, context.birth_date, _closing_day(budget_round.voting_closes_at))
     return Voter(
-        key=keys.account_voter_key(identity.account_id),
-        account_id=identity.account_id,
-        channel=channel,
-        via_code=False,
+        key=credential.voter_key, account_id=identity.account_id, channel=credential.channel, via_code=False
     )
+
+
+def _closing_day(closes_at: datetime | None) -> date:
+    return (closes_at or datetime.now(UTC)).date()
+
+
+def _check_age(min_age: int | None, birth_date: date | None, on: date) -> None:
+    if min_age is None:
+        return
+    if birth_date is None:
+        raise NotEligible(
+            f"this round needs voters aged {min_age} or over; your age is not verified",
+            code="age-not-verified",
+        )
+    if age_on(birth_date, on) < min_age:
+        raise NotEligible(f"this round needs voters aged {min_age} or over", code="too-young")
 
 
 async def generate_codes(

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
-from participation.ballots import load_ballots
+from participation.ballot_store import load_ballots
 from participation.budget_rounds import VOTE_TYPES, _number, close_voting
 from participation.electorate import area_in_jurisdiction
 from participation.errors import WrongPhase

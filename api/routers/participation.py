@@ -3,23 +3,31 @@ address verification, implementation updates. Thin: parse, authorise, call ``par
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
-from sqlalchemy.ext.asyncio import AsyncSession
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.auth import ADMIN, PUBLIC, RESIDENT, STAFF
 from api.deps import SessionDep, get_media, get_settings
 from api.idempotency import idempotent
-from core.db import make_engine, make_sessionmaker
+from core.db import sync_url
 from core.errors import Forbidden
 from core.identity import Identity
 from core.settings import Settings
 from geo import service as geo_service
 from geo.media import MediaStore
 from participation import ballots, budget_rounds, electorate, pabulib_io, proposals
+from participation.ballot_store import BallotMixer, driver_connection, session_source, vacuum_ballots
 from participation.electorate import ParticipationKeys
+from participation.models import VoterParticipation
 from participation.schemas import (
     BallotCast,
     BallotReceipt,
@@ -37,13 +45,10 @@ from participation.schemas import (
     VerificationCreate,
 )
 
-router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["budget rounds"])
-RoundId = Annotated[int, Path(ge=1, le=2**62)]
-ProposalId = Annotated[int, Path(ge=1, le=2**62)]
 
-
-def participation_keys(request: Request) -> ParticipationKeys:
-    keys = getattr(request.app.state, "participation_keys", None)
+async def participation_keys(request: Request) -> ParticipationKeys:
+    """Derived once per process. ``async`` on purpose: FastAPI runs plain ``def`` dependencies in a thread."""
+    keys: ParticipationKeys | None = getattr(request.app.state, "participation_keys", None)
     if keys is None:
         settings: Settings = request.app.state.settings
         keys = ParticipationKeys.from_secret(settings.secret_key.get_secret_value())
@@ -51,20 +56,94 @@ def participation_keys(request: Request) -> ParticipationKeys:
     return keys
 
 
-def ballot_mixer(request: Request) -> ballots.BallotMixer:
-    """One mixer per process, on connections of its own (see :class:`participation.ballots.BallotMixer`)."""
-    mixer = getattr(request.app.state, "ballot_mixer", None)
+async def ballot_pool(request: Request) -> AsyncConnectionPool | None:
+    """The casts' own pool of plain psycopg connections (one per process), or ``None`` when the app runs
+    on a caller's connection (tests that roll back), where casts use the request session's connection.
+
+    Sized like the request pool: a cast holds its connection while its ballot waits for a batch, so as
+    many casts as the request pool allows can be in flight without queueing for a connection.
+    """
+    state = request.app.state
+    pool: AsyncConnectionPool | None = getattr(state, "ballot_pool", None)
+    if pool is not None or _engine_of(request) is None:
+        return pool
+    async with _pool_lock(state):
+        if getattr(state, "ballot_pool", None) is None:
+            settings: Settings = state.settings
+            conninfo = sync_url(settings.database_url or "")
+            size = 2 * settings.db_pool_size
+            # Opened before it is published: a cancelled opener leaves nothing half-made behind.
+            opened = AsyncConnectionPool(conninfo, min_size=2, max_size=size, open=False, timeout=10)
+            await opened.open()
+            state.ballot_pool = opened
+    pool = state.ballot_pool
+    return pool
+
+
+def _pool_lock(state: Any) -> asyncio.Lock:
+    lock: asyncio.Lock | None = getattr(state, "ballot_pool_lock", None)
+    if lock is None:
+        lock = state.ballot_pool_lock = asyncio.Lock()
+    return lock
+
+
+async def ballot_mixer(request: Request) -> BallotMixer:
+    """One mixer per process, on connections of its *own* (not the casts': they wait for it while holding
+    theirs); it writes one batch at a time, so two are plenty."""
+    mixer: BallotMixer | None = getattr(request.app.state, "ballot_mixer", None)
     if mixer is None:
-        factory = getattr(request.app.state, "ballot_sessionmaker", None)
-        if factory is None:
-            settings: Settings = request.app.state.settings
-            if not settings.database_url:
-                raise RuntimeError("DATABASE_URL is not set")
-            request.app.state.ballot_engine = make_engine(settings.database_url, pool_size=4)
-            factory = make_sessionmaker(request.app.state.ballot_engine)
-        mixer = ballots.BallotMixer(factory)
-        request.app.state.ballot_mixer = mixer
+        state = request.app.state
+        factory = getattr(state, "ballot_sessionmaker", None)
+        if factory is not None or _engine_of(request) is None:
+            source = session_source(factory or state.sessionmaker)
+        else:
+            async with _pool_lock(state):
+                if getattr(state, "ballot_mixer", None) is None:
+                    settings: Settings = state.settings
+                    pool = AsyncConnectionPool(
+                        sync_url(settings.database_url or ""), min_size=1, max_size=2, open=False
+                    )
+                    await pool.open()
+                    state.ballot_mixer_pool = pool
+                    state.ballot_mixer = BallotMixer(pool.connection)
+            return state.ballot_mixer  # type: ignore[no-any-return]
+        mixer = BallotMixer(source)
+        state.ballot_mixer = mixer
     return mixer
+
+
+@asynccontextmanager
+async def _ballot_connection(request: Request, session: AsyncSession) -> AsyncIterator[AsyncConnection[Any]]:
+    """A cast's unit of work: a connection of the casts' pool (committed on leaving, before the response),
+    or the request session's own connection (committed by the session)."""
+    pool = await ballot_pool(request)
+    if pool is None:
+        yield await driver_connection(session)
+        return
+    async with pool.connection() as connection:
+        yield connection
+
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """Merged into the app's lifespan when the router is included: close what the casts opened."""
+    yield
+    await close_ballot_resources(app)
+
+
+async def close_ballot_resources(app: Any) -> None:
+    """Close the casts' and the mixer's pools (also called by test fixtures, which run no lifespan)."""
+    for name in ("ballot_pool", "ballot_mixer_pool"):
+        pool = getattr(app.state, name, None)
+        if pool is not None:
+            setattr(app.state, name, None)
+            await pool.close()
+    app.state.ballot_mixer = None
+
+
+router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["budget rounds"], lifespan=_lifespan)
+RoundId = Annotated[int, Path(ge=1, le=2**62)]
+ProposalId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
@@ -154,6 +233,8 @@ async def change_phase(
     jurisdiction: str,
     round_id: RoundId,
     body: PhaseChange,
+    request: Request,
+    background: BackgroundTasks,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(ADMIN),
 ) -> RoundRead:
@@ -162,7 +243,18 @@ async def change_phase(
         session, jurisdiction_id=jurisdiction_id, round_id=round_id, for_update=True
     )
     await budget_rounds.change_phase(session, found, to=body.to, actor=identity)
+    if found.phase == "results":
+        # After the commit (which precedes the response) and outside any transaction, as VACUUM needs.
+        engine = _engine_of(request)
+        if engine is not None:
+            background.add_task(vacuum_ballots, engine)
     return RoundRead.model_validate(found)
+
+
+def _engine_of(request: Request) -> AsyncEngine | None:
+    """The app's engine; ``None`` when the app runs on a caller's connection (tests that roll back)."""
+    bind = request.app.state.sessionmaker.kw.get("bind")
+    return bind if isinstance(bind, AsyncEngine) else None
 
 
 @router.get("/budget-rounds/{round_id}/results", summary="The outcome with an explanation per project")
@@ -424,20 +516,24 @@ async def cast_ballot(
     jurisdiction: str,
     round_id: RoundId,
     body: BallotCast,
+    request: Request,
     session: AsyncSession = SessionDep,
     keys: ParticipationKeys = Depends(participation_keys),
-    mixer: ballots.BallotMixer = Depends(ballot_mixer),
+    mixer: BallotMixer = Depends(ballot_mixer),
     identity: Identity | None = Depends(PUBLIC),
 ) -> BallotReceipt:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    if identity is not None and identity.jurisdiction_id != jurisdiction_id and body.code is None:
-        raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
-    ballots.check_voting_open(found)
-    voter = await electorate.resolve_voter(
-        session, keys=keys, budget_round=found, identity=identity, code=body.code
-    )
-    return await ballots.cast_ballot(session, mixer, keys=keys, budget_round=found, voter=voter, data=body)
+    # The hot path: the jurisdiction, round, code or address are all read by the cast's one query.
+    credential = electorate.online_credential(keys, identity=identity, code=body.code)
+    async with _ballot_connection(request, session) as connection:
+        return await ballots.cast_ballot(
+            connection,
+            mixer,
+            keys=keys,
+            jurisdiction=jurisdiction,
+            round_id=round_id,
+            credential=credential,
+            data=body,
+        )
 
 
 @router.post(
@@ -450,26 +546,27 @@ async def paper_ballot(
     jurisdiction: str,
     round_id: RoundId,
     body: PaperBallot,
+    request: Request,
     session: AsyncSession = SessionDep,
     keys: ParticipationKeys = Depends(participation_keys),
-    mixer: ballots.BallotMixer = Depends(ballot_mixer),
+    mixer: BallotMixer = Depends(ballot_mixer),
     identity: Identity = Depends(STAFF),
 ) -> BallotReceipt:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     _require_staff(identity, jurisdiction_id)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    ballots.check_voting_open(found)
-    voter = await electorate.resolve_voter(
-        session,
-        keys=keys,
-        budget_round=found,
-        identity=None,
-        code=body.code,
-        channel="paper",
-        voter_reference=body.voter_reference,
+    credential = electorate.paper_credential(
+        keys, jurisdiction_id=jurisdiction_id, code=body.code, reference=body.voter_reference
     )
-    data = BallotCast(projects=body.projects, points=body.points)
-    return await ballots.cast_ballot(session, mixer, keys=keys, budget_round=found, voter=voter, data=data)
+    async with _ballot_connection(request, session) as connection:
+        return await ballots.cast_ballot(
+            connection,
+            mixer,
+            keys=keys,
+            jurisdiction=jurisdiction,
+            round_id=round_id,
+            credential=credential,
+            data=BallotCast(projects=body.projects, points=body.points),
+        )
 
 
 @router.get("/budget-rounds/{round_id}/participation", summary="Whether you have voted (never what)")
@@ -480,10 +577,6 @@ async def my_participation(
     keys: ParticipationKeys = Depends(participation_keys),
     identity: Identity = Depends(RESIDENT),
 ) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from participation.models import VoterParticipation
-
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     channel = await session.scalar(

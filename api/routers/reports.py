@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ from core.settings import Settings
 from geo import queries, service
 from geo.errors import PhotoNotFound
 from geo.media import MediaStore
-from geo.models import Category, Photo
+from geo.models import Photo
 from geo.schemas import DuplicateCandidate, ReportCreate, ReportPublic
 from geo.views import render_report
 from geo.workflow import Status
@@ -117,22 +117,21 @@ def _check_lon_lat(longitude: float, latitude: float, name: str) -> None:
         )
 
 
-async def _category_ids(session: AsyncSession, jurisdiction_id: int, codes: str) -> tuple[int, ...]:
-    """Codes of categories or groups; a group stands for all its categories."""
-    wanted = [c for c in codes.split(",") if c]
-    rows = (
-        await session.execute(
-            select(Category.id, Category.code, Category.parent_id).where(
-                Category.jurisdiction_id == jurisdiction_id
-            )
-        )
-    ).all()
-    by_code = {r.code: r.id for r in rows}
-    if unknown := [c for c in wanted if c not in by_code]:
-        raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
-    chosen = {by_code[c] for c in wanted}
-    chosen |= {r.id for r in rows if r.parent_id in chosen}
-    return tuple(sorted(chosen))
+class ReportListQuery(BaseModel):
+    """The list's filters, validated as one model: one pydantic call instead of one per parameter."""
+
+    area_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    category: str | None = Field(default=None, max_length=2000, description="comma-separated codes")
+    status: str | None = Field(default=None, max_length=500, description="comma-separated statuses")
+    created_after: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
+    bbox: str | None = Field(default=None, max_length=200, description="minLon,minLat,maxLon,maxLat")
+    near: str | None = Field(
+        default=None, max_length=100, description="lon,lat: only reports within `radius`, nearest first"
+    )
+    radius: float = Field(default=500, gt=0, le=50_000, description="metres around `near`")
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=500)
 
 
 @router.get(
@@ -143,21 +142,19 @@ async def _category_ids(session: AsyncSession, jurisdiction_id: int, codes: str)
 )
 async def list_reports(
     jurisdiction: str,
-    area_id: int | None = Query(default=None, ge=1),
-    category: str | None = Query(default=None, max_length=2000, description="comma-separated codes"),
-    status: str | None = Query(default=None, max_length=500, description="comma-separated statuses"),
-    created_after: AwareDatetime | None = None,
-    created_before: AwareDatetime | None = None,
-    bbox: str | None = Query(default=None, max_length=200, description="minLon,minLat,maxLon,maxLat"),
-    near: str | None = Query(
-        default=None, max_length=100, description="lon,lat: only reports within `radius`, nearest first"
-    ),
-    radius: float = Query(default=500, gt=0, le=50_000, description="metres around `near`"),
-    cursor: str | None = Query(default=None, max_length=200),
-    limit: int = Query(default=50, ge=1, le=500),
+    query: Annotated[ReportListQuery, Query()],
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
+    area_id, category, status, bbox, near = (
+        query.area_id,
+        query.category,
+        query.status,
+        query.bbox,
+        query.near,
+    )
+    created_after, created_before = query.created_after, query.created_before
+    radius, cursor, limit = query.radius, query.cursor, query.limit
     found = await service.get_jurisdiction(session, jurisdiction)
     box = None
     if bbox is not None:
@@ -182,7 +179,11 @@ async def list_reports(
     flt = queries.ReportFilter(
         jurisdiction_id=found.id,
         area_id=area_id,
-        category_ids=await _category_ids(session, found.id, category) if category else None,
+        category_ids=await service.category_ids_for_codes(
+            session, jurisdiction_id=found.id, codes=[c for c in category.split(",") if c]
+        )
+        if category
+        else None,
         statuses=statuses,
         created_after=created_after,
         created_before=created_before,

@@ -1,183 +1,516 @@
-"""Ballots cast through the API: throughput with the one-vote guarantee.
+"""Ballots cast through the API under load: throughput with the one-vote guarantee, variants side by side.
 
-Creates a throw-away database on the local cluster, migrates it, prepares a round with codes, serves the
-app with uvicorn (WORKERS processes) and fires BALLOTS requests (each code twice, concurrently, so the
-one-vote lock is exercised) from CONCURRENCY connections. Prints ballots/s and checks that the stored
-ballots and participations equal the number of distinct codes.
+    .venv/bin/python bench/participation/ballots.py
+    .venv/bin/python bench/participation/ballots.py --variants group:1:0 window20:1:0.02 --rounds 3
 
-    .venv/bin/python bench/participation/ballots.py [BALLOTS] [CONCURRENCY] [WORKERS]
+What runs: a throw-away database ``civicloop_bench_ballots`` on the local cluster (migrated with alembic),
+one budget round per measured segment (approval, 10 feasible projects, ``--codes`` voting codes), and one
+uvicorn server per variant (``ballots_app.py`` = ``api.app.create_app``; uvloop, httptools, no access log).
+``wrk -t1`` drives one server at a time with ``--connections`` connections: every request casts a ballot
+with a letter's code for 3 random projects, and every code is sent **twice in a row**, so the two attempts
+travel on two connections at once and the one-vote lock is exercised all along (the second one is either
+refused with 409 ``ballot-in-progress`` or replaces the first ballot). Codes wrap around when a segment
+sends more than ``2 × --codes`` requests (later sends are ballot changes).
+
+A variant is ``NAME:WORKERS:MIXER_DELAY`` (uvicorn workers, seconds the ballot mixer waits to fill a batch;
+0 = write as soon as the previous batch committed). Each round runs every variant, alternating the order,
+after a warm-up per variant, so machine noise lands on all of them; the table gives medians over rounds and
+the ratio of each variant to the first one, per round.
+
+After the load, each segment's round is checked: as many ballots as participations, and the set of ballot
+ids equal to ``HMAC(round ‖ voter key)`` of the participations — one ballot per voter who took part, none
+without, none twice. Any mismatch fails the run (exit 1).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import json
 import os
+import platform
+import random
+import shutil
+import signal
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-
-import httpx
-import psycopg
-from alembic import command
-from alembic.config import Config
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from core.local_postgres import ensure_local_cluster  # noqa: E402
-from core.settings import PROJECT_DIR  # noqa: E402
+from core.settings import PROJECT_DIR, Settings  # noqa: E402
 
-PORT = 8765
-APP = """
-from api.app import create_app
-from api.routers import participation
-from core.settings import Settings
-app = create_app(Settings(environment="development"))
-app.include_router(participation.router)
+DATABASE = "civicloop_bench_ballots"
+HOST = "127.0.0.1"
+SLUG = "bench"
+
+LUA = r"""
+local codes = {}
+for line in io.lines("CODES_FILE") do codes[#codes + 1] = line end
+local projects = {PROJECTS}
+local headers = {["Content-Type"] = "application/json"}
+local path = "PATH"
+math.randomseed(SEED)
+sent = 0
+counts = {}
+
+request = function()
+  local code = codes[(math.floor(sent / 2) % #codes) + 1]
+  sent = sent + 1
+  local a = math.random(#projects)
+  local b = a
+  while b == a do b = math.random(#projects) end
+  local c = a
+  while c == a or c == b do c = math.random(#projects) end
+  local body = string.format('{"code":"%s","projects":[%d,%d,%d]}', code, projects[a], projects[b], projects[c])
+  return wrk.format("POST", path, headers, body)
+end
+
+response = function(status, headers, body)
+  counts[status] = (counts[status] or 0) + 1
+end
+
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+
+done = function(summary, latency, requests)
+  local statuses = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("counts")) do statuses[status] = (statuses[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(statuses) do parts[#parts + 1] = string.format('"%d":%d', status, n) end
+  io.write(string.format(
+    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors_connect":%d,' ..
+    '"errors_read":%d,"errors_write":%d,"errors_timeout":%d,"statuses":{%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
+    table.concat(parts, ",")))
+end
 """
 
 
-def main() -> None:
-    ballots = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
-    concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 64
-    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+@dataclass
+class Variant:
+    name: str
+    workers: int
+    delay: float
+    port: int
+
+
+@dataclass
+class Segment:
+    variant: str
+    label: str
+    round_id: int
+    project_ids: list[int]
+    codes: list[str]
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def _parse_variant(text: str, port: int) -> Variant:
+    name, workers, delay = text.split(":")
+    return Variant(name, int(workers), float(delay), port)
+
+
+def _prepare_database(url: str) -> None:
+    import psycopg
+    from alembic import command
+    from alembic.config import Config
+
     cluster = ensure_local_cluster(PROJECT_DIR / ".civicloop")
     with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as connection:
-        connection.execute('DROP DATABASE IF EXISTS "civicloop_bench_ballots" WITH (FORCE)')
-        connection.execute('CREATE DATABASE "civicloop_bench_ballots"')
-    url = cluster.url("civicloop_bench_ballots")
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
     config = Config(str(PROJECT_DIR / "alembic.ini"))
     config.attributes["url"] = url
     command.upgrade(config, "heads")
-    codes = asyncio.run(prepare(url, ballots // 2))
-    (ROOT / ".civicloop" / "bench_app.py").write_text(APP)
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": f"{ROOT}:{ROOT / '.civicloop'}"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench_app:app",
-            "--port",
-            str(PORT),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{PORT}/healthz")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        round_id, project_ids = codes[0], codes[1]
-        elapsed, statuses = asyncio.run(fire(round_id, project_ids, codes[2], concurrency))
-    finally:
-        server.terminate()
-        server.wait()
-    with psycopg.connect(cluster.conninfo("civicloop_bench_ballots")) as connection:
-        stored = connection.execute("SELECT count(*) FROM ballots").fetchone()[0]
-        voters = connection.execute("SELECT count(*) FROM voter_participations").fetchone()[0]
-    total = len(statuses)
-    print(
-        f"requests={total} concurrency={concurrency} workers={workers} seconds={elapsed:.2f} "
-        f"rate={total / elapsed:.0f}/s statuses={ {s: statuses.count(s) for s in set(statuses)} } "
-        f"distinct_codes={len(codes[2])} ballots={stored} participations={voters}"
-    )
-    assert stored == voters == len(codes[2])
 
 
-async def prepare(url: str, count: int) -> tuple[int, list[int], list[str]]:
-    from decimal import Decimal
+async def _create_rounds(
+    url: str, count: int, codes_per_round: int
+) -> list[tuple[int, list[int], list[str]]]:
+    """``count`` rounds in the voting phase, each with 10 feasible projects and its own codes."""
+    from sqlalchemy import text
 
     from core.db import make_engine, make_sessionmaker
-    from core.settings import Settings
-    from geo.models import Area, Jurisdiction
+    from geo.models import Jurisdiction
     from participation.electorate import ParticipationKeys, generate_codes
     from participation.models import BudgetRound, Proposal
 
-    engine = make_engine(url)
+    keys = ParticipationKeys.from_secret(Settings().secret_key.get_secret_value())
+    engine = make_engine(url, pool_size=1)
+    made = []
     async with make_sessionmaker(engine)() as session:
-        jurisdiction = Jurisdiction(slug="bench", name="Bench")
+        jurisdiction = Jurisdiction(slug=SLUG, name="Bench")
         session.add(jurisdiction)
         await session.flush()
-        from sqlalchemy import text
-
         area_id = (
             await session.execute(
                 text(
-                    "INSERT INTO areas (jurisdiction_id, level, name, geom, properties) VALUES (:j, 'neighbourhood', 'B',"
+                    "INSERT INTO areas (jurisdiction_id, level, name, geom, properties)"
+                    " VALUES (:j, 'neighbourhood', 'Bench',"
                     " ST_Multi(ST_MakeEnvelope(4.88, 52.37, 4.90, 52.38, 4326)), '{}') RETURNING id"
                 ),
                 {"j": jurisdiction.id},
             )
         ).scalar_one()
-        budget_round = BudgetRound(
-            jurisdiction_id=jurisdiction.id,
-            area_id=area_id,
-            title="Bench",
-            budget=Decimal(100000),
-            phase="voting",
-            ballot_type="approval",
-            ballot_rules={"max_projects": 5},
-        )
-        session.add(budget_round)
-        await session.flush()
-        ids = []
-        for i in range(10):
-            proposal = Proposal(
-                round_id=budget_round.id,
-                title=f"P{i}",
-                description="-",
-                estimated_cost=Decimal(5000 + i * 1000),
-                status="feasible",
+        for number in range(count):
+            budget_round = BudgetRound(
+                jurisdiction_id=jurisdiction.id,
+                area_id=area_id,
+                title=f"Bench {number}",
+                budget=Decimal(100000),
+                phase="voting",
+                ballot_type="approval",
+                ballot_rules={"max_projects": 5},
             )
-            session.add(proposal)
+            session.add(budget_round)
             await session.flush()
-            ids.append(proposal.id)
-        keys = ParticipationKeys.from_secret(Settings().secret_key.get_secret_value())
-        codes = await generate_codes(
-            session, keys=keys, budget_round=budget_round, area_id=area_id, count=count
-        )
-        await session.commit()
-        _ = Area
-    await engine.dispose()
-    return budget_round.id, ids, codes
-
-
-async def fire(round_id: int, ids: list[int], codes: list[str], concurrency: int) -> tuple[float, list[int]]:
-    import random
-
-    attempts = [c for c in codes for _ in range(2)]
-    random.Random(1).shuffle(attempts)
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for code in attempts:
-        queue.put_nowait(code)
-    statuses: list[int] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=60) as client:
-
-        async def worker() -> None:
-            chooser = random.Random()
-            while not queue.empty():
-                code = queue.get_nowait()
-                response = await client.post(
-                    f"/api/v1/jurisdictions/bench/budget-rounds/{round_id}/ballots",
-                    json={"code": code, "projects": chooser.sample(ids, 3)},
+            proposals = [
+                Proposal(
+                    round_id=budget_round.id,
+                    title=f"Project {i}",
+                    description="-",
+                    estimated_cost=Decimal(5000 + 1000 * i),
+                    status="feasible",
                 )
-                statuses.append(response.status_code)
+                for i in range(10)
+            ]
+            session.add_all(proposals)
+            await session.flush()
+            codes = await generate_codes(
+                session, keys=keys, budget_round=budget_round, area_id=area_id, count=codes_per_round
+            )
+            made.append((budget_round.id, [p.id for p in proposals], codes))
+        await session.commit()
+    await engine.dispose()
+    return made
 
-        start = time.perf_counter()
-        await asyncio.gather(*[worker() for _ in range(concurrency)])
-        return time.perf_counter() - start, statuses
+
+async def _check_rounds(url: str, segments: list[Segment], connections: int) -> bool:
+    """One ballot per participating voter, keyed by that voter, none else: the one-vote guarantee.
+
+    wrk counts only the responses it read before its time was up; up to ``connections`` more requests
+    were in flight and completed on the server, hence the slack in the bounds."""
+    from sqlalchemy import text
+
+    from core.db import make_engine
+    from participation.electorate import ParticipationKeys
+
+    keys = ParticipationKeys.from_secret(Settings().secret_key.get_secret_value())
+    engine = make_engine(url, pool_size=1)
+    ok = True
+    async with engine.connect() as connection:
+        for segment in segments:
+            voter_keys = list(
+                await connection.scalars(
+                    text("SELECT voter_key FROM voter_participations WHERE round_id = :r"),
+                    {"r": segment.round_id},
+                )
+            )
+            ballot_ids = set(
+                await connection.scalars(
+                    text("SELECT id FROM ballots WHERE round_id = :r"), {"r": segment.round_id}
+                )
+            )
+            expected = {keys.ballot_id(segment.round_id, bytes(k)) for k in voter_keys}
+            accepted = int(segment.result.get("statuses", {}).get("201", 0))
+            in_flight = connections
+            sent_codes = (segment.result.get("requests", 0) + in_flight) // 2 + 1
+            good = (
+                len(ballot_ids) == len(voter_keys)
+                and ballot_ids == expected
+                and len(voter_keys) <= min(accepted + in_flight, sent_codes, len(segment.codes))
+            )
+            segment.result.update(ballots=len(ballot_ids), participations=len(voter_keys), one_vote=good)
+            ok &= good
+    await engine.dispose()
+    return ok
+
+
+class Server:
+    """One uvicorn (master + workers) in its own process group, so they all stop together."""
+
+    def __init__(self, variant: Variant, url: str, pool_size: int, log: Path) -> None:
+        self.variant = variant
+        environment = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CIVICLOOP_DB_POOL_SIZE": str(pool_size),
+            "BENCH_MIXER_DELAY": str(variant.delay),
+            "PYTHONPATH": str(ROOT),
+        }
+        self.log = open(log, "w")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "ballots_app:app",
+                "--app-dir",
+                str(HERE),
+                "--host",
+                HOST,
+                "--port",
+                str(variant.port),
+                "--workers",
+                str(variant.workers),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "3",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.variant.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.variant.name}: server exited; see {self.log.name}")
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.variant.name}: not ready after {timeout} s; see {self.log.name}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the uvicorn master and all its workers."""
+        return sum(_cpu_of(pid) for pid in _process_tree(self.process.pid))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self.log.close()
+
+
+def _process_tree(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu(conninfo: str) -> dict[int, float]:
+    """CPU seconds of every server process attached to the bench database, by pid."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        pids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (DATABASE,)
+            )
+        ]
+    return {pid: _cpu_of(pid) for pid in pids}
+
+
+def _wrk(server: Server, script: Path, *, duration: int, connections: int) -> dict[str, Any]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
+    result = subprocess.run(
+        [*command, server.url], capture_output=True, text=True, timeout=duration + 60, check=False
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[len("BENCH ") :])
+    raise RuntimeError(f"wrk gave no summary:\n{result.stdout}\n{result.stderr}")
+
+
+def _write_script(directory: Path, segment: Segment, seed: int) -> Path:
+    codes_file = directory / f"codes-{segment.round_id}.txt"
+    codes_file.write_text("\n".join(segment.codes) + "\n")
+    text = (
+        LUA.replace("CODES_FILE", str(codes_file))
+        .replace("{PROJECTS}", "{" + ",".join(map(str, segment.project_ids)) + "}")
+        .replace("PATH", f"/api/v1/jurisdictions/{SLUG}/budget-rounds/{segment.round_id}/ballots")
+        .replace("SEED", str(seed))
+    )
+    path = directory / f"round-{segment.round_id}.lua"
+    path.write_text(text)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["group-1w:1:0", "window20-1w:1:0.02", "group-2w:2:0"],
+        help="NAME:WORKERS:MIXER_DELAY_SECONDS; the first is the reference of the ratios",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per (round, variant)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--pool-size", type=int, default=16, help="CIVICLOOP_DB_POOL_SIZE per worker")
+    parser.add_argument("--codes", type=int, default=12000, help="voting codes per segment")
+    parser.add_argument("--port", type=int, default=8765, help="first port; one per variant")
+    arguments = parser.parse_args()
+    if arguments.duration > 120 or arguments.rounds > 10:
+        parser.error("keep runs bounded: --duration <= 120 and --rounds <= 10")
+    if shutil.which("wrk") is None:
+        print("wrk is missing: apt-get install wrk (Debian/Ubuntu)", file=sys.stderr)
+        return 2
+    variants = [_parse_variant(v, arguments.port + i) for i, v in enumerate(arguments.variants)]
+
+    cluster = ensure_local_cluster(PROJECT_DIR / ".civicloop")
+    url = cluster.url(DATABASE)
+    _prepare_database(url)
+    plan = [(v.name, "warm-up") for v in variants]
+    for number in range(arguments.rounds):
+        order = variants if number % 2 == 0 else list(reversed(variants))
+        plan += [(v.name, f"round {number + 1}") for v in order]
+    started = time.perf_counter()
+    rounds = asyncio.run(_create_rounds(url, len(plan), arguments.codes))
+    segments = [
+        Segment(name, label, round_id, ids, codes)
+        for (name, label), (round_id, ids, codes) in zip(plan, rounds, strict=True)
+    ]
+    print(
+        f"prepared {len(segments)} rounds x {arguments.codes} codes in {time.perf_counter() - started:.1f} s"
+    )
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"load average before: {os.getloadavg()}")
+    print(
+        f"wrk -t1 -c{arguments.connections}, {arguments.rounds} rounds x {arguments.duration} s,"
+        f" warm-up {arguments.warmup} s, pool {arguments.pool_size} (x2) per worker"
+    )
+    by_name = {v.name: v for v in variants}
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="civicloop-bench-ballots-") as temporary:
+        servers: dict[str, Server] = {}
+        try:
+            for variant in variants:
+                servers[variant.name] = Server(
+                    variant, url, arguments.pool_size, Path(temporary) / f"{variant.name}.log"
+                )
+            for server in servers.values():
+                server.wait_ready()
+            for index, segment in enumerate(segments):
+                server = servers[segment.variant]
+                script = _write_script(Path(temporary), segment, seed=index + 1)
+                duration = arguments.warmup if segment.label == "warm-up" else arguments.duration
+                database_before = _database_cpu(cluster.conninfo(DATABASE))
+                cpu_before = server.cpu_seconds()
+                run = _wrk(server, script, duration=duration, connections=arguments.connections)
+                run["cpu_s"] = server.cpu_seconds() - cpu_before
+                database_after = _database_cpu(cluster.conninfo(DATABASE))
+                run["db_cpu_s"] = sum(
+                    cpu - database_before.get(pid, 0.0) for pid, cpu in database_after.items()
+                )
+                run["rps"] = run["requests"] / (run["duration_us"] / 1e6)
+                run["accepted_ps"] = run["statuses"].get("201", 0) / (run["duration_us"] / 1e6)
+                segment.result = run
+                errors = sum(v for k, v in run.items() if k.startswith("errors_"))
+                print(
+                    f"  {segment.label:8} {segment.variant:14} {run['rps']:7.0f} req/s"
+                    f" {run['accepted_ps']:7.0f} ballots/s  p50 {run['p50_us'] / 1000:6.1f} ms"
+                    f"  p99 {run['p99_us'] / 1000:6.1f} ms  statuses {run['statuses']}"
+                    f"  app CPU {1000 * run['cpu_s'] / max(run['requests'], 1):.2f} ms/req"
+                    f"  db CPU {1000 * run['db_cpu_s'] / max(run['requests'], 1):.2f} ms/req"
+                    + (f"  SOCKET ERRORS {errors}" if errors else ""),
+                    flush=True,
+                )
+        finally:
+            for server in servers.values():
+                server.stop()
+            for name, server in servers.items():
+                log = Path(server.log.name).read_text()
+                if log.strip():
+                    print(f"--- {name} server log (tail) ---\n{log[-3000:]}")
+        ok = asyncio.run(_check_rounds(url, segments, arguments.connections))
+
+    print(f"\nload average after: {os.getloadavg()}")
+    print(
+        "\n| variant | workers | mixer delay | req/s | ballots (201)/s | ratio to first (range)"
+        " | p50 / p99 ms | app CPU ms/req | db CPU ms/req | one-vote check |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    measured = [s for s in segments if s.label != "warm-up"]
+    reference = variants[0].name
+    for variant in variants:
+        runs = [s.result for s in measured if s.variant == variant.name]
+        ratios = [
+            own.result["rps"] / ref.result["rps"]
+            for own, ref in zip(
+                [s for s in measured if s.variant == variant.name],
+                [s for s in measured if s.variant == reference],
+                strict=True,
+            )
+        ]
+        requests = max(sum(r["requests"] for r in runs), 1)
+        checks = [s.result.get("one_vote") for s in segments if s.variant == variant.name]
+        ballots = sum(s.result.get("ballots", 0) for s in segments if s.variant == variant.name)
+        print(
+            f"| {variant.name} | {variant.workers} | {variant.delay * 1000:.0f} ms"
+            f" | {statistics.median(r['rps'] for r in runs):.0f}"
+            f" | {statistics.median(r['accepted_ps'] for r in runs):.0f}"
+            f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            f" | {statistics.median(r['p50_us'] for r in runs) / 1000:.1f}"
+            f" / {statistics.median(r['p99_us'] for r in runs) / 1000:.1f}"
+            f" | {1000 * sum(r['cpu_s'] for r in runs) / requests:.2f}"
+            f" | {1000 * sum(r['db_cpu_s'] for r in runs) / requests:.2f}"
+            f" | {'ok' if all(checks) else 'FAILED'} ({ballots} ballots = participations) |"
+        )
+    results = ROOT / ".civicloop" / "bench" / f"ballots-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
+        json.dumps(
+            [{"variant": s.variant, "label": s.label, "round_id": s.round_id, **s.result} for s in segments],
+            indent=1,
+        )
+    )
+    print(f"\nraw figures: {results}")
+    if not ok:
+        print("ONE-VOTE CHECK FAILED", file=sys.stderr)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    random.seed(1)
+    sys.exit(main())

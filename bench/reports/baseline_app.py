@@ -53,23 +53,16 @@ def _named(sql: str) -> str:
 # --- The SQL civicloop sends, imported from the modules that send it ---------------------------------
 from api.auth import IDENTITY_SQL as _IDENTITY  # noqa: E402
 from geo import queries  # noqa: E402
+from geo import service as geo_service  # noqa: E402
 from geo.submission import CATEGORY_FOR_REPORT_SQL, SUBMIT_SQL  # noqa: E402
 
-IDENTITY_SQL = _named(_IDENTITY.text)
+IDENTITY_SQL = _named(_IDENTITY)
 JURISDICTION_SQL = _named(queries.JURISDICTION_SQL)
-CATEGORY_FOR_REPORT = _named(CATEGORY_FOR_REPORT_SQL.text)
-SUBMIT = _named(SUBMIT_SQL.text)
+CATEGORY_FOR_REPORT = _named(CATEGORY_FOR_REPORT_SQL)
+SUBMIT = _named(SUBMIT_SQL)
 DUPLICATES_JSON_SQL = _named(queries.DUPLICATES_JSON_SQL)
-# As SQLAlchemy compiles the two small ORM selects that remain (captured with echo=True).
-CATEGORY_ID_BY_CODE = (
-    "SELECT categories.id \nFROM categories \n"
-    "WHERE categories.jurisdiction_id = %(jurisdiction_id_1)s::INTEGER"
-    " AND categories.code = %(code_1)s::VARCHAR"
-)
-CATEGORY_CODES = (
-    "SELECT categories.id, categories.code, categories.parent_id \nFROM categories \n"
-    "WHERE categories.jurisdiction_id = %(jurisdiction_id_1)s::INTEGER"
-)
+CATEGORY_ID_BY_CODE = geo_service._CATEGORY_ID  # already in psycopg's style
+CATEGORY_CODES = geo_service._CATEGORY_CODES
 
 
 class Location(BaseModel):
@@ -227,7 +220,7 @@ async def list_reports(
             lon, lat = (float(v) for v in near.split(","))
             flt |= {"near": (lon, lat), "radius_m": radius}
         if category is not None:
-            await cursor.execute(CATEGORY_CODES, {"jurisdiction_id_1": found["id"]})
+            await cursor.execute(CATEGORY_CODES, {"jurisdiction_id": found["id"]})
             rows = await cursor.fetchall()
             by_code = {r["code"]: r["id"] for r in rows}
             wanted = [c for c in category.split(",") if c]
@@ -263,7 +256,7 @@ async def duplicate_candidates(
         found = await cursor.fetchone()
         if found is None:
             return _problem(404, "jurisdiction-not-found", jurisdiction)
-        await cursor.execute(CATEGORY_ID_BY_CODE, {"jurisdiction_id_1": found["id"], "code_1": category})
+        await cursor.execute(CATEGORY_ID_BY_CODE, {"jurisdiction_id": found["id"], "code": category})
         chosen = await cursor.fetchone()
         if chosen is None:
             return _problem(404, "category-not-found", category)

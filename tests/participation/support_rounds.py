@@ -1,67 +1,20 @@
-"""Fixtures and helpers of the budget-round, ballot, council and consultation tests.
-
-The participation routers are mounted on an app built here (the composition root includes them once the
-lead wires them); the models are imported so the metadata knows them, and the migration creates them.
-"""
+"""Helpers of the budget-round, ballot, council and consultation tests (the clients are fixtures in
+``tests/participation/conftest.py``): verified residents, rounds with feasible projects, phases, codes."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import participation.models  # noqa: F401  (metadata)
-from api.app import create_app
-from api.routers import consultations as consultations_router
-from api.routers import council_votes as council_router
-from api.routers import participation as participation_router
 from core import accounts
-from core.db import make_sessionmaker
-from core.settings import Settings
 from tests.conftest import DAM_SQUARE, World, bearer
 
 BASE = "/api/v1/jurisdictions/amsterdam"
 DAM_POINT = {"type": "Point", "coordinates": list(DAM_SQUARE)}
 VONDELPARK_POINT = {"type": "Point", "coordinates": [4.8680, 52.3580]}
-
-
-def participation_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
-    app = create_app(settings, sessionmaker=sessionmaker)
-    for module in (participation_router, council_router, consultations_router):
-        app.include_router(module.router)
-    return app
-
-
-@pytest.fixture
-async def pclient(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Rolled back after the test; the ballot mixer writes through the test's connection too."""
-    app = participation_app(settings, sessionmaker)
-    app.state.ballot_sessionmaker = sessionmaker
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
-        yield client
-
-
-@pytest.fixture
-async def pcommitted_client(
-    engine: AsyncEngine, settings: Settings, world: World
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Requests really commit, and the mixer has its own engine, as in production."""
-    app = participation_app(settings, make_sessionmaker(engine))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://civicloop.test"
-    ) as client:
-        yield client
-    ballot_engine = getattr(app.state, "ballot_engine", None)
-    if ballot_engine is not None:
-        await ballot_engine.dispose()
 
 
 def admin(world: World) -> dict[str, str]:

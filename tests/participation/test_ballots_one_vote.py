@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import make_sessionmaker
 from tests.conftest import World, bearer
-from tests.participation.support_rounds import (  # noqa: F401
+from tests.participation.support_rounds import (
     BASE,
     codes_for,
     new_resident,
-    pcommitted_client,
     round_with_projects,
     verify,
 )

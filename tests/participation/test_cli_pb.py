@@ -14,7 +14,7 @@ from participation import pabulib_io
 from participation.demo import load_demo_round
 from participation.tally import parse_pabulib_text
 from tests.conftest import SHARED, World
-from tests.participation.support_rounds import BASE, pclient  # noqa: F401
+from tests.participation.support_rounds import BASE
 
 PABULIB = SHARED / "pabulib"
 
@@ -49,7 +49,7 @@ def test_pb_tally_refuses_a_malformed_file(tmp_path) -> None:  # type: ignore[no
 async def test_the_demo_round_reaches_implementation(
     session: AsyncSession,
     world: World,
-    pclient: httpx.AsyncClient,  # noqa: F811
+    pclient: httpx.AsyncClient,
 ) -> None:
     demo = await load_demo_round(session, world.amsterdam, world.areas["Dam"])
     await session.commit()

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import DAM_SQUARE, World, bearer
-from tests.participation.support_rounds import BASE, VONDELPARK_POINT, admin, pclient, verify  # noqa: F401
+from tests.participation.support_rounds import BASE, VONDELPARK_POINT, admin, verify
 
 POINT = {"type": "Point", "coordinates": list(DAM_SQUARE)}
 
@@ -177,8 +177,8 @@ async def test_a_consultation_round_end_to_end(
         (
             await session.execute(
                 text(
-                    "SELECT topic, payload FROM outbox_events WHERE aggregate_type = 'consultation_round' AND aggregate_id = :r"
-                    " ORDER BY id"
+                    "SELECT topic, payload FROM outbox_events"
+                    " WHERE aggregate_type = 'consultation_round' AND aggregate_id = :r ORDER BY id"
                 ),
                 {"r": round_id},
             )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import World, bearer
-from tests.participation.support_rounds import BASE, admin, pclient  # noqa: F401
+from tests.participation.support_rounds import BASE, admin
 
 
-async def test_a_motion_from_table_to_public_roll_call(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_a_motion_from_table_to_public_roll_call(pclient: httpx.AsyncClient, world: World) -> None:
     council = bearer(world.tokens["council"])
     created = await pclient.post(
         f"{BASE}/motions",
@@ -50,7 +50,7 @@ async def test_a_motion_from_table_to_public_roll_call(pclient: httpx.AsyncClien
     assert (again.status_code, again.json()["code"]) == (409, "illegal-phase-change")
 
 
-async def test_no_quorum_and_foreign_areas(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_no_quorum_and_foreign_areas(pclient: httpx.AsyncClient, world: World) -> None:
     council = bearer(world.tokens["council"])
     foreign = await pclient.post(
         f"{BASE}/motions", headers=council, json={"area_id": world.areas["Zuid"], "title": "x"}

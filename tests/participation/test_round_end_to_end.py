@@ -8,12 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World, bearer
-from tests.participation.support_rounds import (  # noqa: F401
+from tests.participation.support_rounds import (
     BASE,
     DAM_POINT,
     admin,
     codes_for,
-    pclient,
     set_phase,
     verify,
 )
@@ -126,7 +125,8 @@ async def test_a_round_runs_from_proposals_to_implementation(
     event = (
         await session.execute(
             text(
-                "SELECT payload FROM outbox_events WHERE topic = 'round.results_published' AND aggregate_id = :r"
+                "SELECT payload FROM outbox_events"
+                " WHERE topic = 'round.results_published' AND aggregate_id = :r"
             ),
             {"r": round_id},
         )

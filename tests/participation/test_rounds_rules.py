@@ -10,12 +10,11 @@ import pytest
 
 from participation.workflow import PHASE_TRANSITIONS, Phase, check_phase_change
 from tests.conftest import World, bearer
-from tests.participation.support_rounds import (  # noqa: F401
+from tests.participation.support_rounds import (
     BASE,
     VONDELPARK_POINT,
     admin,
     codes_for,
-    pclient,
     round_with_projects,
     verify,
 )
@@ -82,7 +81,7 @@ async def test_each_violation_has_its_code(
     assert {v["code"] for v in response.json()["violations"]} == codes
 
 
-async def test_valid_ballots_of_every_type_are_accepted(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_valid_ballots_of_every_type_are_accepted(pclient: httpx.AsyncClient, world: World) -> None:
     for settings_, picks, points in [
         ({"ballot_type": "knapsack", "ballot_rules": {"min_share_spent": 0.5}}, [0, 1], None),
         (
@@ -98,7 +97,7 @@ async def test_valid_ballots_of_every_type_are_accepted(pclient: httpx.AsyncClie
         assert response.status_code == 201, response.text
 
 
-async def test_ballot_rules_are_locked_once_voting_opens(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_ballot_rules_are_locked_once_voting_opens(pclient: httpx.AsyncClient, world: World) -> None:
     round_id, _ = await round_with_projects(pclient, world)
     response = await pclient.patch(
         f"{BASE}/budget-rounds/{round_id}", json={"ballot_rules": {"max_projects": 1}}, headers=admin(world)
@@ -111,7 +110,7 @@ async def test_ballot_rules_are_locked_once_voting_opens(pclient: httpx.AsyncCli
     ).status_code == 200
 
 
-async def test_who_may_not_vote_gets_a_precise_error(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_who_may_not_vote_gets_a_precise_error(pclient: httpx.AsyncClient, world: World) -> None:
     round_id, ids = await round_with_projects(pclient, world, min_age=18)
     ballot = {"projects": [ids[0]]}
     cases = [
@@ -137,7 +136,7 @@ async def test_who_may_not_vote_gets_a_precise_error(pclient: httpx.AsyncClient,
     assert response.json()["code"] == "code-for-another-round"
 
 
-async def test_late_and_early_votes_are_refused(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_late_and_early_votes_are_refused(pclient: httpx.AsyncClient, world: World) -> None:
     round_id, ids = await round_with_projects(pclient, world, phase="review")
     response = await _cast(pclient, round_id, {"projects": [ids[0]]}, bearer(world.tokens["resident"]))
     assert (response.status_code, response.json()["code"]) == (409, "voting-not-open")
@@ -147,7 +146,7 @@ async def test_late_and_early_votes_are_refused(pclient: httpx.AsyncClient, worl
     assert (response.status_code, response.json()["code"]) == (409, "voting-closed")
 
 
-async def test_a_paper_ballot_cannot_be_overridden_online(pclient: httpx.AsyncClient, world: World) -> None:  # noqa: F811
+async def test_a_paper_ballot_cannot_be_overridden_online(pclient: httpx.AsyncClient, world: World) -> None:
     round_id, ids = await round_with_projects(pclient, world)
     [code] = await codes_for(pclient, world, round_id, 1)
     paper = await pclient.post(
@@ -166,7 +165,7 @@ async def test_a_paper_ballot_cannot_be_overridden_online(pclient: httpx.AsyncCl
     assert resident_paper.status_code == 403
 
 
-async def test_the_clock_moves_rounds(pclient: httpx.AsyncClient, world: World, session) -> None:  # noqa: F811
+async def test_the_clock_moves_rounds(pclient: httpx.AsyncClient, world: World, session) -> None:
     from participation.workflow import advance_phases
 
     now = datetime.now(UTC)

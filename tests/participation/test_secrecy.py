@@ -16,12 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import make_sessionmaker
 from participation.electorate import ParticipationKeys
 from tests.conftest import World
-from tests.participation.support_rounds import (  # noqa: F401
+from tests.participation.support_rounds import (
     BASE,
-    admin,
     codes_for,
     new_resident,
-    pcommitted_client,
     round_with_projects,
     set_phase,
     verify,

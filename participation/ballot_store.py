@@ -1,0 +1,267 @@
+"""Where ballots are written, sealed and read: the mixing writer, the seal at the close, the vacuum after it.
+
+Ballots are never written by the request that casts them (see ``docs/ballot-secrecy.md``): the request
+hands its ballot to the process's :class:`BallotMixer`, which writes it with the other ballots received
+meanwhile in a transaction of its own, so no ballot shares a transaction (``xmin``) with its voter's
+participation row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.errors import Conflict
+from participation.errors import WrongPhase
+
+logger = logging.getLogger(__name__)
+
+# Casts hold this lock shared, a close takes it exclusively: the seal never runs while a ballot of the
+# round is on its way. Two 32-bit keys, a key space apart from the one-bigint voter locks.
+ROUND_LOCK_CLASS = 0x62616C6C  # "ball"
+_RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+ConnectionSource = Callable[[], AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
+"""Opens a unit of work on a plain psycopg connection: commits on a normal exit, rolls back on an error
+(``psycopg_pool.AsyncConnectionPool.connection`` is one). Ballots skip the ORM: on the 2-core reference
+box an ``AsyncSession`` costs ~0.4 ms of CPU per transaction and ~0.2 ms per statement, the driver
+~0.1 ms for both (``docs/benchmarks-participation.md``)."""
+
+
+async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under a session, inside the session's transaction (which commits it)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    return driver
+
+
+def session_source(sessionmaker: async_sessionmaker[AsyncSession]) -> ConnectionSource:
+    """A source on SQLAlchemy sessions: for an app that runs on a caller's connection (the tests, whose
+    sessions join an outer transaction that is rolled back), where a pool of its own would not see it."""
+
+    @asynccontextmanager
+    async def unit_of_work() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        async with sessionmaker() as session:
+            yield await driver_connection(session)
+            await session.commit()
+
+    return unit_of_work
+
+
+def round_lock(round_id: int) -> tuple[int, int]:
+    """The advisory key of a round (ids beyond 2^31 share keys: harmless, a close then waits a bit more)."""
+    return ROUND_LOCK_CLASS, round_id % 2**31
+
+
+@dataclass(slots=True)
+class PendingBallot:
+    id: uuid.UUID
+    round_id: int
+    channel: str
+    projects: list[int]
+    points: list[int] | None
+
+
+_OPEN_ROUNDS = (
+    "SELECT id FROM budget_rounds WHERE id = ANY(%(rounds)s) AND phase = 'voting'"
+    " AND (voting_closes_at IS NULL OR voting_closes_at > now())"
+)
+# One statement for the whole batch, rows in the order given (ballot-id order, see _store).
+_INSERT = (
+    "INSERT INTO ballots (id, round_id, channel, projects, points)"
+    " SELECT * FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(rounds)s AS bigint[]),"
+    " CAST(%(channels)s AS text[]), CAST(%(projects)s AS jsonb[]), CAST(%(points)s AS jsonb[]))"
+    " ON CONFLICT (id) DO UPDATE"
+    " SET projects = excluded.projects, points = excluded.points, channel = excluded.channel"
+)
+# A window of ids on each side of a random start; SKIP LOCKED so concurrent writers (other processes)
+# never wait on each other's cover rows.
+_COVER = (
+    "WITH after AS (SELECT id FROM ballots WHERE round_id = %(r)s AND id >= %(start)s"
+    "   ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),"
+    " before AS (SELECT id FROM ballots WHERE round_id = %(r)s AND id < %(start)s"
+    "   ORDER BY id DESC LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
+    " UPDATE ballots SET points = points"
+    " WHERE id IN (SELECT id FROM after UNION ALL SELECT id FROM before)"
+)
+
+
+class BallotMixer:
+    """Writes ballots in batches, in transactions of their own, with cover rewrites. One per process.
+
+    Group commit without a timer: a ballot that arrives while no batch is being written is written at
+    once; those that arrive during a write wait for it to end and then go together in the next batch.
+    Under load batches grow by themselves (a batch costs about the same for 1 or 200 ballots), at rest a
+    voter waits for one short transaction. ``max_delay`` > 0 adds a fixed wait before each batch (bigger
+    batches at low load, at the price of that latency on every ballot; kept for the benchmark).
+
+    Each batch writes its ballots in ballot-id order (keyed hashes, so random with respect to voters; a
+    fixed order also keeps concurrent writers from deadlocking) and rewrites ``cover`` earlier ballots of
+    the round on each side of a random id, so a ballot's ``xmin`` says little about when it arrived.
+
+    A batch whose round closed meanwhile (phase or closing time) is refused with ``voting-closed``: the
+    requests then roll back their participation. Give it connections of its *own* (not the casts' pool):
+    the casts hold a connection while they wait for their batch.
+    """
+
+    def __init__(
+        self,
+        source: ConnectionSource,
+        *,
+        max_batch: int = 500,
+        max_delay: float = 0.0,
+        cover: int = 32,
+        attempts: int = 3,
+    ) -> None:
+        self.source = source
+        self.max_batch = max_batch
+        self.max_delay = max_delay
+        self.cover = cover
+        self.attempts = attempts
+        self._queue: list[tuple[PendingBallot, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, ballot: PendingBallot) -> None:
+        """Return once the ballot is committed; raise if its batch could not be stored."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((ballot, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
+        # If the caller is cancelled the ballot is still written (a ballot without participation, which
+        # the voter's next attempt replaces: same id); the writer owns the future.
+        await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                if self.max_delay > 0:
+                    await asyncio.sleep(self.max_delay)
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                await self._write_batch(batch)
+        finally:
+            self._writer = None
+
+    async def _write_batch(self, batch: list[tuple[PendingBallot, asyncio.Future[None]]]) -> None:
+        closed: set[int] = set()
+        failure: BaseException | None = None
+        for attempt in range(1, self.attempts + 1):
+            try:
+                closed = await self._store([ballot for ballot, _ in batch])
+                failure = None
+                break
+            except psycopg.Error as error:
+                failure = error
+                if error.sqlstate not in _RETRYABLE or attempt == self.attempts:
+                    break
+            except Exception as error:  # never leave a voter waiting on an unresolved future
+                failure = error
+                break
+        if failure is not None:
+            logger.error("a batch of %d ballots could not be stored", len(batch), exc_info=failure)
+        for ballot, waiting in batch:
+            if waiting.done():
+                continue
+            if failure is not None:
+                waiting.set_exception(
+                    Conflict("the ballot could not be stored; try again", code="ballot-not-stored")
+                )
+            elif ballot.round_id in closed:
+                waiting.set_exception(WrongPhase("voting has closed", code="voting-closed"))
+            else:
+                waiting.set_result(None)
+
+    async def _store(self, batch: Sequence[PendingBallot]) -> set[int]:
+        """Write one batch; returns the rounds whose ballots were refused because voting closed."""
+        latest = {ballot.id: ballot for ballot in batch}  # a voter's last submission in the batch wins
+        round_ids = sorted({ballot.round_id for ballot in latest.values()})
+        async with self.source() as connection:
+            cursor = await connection.execute(_OPEN_ROUNDS, {"rounds": round_ids})
+            open_rounds = {row[0] for row in await cursor.fetchall()}
+            rows = sorted((b for b in latest.values() if b.round_id in open_rounds), key=lambda b: b.id)
+            if rows:
+                await connection.execute(
+                    _INSERT,
+                    {
+                        "ids": [b.id for b in rows],
+                        "rounds": [b.round_id for b in rows],
+                        "channels": [b.channel for b in rows],
+                        "projects": [json.dumps(b.projects) for b in rows],
+                        "points": [None if b.points is None else json.dumps(b.points) for b in rows],
+                    },
+                )
+                if self.cover > 0:
+                    for round_id in sorted({b.round_id for b in rows}):
+                        await connection.execute(
+                            _COVER, {"r": round_id, "start": uuid.uuid4(), "n": self.cover}
+                        )
+        return set(round_ids) - open_rounds
+
+
+async def seal_ballots(session: AsyncSession, round_id: int) -> int:
+    """At the close: re-key every ballot with a fresh random id and rewrite them all, shuffled, in one
+    transaction. Afterwards even the ballot secret cannot link a ballot to a voter, all ballots share one
+    ``xmin`` and their physical order is random.
+
+    First waits (exclusive round lock) for every cast of the round still in flight, and keeps new ones
+    out until the caller commits: they then find the round closed. Run :func:`vacuum_ballots` after the
+    commit to drop the dead versions the rewrite leaves behind.
+    """
+    lock_class, lock_id = round_lock(round_id)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": lock_class, "o": lock_id})
+    await session.execute(
+        text(
+            "CREATE TEMPORARY TABLE sealed_ballots ON COMMIT DROP AS"
+            " SELECT gen_random_uuid() AS id, round_id, channel, projects, points"
+            " FROM ballots WHERE round_id = :r ORDER BY random()"
+        ),
+        {"r": round_id},
+    )
+    await session.execute(text("DELETE FROM ballots WHERE round_id = :r"), {"r": round_id})
+    result = await session.execute(
+        text(
+            "INSERT INTO ballots (id, round_id, channel, projects, points)"
+            " SELECT id, round_id, channel, projects, points FROM sealed_ballots"
+        )
+    )
+    await session.execute(text("DROP TABLE sealed_ballots"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def vacuum_ballots(engine: AsyncEngine) -> str:
+    """Remove the dead row versions that sealing (and cover rewrites) left in ``ballots``.
+
+    Until then the pre-seal versions, with their keyed ids and batch ``xmin``, are still in the table's
+    pages. While no round is voting nobody writes ballots, so ``VACUUM FULL`` rewrites the table into new
+    files (not even page free space keeps old bytes) at no cost; otherwise a plain ``VACUUM`` (no lock
+    against the voting rounds' writers) makes the old versions unreachable, and the next close with no
+    round voting does the full rewrite. VACUUM cannot run in a transaction, hence a connection of its own
+    in autocommit mode. Returns the command run.
+    """
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        voting = await autocommit.scalar(text("SELECT count(*) FROM budget_rounds WHERE phase = 'voting'"))
+        command = "VACUUM (FULL, ANALYZE) ballots" if not voting else "VACUUM (ANALYZE) ballots"
+        await autocommit.exec_driver_sql(command)
+    return command
+
+
+async def load_ballots(session: AsyncSession, round_id: int) -> list[tuple[list[int], list[int] | None]]:
+    """A round's ballots in a content order (never storage order), for the tally and the export."""
+    rows = await session.execute(
+        text("SELECT projects, points FROM ballots WHERE round_id = :r ORDER BY projects, points"),
+        {"r": round_id},
+    )
+    return [(list(row.projects), None if row.points is None else list(row.points)) for row in rows]

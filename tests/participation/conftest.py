@@ -1,0 +1,50 @@
+"""Clients of the budget-round, ballot, council and consultation tests.
+
+``pclient`` runs inside the test's rolled-back transaction (the ballot mixer and the casts use the test's
+connection too); ``pcommitted_client`` really commits, with the casts' and the mixer's own pools of plain
+psycopg connections, as in production. Neither runs the app's lifespan (httpx's ASGI transport does not),
+so the pools the routes open on first use are closed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import participation.models  # noqa: F401  (metadata)
+from api.app import create_app
+from api.routers.participation import close_ballot_resources
+from core.db import make_sessionmaker
+from core.settings import Settings
+from tests.conftest import World
+
+
+@pytest.fixture
+async def pclient(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Rolled back after the test; the ballot mixer writes through the test's connection too."""
+    app = create_app(settings, sessionmaker=sessionmaker)
+    app.state.ballot_sessionmaker = sessionmaker
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def pcommitted_client(
+    engine: AsyncEngine, settings: Settings, world: World
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Requests really commit; casts and the mixer have pools of their own, as in production."""
+    app = create_app(settings, sessionmaker=make_sessionmaker(engine))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://civicloop.test",
+        ) as client:
+            yield client
+    finally:
+        await close_ballot_resources(app)
