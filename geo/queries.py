@@ -223,6 +223,27 @@ async def list_reports_json(session: AsyncSession, flt: ReportFilter) -> str:
     return f'{{"items":[{items}],"next_cursor":{cursor_json}}}'
 
 
+AREA_WITHIN_SQL = psycopg_sql("""
+WITH RECURSIVE up AS (
+    SELECT id, parent_id FROM areas WHERE id = :area_id
+    UNION ALL SELECT a.id, a.parent_id FROM areas a JOIN up ON a.id = up.parent_id
+)
+SELECT coalesce(bool_or(id = ANY(:ancestors)), false) FROM up
+""")
+
+
+async def area_within(session: AsyncSession, *, area_id: int, ancestors: frozenset[int]) -> bool:
+    """Is ``area_id`` one of ``ancestors`` or inside one of them? A council member's own areas
+    include every neighbourhood of the district they were granted."""
+    if area_id in ancestors:
+        return True
+    if not ancestors:
+        return False
+    return bool(
+        await fetch_value(session, AREA_WITHIN_SQL, {"area_id": area_id, "ancestors": sorted(ancestors)})
+    )
+
+
 WORKLIST_SQL = """
 SELECT r.id, c.code AS category, r.status, r.description, r.address, r.due_at, r.version, r.created_at,
        ST_AsGeoJSON(r.location)::json AS location, {distance} AS distance_m

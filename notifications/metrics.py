@@ -138,20 +138,6 @@ async def loop_metrics(
     ]
 
 
-async def area_within(session: AsyncSession, *, area_id: int, ancestors: frozenset[int]) -> bool:
-    """Is ``area_id`` one of ``ancestors`` or inside one of them? (A council member's own areas.)"""
-    found = await session.scalar(
-        text("""
-            WITH RECURSIVE up AS (
-                SELECT id, parent_id FROM areas WHERE id = :id
-                UNION ALL SELECT a.id, a.parent_id FROM areas a JOIN up ON a.id = up.parent_id
-            ) SELECT bool_or(id = ANY(:ancestors)) FROM up
-        """),
-        {"id": area_id, "ancestors": sorted(ancestors)},
-    )
-    return bool(found)
-
-
 async def area_in_jurisdiction(session: AsyncSession, *, area_id: int, jurisdiction_id: int) -> bool:
     found = await session.scalar(
         text("SELECT id FROM areas WHERE id = :id AND jurisdiction_id = :j"),

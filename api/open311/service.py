@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.open311 import keys
 from api.open311.keys import Open311ApiKey, Open311Request, new_request_token, reporter_account
 from core.errors import InvalidInput, NotFound
 from core.identity import Identity
@@ -78,7 +79,8 @@ async def resolve_jurisdiction(
     if jurisdiction_id:
         jurisdiction = await geo_service.get_jurisdiction(session, jurisdiction_id)
         if api_key is not None and api_key.jurisdiction_id != jurisdiction.id:
-            raise Open311BadRequest(f"this api_key belongs to another jurisdiction than {jurisdiction_id!r}")
+            # A key is issued for one jurisdiction; for any other it is simply not a valid key (403).
+            raise keys.InvalidApiKey(f"this api_key is not valid for jurisdiction {jurisdiction_id!r}")
         return jurisdiction
     if api_key is not None:
         return await session.get_one(Jurisdiction, api_key.jurisdiction_id)

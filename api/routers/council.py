@@ -12,7 +12,7 @@ from api.auth import COUNCIL
 from api.deps import SessionDep
 from core.errors import Forbidden
 from core.identity import Identity
-from geo import service
+from geo import queries, service
 from geo.errors import AreaNotFound
 
 router = APIRouter(prefix="/api/v1", tags=["council"])
@@ -43,7 +43,9 @@ async def area_report_summary(
     )
     if exists is None:
         raise AreaNotFound(f"no area {area_id} in this jurisdiction")
-    if not identity.is_admin_of(found.id) and area_id not in identity.council_area_ids:
+    if not identity.is_admin_of(found.id) and not await queries.area_within(
+        session, area_id=area_id, ancestors=identity.council_area_ids
+    ):
         raise Forbidden("council members see the summary of their own area", code="not-your-area")
     rows = (await session.execute(SUMMARY_SQL, {"j": found.id, "area_id": area_id})).all()
     return {

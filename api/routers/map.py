@@ -24,6 +24,7 @@ from api.deps import SessionDep
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.identity import Identity
 from geo import map_queries, tiles
+from geo import queries as geo_queries
 from geo import service as geo_service
 from geo.errors import AreaNotFound
 from geo.models import Area, Category
@@ -346,7 +347,11 @@ async def council_hotspots(
     if area_id is not None:
         await _check_area(session, jurisdiction, area_id)
     admin = identity.is_admin_of(found.id)
-    if area_id is not None and not admin and area_id not in identity.council_area_ids:
+    if (
+        area_id is not None
+        and not admin
+        and not await geo_queries.area_within(session, area_id=area_id, ancestors=identity.council_area_ids)
+    ):
         raise Forbidden("council members see the hotspots of their own area", code="not-your-area")
     areas = (
         (area_id,) if area_id is not None else (None if admin else tuple(sorted(identity.council_area_ids)))

@@ -25,6 +25,7 @@ from api.deps import SessionDep
 from api.idempotency import idempotent
 from core.errors import Forbidden, InvalidInput
 from core.identity import Identity
+from geo import queries as geo_queries
 from geo import service as geo_service
 from geo.errors import AreaNotFound
 from notifications import metrics, service, tokens
@@ -556,7 +557,7 @@ async def loop_metrics(
     ):
         raise AreaNotFound(f"no area {area_id} in this jurisdiction")
     if not identity.is_admin_of(found.id):
-        if area_id is None or not await metrics.area_within(
+        if area_id is None or not await geo_queries.area_within(
             session, area_id=area_id, ancestors=identity.council_area_ids
         ):
             raise Forbidden("council members see the metrics of their own area", code="not-your-area")

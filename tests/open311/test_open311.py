@@ -223,7 +223,7 @@ async def test_a_key_serves_only_its_own_jurisdiction(
     open311_client: httpx.AsyncClient, utrecht_key: str
 ) -> None:
     response = await open311_client.post(f"{BASE}/requests.json", data=form(utrecht_key))
-    assert_error(response, 400, "json", "another jurisdiction")
+    assert_error(response, 403, "json", "not valid for jurisdiction")
 
 
 @pytest.mark.parametrize(
