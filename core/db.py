@@ -78,8 +78,15 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
     skip SQLAlchemy's per-statement machinery: on a 2-core box that machinery costs more CPU than
     the query itself for the small, hand-written statements of the map and report lists.
     """
+    transaction = session.get_transaction()
+    cached = session.info.get("driver_connection")
+    # Valid only within the transaction it was taken in: after a commit the pool may hand the
+    # connection to another request.
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cast("psycopg.AsyncConnection[Any]", cached[1])
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    session.info["driver_connection"] = (session.get_transaction(), raw.driver_connection)
     return cast("psycopg.AsyncConnection[Any]", raw.driver_connection)
 
 
