@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv
+.PHONY: run test test-slow lint venv
 
 venv: $(STAMP)
 
@@ -40,8 +40,13 @@ run: venv
 	$(BIN)/civicloop serve --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when no test ran; make fails on any non-zero exit, so "no tests" fails the build.
+# One worker per core (pytest-xdist); each worker gets its own test database.
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# The comparisons with pabutools that take minutes each (Lodz and Wroclaw, MES + add1).
+test-slow: venv
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -129,12 +129,18 @@ async def set_preference(
     )
 
 
+def unsubscribe_claims(settings: NotificationSettings, token: str) -> tuple[str, str, str]:
+    """(recipient, kind, channel) of a genuine, well-formed unsubscribe link; preview and POST agree."""
+    claims = tokens.verify(settings.secret_key.get_secret_value(), "unsubscribe", token)
+    recipient, kind, channel = claims.get("r"), claims.get("k"), claims.get("c")
+    if not isinstance(recipient, str) or kind not in KINDS or channel not in USER_CHANNELS:
+        raise InvalidInput("this unsubscribe link is malformed", code="invalid-link-token")
+    return recipient, str(kind), str(channel)
+
+
 async def unsubscribe(session: AsyncSession, *, settings: NotificationSettings, token: str) -> dict[str, str]:
     """RFC 8058: the POST from the mail client itself, no sign-in; the token says who and what."""
-    claims = tokens.verify(settings.secret_key.get_secret_value(), "unsubscribe", token)
-    recipient, kind, channel = str(claims.get("r")), str(claims.get("k")), str(claims.get("c"))
-    if kind not in KINDS or channel not in USER_CHANNELS:
-        raise InvalidInput("this unsubscribe link is malformed", code="invalid-link-token")
+    recipient, kind, channel = unsubscribe_claims(settings, token)
     await set_preference(session, recipient=recipient, kind=kind, channel=channel, enabled=False)
     return {"kind": kind, "channel": channel}
 
@@ -219,8 +225,8 @@ async def register_push(
             "keys.p256dh must be an uncompressed P-256 point", code="invalid-push-subscription"
         )
     _b64url(auth, length=16, name="auth")
-    await resolve(endpoint, allowlist=settings.network_allowlist)
-    if scheme != "https" and not settings.network_allowlist:
+    target = await resolve(endpoint, allowlist=settings.network_allowlist)
+    if scheme != "https" and not target.allowlisted:
         raise InvalidInput("push endpoints must use https", code="invalid-push-subscription")
     statement = pg_insert(PushSubscription).values(
         account_id=account_id, endpoint=endpoint, p256dh=p256dh, auth=auth
@@ -389,6 +395,10 @@ async def put_template_override(
 ) -> TemplateOverride:
     if topic not in templates.template_topics():
         raise UnknownTemplate(f"no template {topic!r}", allowed=sorted(templates.template_topics()))
+    if status is not None and (topic != "report.status_changed" or status not in set(Status)):
+        raise UnknownTemplate(
+            f"no {topic!r} template for status {status!r}", allowed=sorted(s.value for s in Status)
+        )
     templates.check_template(subject)
     templates.check_template(body)
     if category_code is not None:

@@ -28,7 +28,7 @@ from core.identity import Identity
 from geo import queries as geo_queries
 from geo import service as geo_service
 from geo.errors import AreaNotFound
-from notifications import metrics, service, tokens
+from notifications import metrics, service
 from notifications.channels.webpush import application_server_key, load_or_create_vapid
 from notifications.schemas import (
     AreaSubscriptionCreate,
@@ -232,8 +232,8 @@ async def unsubscribe_preview(
     token: Token, settings: NotificationSettings = SettingsDep, identity: Identity | None = Depends(PUBLIC)
 ) -> dict[str, str]:
     """GET never unsubscribes: link scanners in mail filters follow links; RFC 8058 uses POST."""
-    claims = tokens.verify(settings.secret_key.get_secret_value(), "unsubscribe", token)
-    return {"kind": str(claims.get("k")), "channel": str(claims.get("c")), "action": "POST to unsubscribe"}
+    _, kind, channel = service.unsubscribe_claims(settings, token)
+    return {"kind": kind, "channel": channel, "action": "POST to unsubscribe"}
 
 
 @links.post("/unsubscribe/{token}", summary="One-click unsubscribe, no sign-in")
@@ -424,7 +424,11 @@ async def read_webhook(
     return await service.get_webhook(session, jurisdiction_id=found.id, webhook_id=webhook_id)
 
 
-@router.patch("/webhooks/{webhook_id}", response_model=WebhookCreated, summary="Change a webhook")
+@router.patch(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookRead | WebhookCreated,
+    summary="Change a webhook (the new secret is shown once, only when rotated)",
+)
 async def update_webhook(
     jurisdiction: str,
     webhook_id: Id,
@@ -437,7 +441,7 @@ async def update_webhook(
     changes = data.model_dump(exclude_unset=True, exclude={"rotate_secret"})
     if any(value is None for key, value in changes.items() if key != "description"):
         raise InvalidInput("only description may be set to null", code="invalid-null")
-    return await service.update_webhook(
+    webhook = await service.update_webhook(
         session,
         settings=settings,
         jurisdiction_id=found.id,
@@ -445,6 +449,8 @@ async def update_webhook(
         changes=changes,
         rotate_secret=data.rotate_secret,
     )
+    shape = WebhookCreated if data.rotate_secret else WebhookRead
+    return shape.model_validate(webhook, from_attributes=True)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Remove a webhook")
@@ -547,7 +553,10 @@ async def loop_metrics(
 ) -> Any:
     found = await geo_service.get_jurisdiction(session, jurisdiction)
     end = end or datetime.now(UTC)
-    start = start or end - timedelta(days=30)
+    try:
+        start = start or end - timedelta(days=30)
+    except OverflowError:
+        raise InvalidInput("the period lies before the calendar begins", code="invalid-period") from None
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("give start and end with a time zone offset", code="invalid-period")
     if not start < end or end - start > MAX_PERIOD:

@@ -29,6 +29,8 @@ class Target:
     host: str
     address: str
     host_header: str
+    allowlisted: bool = False
+    """Whether an operator allowlisted this host or address (e.g. a plain-http test push service)."""
 
 
 def is_public(address: IPAddress) -> bool:
@@ -76,7 +78,7 @@ async def resolve(url: str, *, allow_private: bool = False, allowlist: Iterable[
     scheme, host, port = check_url_syntax(url)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
+    except (socket.gaierror, UnicodeError) as error:  # an empty or over-long label fails to encode first
         raise ForbiddenTarget(f"the host {host!r} does not resolve", code="unresolvable-target") from error
     addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
     if not addresses:
@@ -97,4 +99,5 @@ async def resolve(url: str, *, allow_private: bool = False, allowlist: Iterable[
         host=host,
         address=str(chosen),
         host_header=parts.netloc,
+        allowlisted=all(_allowlisted(host, address, allowlist) for address in addresses),
     )
