@@ -190,12 +190,24 @@ def codes_import(
 
 @pb_app.command("advance")
 def advance() -> None:
-    """Move every round, consultation round and motion whose time has come (run by the worker)."""
-    from datetime import UTC, datetime
+    """Move every round, consultation round and motion whose time has come (run by the worker); after a
+    budget round closes, vacuum the ballots (see ``docs/ballot-secrecy.md``)."""
+    from participation.workflow import tick
 
-    from participation.workflow import advance_phases
+    settings = get_settings()
+    if not settings.database_url:
+        _fail("DATABASE_URL is not set")
 
-    async def work(session: AsyncSession, settings: Settings) -> dict[str, Any]:
-        return await advance_phases(session, datetime.now(UTC))
+    async def main() -> dict[str, Any]:
+        engine = make_engine(settings.database_url or "", pool_size=1)
+        try:
+            return await tick(engine)
+        finally:
+            await engine.dispose()
 
-    typer.echo(json.dumps(_run(work), default=str))
+    try:
+        moved = asyncio.run(main())
+    except DomainError as error:
+        _fail(f"{error.code}: {error.detail}")
+        raise  # unreachable
+    typer.echo(json.dumps(moved, default=str))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,11 +33,34 @@ ROUND_LOCK_CLASS = 0x62616C6C  # "ball"
 _RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
+def round_lock(round_id: int) -> tuple[int, int]:
+    """The advisory key of a round (ids beyond 2^31 share keys: harmless, a close then waits a bit more)."""
+    return ROUND_LOCK_CLASS, round_id % 2**31
+
+
 ConnectionSource = Callable[[], AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]]
 """Opens a unit of work on a plain psycopg connection: commits on a normal exit, rolls back on an error
 (``psycopg_pool.AsyncConnectionPool.connection`` is one). Ballots skip the ORM: on the 2-core reference
 box an ``AsyncSession`` costs ~0.4 ms of CPU per transaction and ~0.2 ms per statement, the driver
 ~0.1 ms for both (``docs/benchmarks-participation.md``)."""
+
+
+def connection_pool(conninfo: str, *, min_size: int, max_size: int) -> AsyncConnectionPool:
+    """A closed pool for casts or a mixer (open it in the event loop that uses it).
+
+    Every statement here is a handful of primary-key or index lookups whose generic plan is the right
+    one, so the connections prepare each statement at its first use and always run the generic plan:
+    with PostgreSQL's default (``plan_cache_mode = auto``) the context query stays on custom plans and
+    the server spent ~22 % of its time planning it again at every cast.
+    """
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        timeout=10,
+        kwargs={"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"},
+    )
 
 
 async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
@@ -58,20 +82,6 @@ def session_source(sessionmaker: async_sessionmaker[AsyncSession]) -> Connection
             await session.commit()
 
     return unit_of_work
-
-
-def round_lock(round_id: int) -> tuple[int, int]:
-    """The advisory key of a round (ids beyond 2^31 share keys: harmless, a close then waits a bit more)."""
-    return ROUND_LOCK_CLASS, round_id % 2**31
-
-
-@dataclass(slots=True)
-class PendingBallot:
-    id: uuid.UUID
-    round_id: int
-    channel: str
-    projects: list[int]
-    points: list[int] | None
 
 
 _OPEN_ROUNDS = (
@@ -98,6 +108,15 @@ _COVER = (
 )
 
 
+@dataclass(slots=True)
+class PendingBallot:
+    id: uuid.UUID
+    round_id: int
+    channel: str
+    projects: list[int]
+    points: list[int] | None
+
+
 class BallotMixer:
     """Writes ballots in batches, in transactions of their own, with cover rewrites. One per process.
 
@@ -108,8 +127,10 @@ class BallotMixer:
     batches at low load, at the price of that latency on every ballot; kept for the benchmark).
 
     Each batch writes its ballots in ballot-id order (keyed hashes, so random with respect to voters; a
-    fixed order also keeps concurrent writers from deadlocking) and rewrites ``cover`` earlier ballots of
-    the round on each side of a random id, so a ballot's ``xmin`` says little about when it arrived.
+    fixed order also keeps concurrent writers from deadlocking) and, per round, rewrites earlier ballots
+    around a random id (half on each side) until the batch touches ``anonymity`` ballots of the round: a
+    ballot's ``xmin`` then names a set of at least that many ballots (those of the round, at least), never
+    the few that arrived together. Under load a batch reaches the size by itself and rewrites nothing.
 
     A batch whose round closed meanwhile (phase or closing time) is refused with ``voting-closed``: the
     requests then roll back their participation. Give it connections of its *own* (not the casts' pool):
@@ -122,13 +143,13 @@ class BallotMixer:
         *,
         max_batch: int = 500,
         max_delay: float = 0.0,
-        cover: int = 32,
+        anonymity: int = 65,
         attempts: int = 3,
     ) -> None:
         self.source = source
         self.max_batch = max_batch
         self.max_delay = max_delay
-        self.cover = cover
+        self.anonymity = anonymity
         self.attempts = attempts
         self._queue: list[tuple[PendingBallot, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -202,11 +223,11 @@ class BallotMixer:
                         "points": [None if b.points is None else json.dumps(b.points) for b in rows],
                     },
                 )
-                if self.cover > 0:
-                    for round_id in sorted({b.round_id for b in rows}):
-                        await connection.execute(
-                            _COVER, {"r": round_id, "start": uuid.uuid4(), "n": self.cover}
-                        )
+                for round_id in sorted({b.round_id for b in rows}):
+                    cover = self.anonymity - sum(1 for b in rows if b.round_id == round_id)
+                    if cover > 0:
+                        half = (cover + 1) // 2
+                        await connection.execute(_COVER, {"r": round_id, "start": uuid.uuid4(), "n": half})
         return set(round_ids) - open_rounds
 
 
@@ -240,22 +261,32 @@ async def seal_ballots(session: AsyncSession, round_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def vacuum_ballots(engine: AsyncEngine) -> str:
+async def vacuum_ballots(engine: AsyncEngine, *, full: bool | None = None) -> list[str]:
     """Remove the dead row versions that sealing (and cover rewrites) left in ``ballots``.
 
     Until then the pre-seal versions, with their keyed ids and batch ``xmin``, are still in the table's
-    pages. While no round is voting nobody writes ballots, so ``VACUUM FULL`` rewrites the table into new
-    files (not even page free space keeps old bytes) at no cost; otherwise a plain ``VACUUM`` (no lock
-    against the voting rounds' writers) makes the old versions unreachable, and the next close with no
-    round voting does the full rewrite. VACUUM cannot run in a transaction, hence a connection of its own
-    in autocommit mode. Returns the command run.
+    pages. A plain ``VACUUM`` makes them unreachable (not even ``pageinspect`` lists them) as soon as no
+    transaction *of this database* still needs them, but their bytes can stay in the pages' free space,
+    so a file-level copy could still hold them. ``VACUUM FULL`` then rewrites the table into new files;
+    it must come second, because it keeps versions that any transaction of the whole cluster (another
+    database's included) might still see. FULL locks the table against the casts' writers while it runs,
+    so by default (``full=None``) it runs only while no round is voting (nobody writes ballots then); the
+    next close with no round voting does it otherwise. VACUUM cannot run in a transaction, hence a
+    connection of its own in autocommit mode. Returns the commands run.
     """
+    commands = ["VACUUM (ANALYZE) ballots"]
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        voting = await autocommit.scalar(text("SELECT count(*) FROM budget_rounds WHERE phase = 'voting'"))
-        command = "VACUUM (FULL, ANALYZE) ballots" if not voting else "VACUUM (ANALYZE) ballots"
-        await autocommit.exec_driver_sql(command)
-    return command
+        if full is None:
+            voting = await autocommit.scalar(
+                text("SELECT EXISTS (SELECT 1 FROM budget_rounds WHERE phase = 'voting')")
+            )
+            full = not voting
+        if full:
+            commands.append("VACUUM (FULL) ballots")
+        for command in commands:
+            await autocommit.exec_driver_sql(command)
+    return commands
 
 
 async def load_ballots(session: AsyncSession, round_id: int) -> list[tuple[list[int], list[int] | None]]:

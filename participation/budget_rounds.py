@@ -162,10 +162,12 @@ async def _recipients_of_round(session: AsyncSession, round_id: int) -> list[int
     """Proposal authors, project followers and account voters: everyone who took part, never by ballot."""
     rows = await session.scalars(
         text(
-            "SELECT author_account_id FROM budget_proposals WHERE round_id = :r AND author_account_id IS NOT NULL"
+            "SELECT author_account_id FROM budget_proposals"
+            " WHERE round_id = :r AND author_account_id IS NOT NULL"
             " UNION SELECT f.account_id FROM budget_project_followers f JOIN budget_proposals p"
             "   ON p.id = f.proposal_id WHERE p.round_id = :r"
-            " UNION SELECT account_id FROM voter_participations WHERE round_id = :r AND account_id IS NOT NULL"
+            " UNION SELECT account_id FROM voter_participations"
+            " WHERE round_id = :r AND account_id IS NOT NULL"
             " ORDER BY 1"
         ),
         {"r": round_id},

@@ -421,16 +421,86 @@ async def my_response(session: AsyncSession, *, round_id: int, account_id: int) 
     }
 
 
-_FILTERED = """
-WITH RECURSIVE scope AS (
-    SELECT id FROM areas WHERE id = :area
-    UNION ALL SELECT a.id FROM areas a JOIN scope s ON a.parent_id = s.id
+_AREA_SCOPE = text(
+    "WITH RECURSIVE scope AS (SELECT id FROM areas WHERE id = :area"
+    " UNION ALL SELECT a.id FROM areas a JOIN scope s ON a.parent_id = s.id)"
+    " SELECT id FROM scope"
 )
-"""
+# Every statement below is a literal: the area filter is a bound list of area ids (NULL: no filter).
+_RESPONDENTS = text(
+    "SELECT count(*) FROM consultation_responses r WHERE r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+)
+_ANSWERS = text(
+    "SELECT count(*) FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
+    " WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+)
+_CHOICE_COUNTS = text(
+    "SELECT c, count(*) FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id,"
+    " jsonb_array_elements_text(x.choices) c"
+    " WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+    " GROUP BY c"
+)
+_SCALE = text(
+    "SELECT avg(x.number)::float AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY x.number) AS median"
+    " FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
+    " WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+)
+_HISTOGRAM = text(
+    "SELECT x.number, count(*) FROM consultation_answers x JOIN consultation_responses r"
+    " ON r.id = x.response_id WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+    " GROUP BY x.number"
+)
+_RANKS = text(
+    "SELECT e.c, e.ord FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id,"
+    " jsonb_array_elements_text(x.choices) WITH ORDINALITY AS e(c, ord)"
+    " WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+)
+_TEXTS = text(
+    "SELECT x.text_value FROM consultation_answers x JOIN consultation_responses r"
+    " ON r.id = x.response_id WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+    " ORDER BY md5(x.text_value)"
+)
+_DENSITY = text(
+    "SELECT ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * :cell, gy * :cell,"
+    " (gx + 1) * :cell, (gy + 1) * :cell, 3857), 4326), 6) AS cell, n FROM ("
+    " SELECT floor(ST_X(ST_Transform(x.point, 3857)) / :cell)::bigint AS gx,"
+    " floor(ST_Y(ST_Transform(x.point, 3857)) / :cell)::bigint AS gy, count(*) AS n"
+    " FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
+    " WHERE x.question_id = :q AND r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+    " GROUP BY 1, 2) g ORDER BY n DESC, gx, gy"
+)
+_EXPORT_ROWS = text(
+    "SELECT r.id, ar.name AS area, x.question_id, x.choices, x.number, x.text_value,"
+    " ST_X(x.point) AS lon, ST_Y(x.point) AS lat"
+    " FROM consultation_responses r LEFT JOIN areas ar ON ar.id = r.respondent_area_id"
+    " LEFT JOIN consultation_answers x ON x.response_id = r.id"
+    " WHERE r.round_id = :round"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+    " ORDER BY r.id"
+)
+_EXPORT_POINTS = text(
+    "SELECT x.question_id, q.prompt, ST_AsGeoJSON(x.point, 6) AS point"
+    " FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
+    " JOIN consultation_questions q ON q.id = x.question_id"
+    " WHERE r.round_id = :round AND x.point IS NOT NULL"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
+    " ORDER BY x.question_id, ST_X(x.point), ST_Y(x.point)"
+)
 
 
-def _response_filter(area_id: int | None) -> str:
-    return "" if area_id is None else " AND r.respondent_area_id IN (SELECT id FROM scope)"
+async def _scope(session: AsyncSession, area_id: int | None) -> list[int] | None:
+    """The area and every area below it (a district's neighbourhoods); ``None`` when not filtering."""
+    if area_id is None:
+        return None
+    return list(await session.scalars(_AREA_SCOPE, {"area": area_id}))
 
 
 async def results(
@@ -442,47 +512,23 @@ async def results(
     grid_metres: float = 100.0,
 ) -> dict[str, Any]:
     """Per question: counts, means, rankings (Borda points), texts (staff only) or a density grid."""
-    prefix = _FILTERED if area_id is not None else ""
-    params: dict[str, Any] = {"round": consultation_round.id, "area": area_id, "cell": grid_metres}
-    where = "r.round_id = :round" + _response_filter(area_id)
-    respondents = await session.scalar(
-        text(f"{prefix} SELECT count(*) FROM consultation_responses r WHERE {where}"), params
-    )
+    params: dict[str, Any] = {
+        "round": consultation_round.id,
+        "areas": await _scope(session, area_id),
+        "cell": grid_metres,
+    }
+    respondents = await session.scalar(_RESPONDENTS, params)
     out = []
     for q in await questions_of(session, consultation_round.id):
         params["q"] = q.id
-        base = f"FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id WHERE x.question_id = :q AND {where}"  # noqa: E501
         item: dict[str, Any] = {**render_question(q)}
-        item["answers"] = await session.scalar(text(f"{prefix} SELECT count(*) {base}"), params)
+        item["answers"] = await session.scalar(_ANSWERS, params)
         if q.kind in ("single_choice", "multiple_choice"):
-            rows = dict(
-                (
-                    await session.execute(
-                        text(
-                            f"{prefix} SELECT c, count(*) {base.replace('WHERE', ', jsonb_array_elements_text(x.choices) c WHERE', 1)}"  # noqa: E501
-                            " GROUP BY c"
-                        ),
-                        params,
-                    )
-                ).all()
-            )
+            rows = dict((await session.execute(_CHOICE_COUNTS, params)).all())
             item["counts"] = {option: rows.get(option, 0) for option in q.settings["options"]}
         elif q.kind == "scale":
-            row = (
-                await session.execute(
-                    text(
-                        f"{prefix} SELECT avg(x.number)::float AS mean, percentile_cont(0.5) WITHIN GROUP (ORDER BY x.number) AS median {base}"
-                    ),
-                    params,
-                )
-            ).one()
-            histogram = dict(
-                (
-                    await session.execute(
-                        text(f"{prefix} SELECT x.number, count(*) {base} GROUP BY x.number"), params
-                    )
-                ).all()
-            )
+            row = (await session.execute(_SCALE, params)).one()
+            histogram = dict((await session.execute(_HISTOGRAM, params)).all())
             item["mean"] = row.mean
             item["median"] = row.median
             item["histogram"] = {
@@ -491,17 +537,10 @@ async def results(
             }
         elif q.kind == "ranking":
             options = q.settings["options"]
-            rows = (
-                await session.execute(
-                    text(
-                        f"{prefix} SELECT c, ord {base.replace('WHERE', ', jsonb_array_elements_text(x.choices) WITH ORDINALITY AS e(c, ord) WHERE', 1)}"
-                    ),
-                    params,
-                )
-            ).all()
+            ranks = (await session.execute(_RANKS, params)).all()
             borda = {o: 0 for o in options}
             firsts = {o: 0 for o in options}
-            for option, position in rows:
+            for option, position in ranks:
                 borda[option] += len(options) - int(position)
                 firsts[option] += int(position) == 1
             item["borda"] = borda
@@ -509,28 +548,15 @@ async def results(
             item["ranking"] = sorted(options, key=lambda o: (-borda[o], options.index(o)))
         elif q.kind == "free_text":
             if include_texts:
-                item["texts"] = list(
-                    await session.scalars(
-                        text(f"{prefix} SELECT x.text_value {base} ORDER BY md5(x.text_value)"), params
-                    )
-                )
+                item["texts"] = list(await session.scalars(_TEXTS, params))
         else:
             item["grid_metres"] = grid_metres
-            rows = await session.execute(
-                text(
-                    f"{prefix} SELECT ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * :cell, gy * :cell,"
-                    " (gx + 1) * :cell, (gy + 1) * :cell, 3857), 4326), 6) AS cell, n FROM ("
-                    " SELECT floor(ST_X(ST_Transform(x.point, 3857)) / :cell)::bigint AS gx,"
-                    " floor(ST_Y(ST_Transform(x.point, 3857)) / :cell)::bigint AS gy, count(*) AS n"
-                    f" {base} GROUP BY 1, 2) g ORDER BY n DESC, gx, gy"
-                ),
-                params,
-            )
+            cells = await session.execute(_DENSITY, params)
             item["density"] = {
                 "type": "FeatureCollection",
                 "features": [
                     {"type": "Feature", "geometry": json.loads(r.cell), "properties": {"count": r.n}}
-                    for r in rows
+                    for r in cells
                 ],
             }
         out.append(item)
@@ -547,16 +573,8 @@ async def export_csv(
     session: AsyncSession, *, consultation_round: ConsultationRound, area_id: int | None
 ) -> str:
     questions = await questions_of(session, consultation_round.id)
-    prefix = _FILTERED if area_id is not None else ""
     rows = await session.execute(
-        text(
-            f"{prefix} SELECT r.id, ar.name AS area, x.question_id, x.choices, x.number, x.text_value,"
-            " ST_X(x.point) AS lon, ST_Y(x.point) AS lat"
-            " FROM consultation_responses r LEFT JOIN areas ar ON ar.id = r.respondent_area_id"
-            " LEFT JOIN consultation_answers x ON x.response_id = r.id"
-            f" WHERE r.round_id = :round{_response_filter(area_id)} ORDER BY r.id"
-        ),
-        {"round": consultation_round.id, "area": area_id},
+        _EXPORT_ROWS, {"round": consultation_round.id, "areas": await _scope(session, area_id)}
     )
     table: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -584,16 +602,8 @@ async def export_csv(
 async def export_geojson(
     session: AsyncSession, *, consultation_round: ConsultationRound, area_id: int | None
 ) -> dict[str, Any]:
-    prefix = _FILTERED if area_id is not None else ""
     rows = await session.execute(
-        text(
-            f"{prefix} SELECT x.question_id, q.prompt, ST_AsGeoJSON(x.point, 6) AS point"
-            " FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
-            " JOIN consultation_questions q ON q.id = x.question_id"
-            f" WHERE r.round_id = :round AND x.point IS NOT NULL{_response_filter(area_id)}"
-            " ORDER BY x.question_id, ST_X(x.point), ST_Y(x.point)"
-        ),
-        {"round": consultation_round.id, "area": area_id},
+        _EXPORT_POINTS, {"round": consultation_round.id, "areas": await _scope(session, area_id)}
     )
     return {
         "type": "FeatureCollection",

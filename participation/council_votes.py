@@ -19,8 +19,8 @@ from core.errors import Forbidden
 from core.identity import Account, Identity, RoleGrant
 from core.outbox import record_event
 from participation.electorate import area_in_jurisdiction
-from participation.errors import MotionNotFound, WrongPhase
-from participation.models import Motion, MotionVote
+from participation.errors import MotionNotFound, RoundNotFound, WrongPhase
+from participation.models import BudgetRound, Motion, MotionVote
 from participation.schemas import MotionCreate
 from participation.workflow import MotionStatus, check_status_change
 
@@ -35,6 +35,12 @@ async def create_motion(
     await area_in_jurisdiction(session, jurisdiction_id=jurisdiction_id, area_id=data.area_id)
     if not _may_manage(actor, data.area_id, jurisdiction_id):
         raise Forbidden("motions are tabled by the area's council or an administrator", code="not-your-area")
+    if data.round_id is not None and not await session.scalar(
+        select(BudgetRound.id).where(
+            BudgetRound.id == data.round_id, BudgetRound.jurisdiction_id == jurisdiction_id
+        )
+    ):
+        raise RoundNotFound(f"no budget round {data.round_id} in this jurisdiction")
     motion = Motion(jurisdiction_id=jurisdiction_id, **data.model_dump())
     session.add(motion)
     await session.flush()

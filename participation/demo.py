@@ -49,7 +49,8 @@ async def load_demo_round(session: AsyncSession, jurisdiction_id: int, area_id: 
     centre = (
         await session.execute(
             text(
-                "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) AS c FROM areas WHERE id = :a) p"
+                "SELECT ST_X(c), ST_Y(c)"
+                " FROM (SELECT ST_PointOnSurface(geom) AS c FROM areas WHERE id = :a) p"
             ),
             {"a": area_id},
         )

@@ -32,7 +32,7 @@ class AccountNotFound(NotFound):
 
 
 class WrongPhase(Conflict):
-    """The action belongs to another phase of the round (e.g. a vote before voting opens or after it closed)."""
+    """The action belongs to another phase of the round (a vote before voting opens or after it closed)."""
 
     code = "wrong-phase"
 

@@ -1,8 +1,10 @@
-"""A round to and from pabulib ``.pb`` (https://pabulib.org/format), through the tally package's parser/writer.
+"""A round to and from pabulib ``.pb`` (https://pabulib.org/format), through the tally package's
+parser and writer.
 
-Export writes anonymised ballots only (ids 1..n, content order: see :func:`participation.tally.dumps_pabulib`),
-after the round is sealed. Import creates a round with its projects and ballots as they were in the file,
-already closed (phase ``results``), tallied with the rule the file declares unless another is given.
+Export writes anonymised ballots only (ids 1..n, in content order: see
+:func:`participation.tally.dumps_pabulib`), after the round is sealed. Import creates a round with its
+projects and ballots as they were in the file, already closed (phase ``results``), tallied with the rule
+the file declares unless another is given.
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ from sqlalchemy import delete, func, select, text, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden, InvalidInput
+from core.errors import InvalidInput
 from core.identity import Identity
 from core.outbox import record_event
+from geo.errors import PhotoNotFound
 from geo.models import Photo
 from participation.electorate import area_in_jurisdiction, check_account_in_area
 from participation.errors import NotEligible, ProposalNotFound, WrongPhase
@@ -198,8 +199,8 @@ async def render_proposals(session: AsyncSession, proposals: list[Proposal]) -> 
         for row in await session.execute(
             text(
                 "SELECT p.id, ST_AsGeoJSON(p.location) AS location,"
-                " coalesce(array_agg(ph.photo_id ORDER BY ph.photo_id) FILTER (WHERE ph.photo_id IS NOT NULL),"
-                " '{}') AS photo_ids"
+                " coalesce(array_agg(ph.photo_id ORDER BY ph.photo_id)"
+                " FILTER (WHERE ph.photo_id IS NOT NULL), '{}') AS photo_ids"
                 " FROM budget_proposals p LEFT JOIN budget_proposal_photos ph ON ph.proposal_id = p.id"
                 " WHERE p.id = ANY(:ids) GROUP BY p.id"
             ),
@@ -372,7 +373,7 @@ async def participation_photo(session: AsyncSession, *, jurisdiction_id: int, ph
         )
     )
     if photo is None:
-        raise Forbidden("no such participation photo", code="photo-not-found")
+        raise PhotoNotFound(f"no participation photo {photo_id} in this jurisdiction")
     return photo
 
 

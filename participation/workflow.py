@@ -8,12 +8,13 @@ locked and ballots exist.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core.db import make_sessionmaker
 from participation.errors import IllegalPhaseChange
 
 
@@ -96,3 +97,19 @@ async def advance_phases(session: AsyncSession, now: datetime) -> dict[str, list
         "consultation_rounds": await advance_due_consultations(session, now),
         "motions": await close_due_motions(session, now),
     }
+
+
+async def tick(engine: AsyncEngine, now: datetime | None = None) -> dict[str, Any]:
+    """One run of the clock as a unit of work of its own, for the notifications worker's loop (wired by
+    the composition root) and ``civicloop pb advance``: move everything that is due and commit; then, if a
+    budget round closed, vacuum the ballots, which must happen after the commit and outside any
+    transaction (:func:`participation.ballot_store.vacuum_ballots`).
+    """
+    from participation.ballot_store import vacuum_ballots
+
+    async with make_sessionmaker(engine)() as session:
+        moved: dict[str, Any] = await advance_phases(session, now or datetime.now(UTC))
+        await session.commit()
+    if any(goal == Phase.RESULTS for _, _, goal in moved["rounds"]):
+        moved["vacuum"] = await vacuum_ballots(engine)
+    return moved

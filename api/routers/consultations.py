@@ -14,6 +14,7 @@ from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT
 from api.deps import SessionDep
 from core.errors import Forbidden, NotFound
 from core.identity import Identity
+from geo import queries as geo_queries
 from geo import service as geo_service
 from participation import consultations
 from participation.schemas import (
@@ -32,12 +33,26 @@ async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
     return (await geo_service.get_jurisdiction(session, slug)).id
 
 
-def _is_staff_or_council(identity: Identity | None, jurisdiction_id: int) -> bool:
-    return (
-        identity is not None
-        and identity.jurisdiction_id == jurisdiction_id
-        and bool(identity.admin or identity.department_ids or identity.council_area_ids)
-    )
+async def _is_insider(
+    session: AsyncSession, identity: Identity | None, jurisdiction_id: int, area_id: int
+) -> bool:
+    """Who reads a round's results (free texts included) before it closes: the jurisdiction's staff and
+    administrators, and the council members of the round's area or of an area around it."""
+    if identity is None or identity.jurisdiction_id != jurisdiction_id:
+        return False
+    if identity.admin or identity.department_ids:
+        return True
+    return await geo_queries.area_within(session, area_id=area_id, ancestors=identity.council_area_ids)
+
+
+async def _check_council_area(
+    session: AsyncSession, identity: Identity, jurisdiction_id: int, area_id: int
+) -> None:
+    """Exports hold every response: an administrator's, or the council's of the round's area."""
+    if not identity.is_admin_of(jurisdiction_id) and not await geo_queries.area_within(
+        session, area_id=area_id, ancestors=identity.council_area_ids
+    ):
+        raise Forbidden("council members export the rounds of their own area", code="not-your-area")
 
 
 @router.post("/consultations", status_code=201, summary="Create a consultation with its rounds and questions")
@@ -152,7 +167,7 @@ async def results(
 ) -> dict[str, Any]:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    insider = _is_staff_or_council(identity, jurisdiction_id)
+    insider = await _is_insider(session, identity, jurisdiction_id, found.area_id)
     if found.status != "closed" and not insider:
         raise Forbidden("results are public once the round has closed", code="results-not-public")
     return await consultations.results(
@@ -170,10 +185,11 @@ async def export_csv(
     round_id: Id,
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(COUNCIL),
+    identity: Identity = Depends(COUNCIL),
 ) -> PlainTextResponse:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    await _check_council_area(session, identity, jurisdiction_id, found.area_id)
     return PlainTextResponse(
         await consultations.export_csv(session, consultation_round=found, area_id=area_id),
         media_type="text/csv; charset=utf-8",
@@ -188,10 +204,11 @@ async def export_geojson(
     round_id: Id,
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(COUNCIL),
+    identity: Identity = Depends(COUNCIL),
 ) -> JSONResponse:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    await _check_council_area(session, identity, jurisdiction_id, found.area_id)
     data = await consultations.export_geojson(session, consultation_round=found, area_id=area_id)
     return JSONResponse(data, media_type="application/geo+json")
 

@@ -25,7 +25,13 @@ from core.settings import Settings
 from geo import service as geo_service
 from geo.media import MediaStore
 from participation import ballots, budget_rounds, electorate, pabulib_io, proposals
-from participation.ballot_store import BallotMixer, driver_connection, session_source, vacuum_ballots
+from participation.ballot_store import (
+    BallotMixer,
+    connection_pool,
+    driver_connection,
+    session_source,
+    vacuum_ballots,
+)
 from participation.electorate import ParticipationKeys
 from participation.models import VoterParticipation
 from participation.schemas import (
@@ -73,7 +79,7 @@ async def ballot_pool(request: Request) -> AsyncConnectionPool | None:
             conninfo = sync_url(settings.database_url or "")
             size = 2 * settings.db_pool_size
             # Opened before it is published: a cancelled opener leaves nothing half-made behind.
-            opened = AsyncConnectionPool(conninfo, min_size=2, max_size=size, open=False, timeout=10)
+            opened = connection_pool(conninfo, min_size=2, max_size=size)
             await opened.open()
             state.ballot_pool = opened
     pool = state.ballot_pool
@@ -89,34 +95,34 @@ def _pool_lock(state: Any) -> asyncio.Lock:
 
 async def ballot_mixer(request: Request) -> BallotMixer:
     """One mixer per process, on connections of its *own* (not the casts': they wait for it while holding
-    theirs); it writes one batch at a time, so two are plenty."""
-    mixer: BallotMixer | None = getattr(request.app.state, "ballot_mixer", None)
-    if mixer is None:
-        state = request.app.state
-        factory = getattr(state, "ballot_sessionmaker", None)
-        if factory is not None or _engine_of(request) is None:
-            source = session_source(factory or state.sessionmaker)
-        else:
-            async with _pool_lock(state):
-                if getattr(state, "ballot_mixer", None) is None:
-                    settings: Settings = state.settings
-                    pool = AsyncConnectionPool(
-                        sync_url(settings.database_url or ""), min_size=1, max_size=2, open=False
-                    )
-                    await pool.open()
-                    state.ballot_mixer_pool = pool
-                    state.ballot_mixer = BallotMixer(pool.connection)
-            return state.ballot_mixer  # type: ignore[no-any-return]
-        mixer = BallotMixer(source)
-        state.ballot_mixer = mixer
+    theirs); it writes one batch at a time, so two are plenty. When the app runs on a caller's
+    connection (tests that roll back), it writes through sessions of that connection instead."""
+    state = request.app.state
+    mixer: BallotMixer | None = getattr(state, "ballot_mixer", None)
+    if mixer is not None:
+        return mixer
+    async with _pool_lock(state):
+        if getattr(state, "ballot_mixer", None) is None:
+            factory = getattr(state, "ballot_sessionmaker", None)
+            if factory is not None or _engine_of(request) is None:
+                state.ballot_mixer = BallotMixer(session_source(factory or state.sessionmaker))
+            else:
+                settings: Settings = state.settings
+                pool = connection_pool(sync_url(settings.database_url or ""), min_size=1, max_size=2)
+                await pool.open()
+                state.ballot_mixer_pool = pool
+                state.ballot_mixer = BallotMixer(pool.connection)
+    mixer = state.ballot_mixer
+    assert mixer is not None
     return mixer
 
 
 @asynccontextmanager
 async def _ballot_connection(request: Request, session: AsyncSession) -> AsyncIterator[AsyncConnection[Any]]:
-    """A cast's unit of work: a connection of the casts' pool (committed on leaving, before the response),
-    or the request session's own connection (committed by the session)."""
-    pool = await ballot_pool(request)
+    """A cast's unit of work: the request session's own connection when it already holds one (a bearer
+    token was resolved through it; the session commits), else one of the casts' pool (committed on
+    leaving, before the response): a ballot cast with a letter's code touches no session at all."""
+    pool = None if session.in_transaction() else await ballot_pool(request)
     if pool is None:
         yield await driver_connection(session)
         return

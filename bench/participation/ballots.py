@@ -7,15 +7,21 @@ What runs: a throw-away database ``civicloop_bench_ballots`` on the local cluste
 one budget round per measured segment (approval, 10 feasible projects, ``--codes`` voting codes), and one
 uvicorn server per variant (``ballots_app.py`` = ``api.app.create_app``; uvloop, httptools, no access log).
 ``wrk -t1`` drives one server at a time with ``--connections`` connections: every request casts a ballot
-with a letter's code for 3 random projects, and every code is sent **twice in a row**, so the two attempts
-travel on two connections at once and the one-vote lock is exercised all along (the second one is either
-refused with 409 ``ballot-in-progress`` or replaces the first ballot). Codes wrap around when a segment
-sends more than ``2 × --codes`` requests (later sends are ballot changes).
+with a letter's code for 3 random projects. A share ``--duplicates`` of the codes (default 0.2; 1 = all)
+is sent **twice in a row**, so the two attempts travel on two connections at once and the one-vote lock is
+exercised all along (the second one is either refused with 409 ``ballot-in-progress`` or replaces the
+first ballot). The sequence wraps around when a segment sends more requests than it holds (later sends
+are ballot changes).
 
-A variant is ``NAME:WORKERS:MIXER_DELAY`` (uvicorn workers, seconds the ballot mixer waits to fill a batch;
-0 = write as soon as the previous batch committed). Each round runs every variant, alternating the order,
-after a warm-up per variant, so machine noise lands on all of them; the table gives medians over rounds and
-the ratio of each variant to the first one, per round.
+A variant is ``NAME:WORKERS:MIXER_DELAY[:GITREF]`` (uvicorn workers, seconds the ballot mixer waits to
+fill a batch, 0 = write as soon as the previous batch committed). With a git revision the server runs that
+revision's code (``git archive``, read-only, into a temporary directory) with its own default mixer, so an
+earlier implementation can be measured in the same run, e.g. ``previous:1:0.02:ba4d115`` (the ballot path
+before the rework: ORM session, 20 ms batching window, ~8 statements per cast).
+
+Each round runs every variant, alternating the order, after a warm-up per variant, so machine noise lands
+on all of them; the table gives medians over rounds and the ratio of each variant to the first one, per
+round. A calibration (CPU of one ``SELECT 1`` + ``COMMIT``) before and after tells how fast the machine was.
 
 After the load, each segment's round is checked: as many ballots as participations, and the set of ballot
 ids equal to ``HMAC(round ‖ voter key)`` of the participations — one ballot per voter who took part, none
@@ -57,7 +63,7 @@ SLUG = "bench"
 
 LUA = r"""
 local codes = {}
-for line in io.lines("CODES_FILE") do codes[#codes + 1] = line end
+for line in io.lines("CODES_FILE") do codes[#codes + 1] = line end  -- one line per request
 local projects = {PROJECTS}
 local headers = {["Content-Type"] = "application/json"}
 local path = "PATH"
@@ -66,14 +72,15 @@ sent = 0
 counts = {}
 
 request = function()
-  local code = codes[(math.floor(sent / 2) % #codes) + 1]
+  local code = codes[(sent % #codes) + 1]
   sent = sent + 1
   local a = math.random(#projects)
   local b = a
   while b == a do b = math.random(#projects) end
   local c = a
   while c == a or c == b do c = math.random(#projects) end
-  local body = string.format('{"code":"%s","projects":[%d,%d,%d]}', code, projects[a], projects[b], projects[c])
+  local body = string.format(
+    '{"code":"%s","projects":[%d,%d,%d]}', code, projects[a], projects[b], projects[c])
   return wrk.format("POST", path, headers, body)
 end
 
@@ -107,6 +114,7 @@ class Variant:
     workers: int
     delay: float
     port: int
+    revision: str | None = None
 
 
 @dataclass
@@ -116,12 +124,39 @@ class Segment:
     round_id: int
     project_ids: list[int]
     codes: list[str]
+    duplicates: float
     result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sequence(self) -> list[str]:
+        """The requests' codes in order: a seeded share of the codes twice in a row."""
+        chooser = random.Random(self.round_id)
+        return [c for c in self.codes for _ in range(2 if chooser.random() < self.duplicates else 1)]
 
 
 def _parse_variant(text: str, port: int) -> Variant:
-    name, workers, delay = text.split(":")
-    return Variant(name, int(workers), float(delay), port)
+    name, workers, delay, *revision = text.split(":")
+    return Variant(name, int(workers), float(delay), port, revision[0] if revision else None)
+
+
+PREVIOUS_APP = """
+from api.app import create_app
+from core.settings import Settings
+
+app = create_app(Settings())
+"""
+
+
+def _checkout(revision: str, directory: Path) -> Path:
+    """The code of ``revision`` in ``directory`` (read-only for the repository: ``git archive``)."""
+    tree = directory / f"tree-{revision}"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    (tree / "bench_previous_app.py").write_text(PREVIOUS_APP)
+    return tree
 
 
 def _prepare_database(url: str) -> None:
@@ -203,7 +238,7 @@ async def _check_rounds(url: str, segments: list[Segment], connections: int) -> 
     """One ballot per participating voter, keyed by that voter, none else: the one-vote guarantee.
 
     wrk counts only the responses it read before its time was up; up to ``connections`` more requests
-    were in flight and completed on the server, hence the slack in the bounds."""
+    were in flight and completed on the server, hence the slack in the last bound."""
     from sqlalchemy import text
 
     from core.db import make_engine
@@ -227,12 +262,12 @@ async def _check_rounds(url: str, segments: list[Segment], connections: int) -> 
             )
             expected = {keys.ballot_id(segment.round_id, bytes(k)) for k in voter_keys}
             accepted = int(segment.result.get("statuses", {}).get("201", 0))
-            in_flight = connections
-            sent_codes = (segment.result.get("requests", 0) + in_flight) // 2 + 1
+            codes = {keys.code_hash(code) for code in segment.codes}
             good = (
-                len(ballot_ids) == len(voter_keys)
-                and ballot_ids == expected
-                and len(voter_keys) <= min(accepted + in_flight, sent_codes, len(segment.codes))
+                len(ballot_ids) == len(voter_keys)  # as many ballots as voters who took part
+                and ballot_ids == expected  # each of them holding exactly their own ballot
+                and all(bytes(k) in codes for k in voter_keys)  # and only voters of this segment
+                and len(voter_keys) <= accepted + connections  # each seen accepted (or in flight at the end)
             )
             segment.result.update(ballots=len(ballot_ids), participations=len(voter_keys), one_vote=good)
             ok &= good
@@ -245,22 +280,24 @@ class Server:
 
     def __init__(self, variant: Variant, url: str, pool_size: int, log: Path) -> None:
         self.variant = variant
+        code = _checkout(variant.revision, log.parent) if variant.revision else ROOT
+        app, app_dir = ("bench_previous_app:app", code) if variant.revision else ("ballots_app:app", HERE)
         environment = {
             **os.environ,
             "DATABASE_URL": url,
             "CIVICLOOP_DB_POOL_SIZE": str(pool_size),
             "BENCH_MIXER_DELAY": str(variant.delay),
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(code),
         }
-        self.log = open(log, "w")  # noqa: SIM115 (closed in stop())
+        self.log = open(log, "w")  # closed in stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "ballots_app:app",
+                app,
                 "--app-dir",
-                str(HERE),
+                str(app_dir),
                 "--host",
                 HOST,
                 "--port",
@@ -277,7 +314,7 @@ class Server:
                 "--timeout-graceful-shutdown",
                 "3",
             ],
-            cwd=ROOT,
+            cwd=code,
             env=environment,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -348,6 +385,25 @@ def _database_cpu(conninfo: str) -> dict[int, float]:
     return {pid: _cpu_of(pid) for pid in pids}
 
 
+def _calibrate(conninfo: str, rounds: int = 3000) -> float:
+    """Machine speed at this moment: CPU microseconds of one ``SELECT 1`` + ``COMMIT`` through psycopg.
+
+    The absolute figures of a run only compare with another run's at the same calibration (on the shared
+    2-core reference box it moved between ~100 and ~320 µs within an hour at a similar load average).
+    """
+    import psycopg
+
+    with psycopg.connect(conninfo) as connection:
+        for _ in range(200):
+            connection.execute("SELECT 1")
+            connection.commit()
+        started = time.process_time()
+        for _ in range(rounds):
+            connection.execute("SELECT 1")
+            connection.commit()
+        return 1e6 * (time.process_time() - started) / rounds
+
+
 def _wrk(server: Server, script: Path, *, duration: int, connections: int) -> dict[str, Any]:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
     result = subprocess.run(
@@ -361,7 +417,7 @@ def _wrk(server: Server, script: Path, *, duration: int, connections: int) -> di
 
 def _write_script(directory: Path, segment: Segment, seed: int) -> Path:
     codes_file = directory / f"codes-{segment.round_id}.txt"
-    codes_file.write_text("\n".join(segment.codes) + "\n")
+    codes_file.write_text("\n".join(segment.sequence) + "\n")
     text = (
         LUA.replace("CODES_FILE", str(codes_file))
         .replace("{PROJECTS}", "{" + ",".join(map(str, segment.project_ids)) + "}")
@@ -389,6 +445,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pool-size", type=int, default=16, help="CIVICLOOP_DB_POOL_SIZE per worker")
     parser.add_argument("--codes", type=int, default=12000, help="voting codes per segment")
+    parser.add_argument("--duplicates", type=float, default=0.2, help="share of codes sent twice at once")
     parser.add_argument("--port", type=int, default=8765, help="first port; one per variant")
     arguments = parser.parse_args()
     if arguments.duration > 120 or arguments.rounds > 10:
@@ -408,7 +465,7 @@ def main() -> int:
     started = time.perf_counter()
     rounds = asyncio.run(_create_rounds(url, len(plan), arguments.codes))
     segments = [
-        Segment(name, label, round_id, ids, codes)
+        Segment(name, label, round_id, ids, codes, arguments.duplicates)
         for (name, label), (round_id, ids, codes) in zip(plan, rounds, strict=True)
     ]
     print(
@@ -416,11 +473,13 @@ def main() -> int:
     )
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}")
     print(f"load average before: {os.getloadavg()}")
+    calibration = [_calibrate(cluster.conninfo(DATABASE))]
+    print(f"calibration before: {calibration[0]:.0f} µs CPU per SELECT 1 + COMMIT (psycopg)")
     print(
         f"wrk -t1 -c{arguments.connections}, {arguments.rounds} rounds x {arguments.duration} s,"
-        f" warm-up {arguments.warmup} s, pool {arguments.pool_size} (x2) per worker"
+        f" warm-up {arguments.warmup} s, pool {arguments.pool_size} (x2) per worker,"
+        f" {arguments.duplicates:.0%} of the codes sent twice at once"
     )
-    by_name = {v.name: v for v in variants}
     ok = True
     with tempfile.TemporaryDirectory(prefix="civicloop-bench-ballots-") as temporary:
         servers: dict[str, Server] = {}
@@ -465,7 +524,9 @@ def main() -> int:
                     print(f"--- {name} server log (tail) ---\n{log[-3000:]}")
         ok = asyncio.run(_check_rounds(url, segments, arguments.connections))
 
+    calibration.append(_calibrate(cluster.conninfo(DATABASE)))
     print(f"\nload average after: {os.getloadavg()}")
+    print(f"calibration after: {calibration[1]:.0f} µs CPU per SELECT 1 + COMMIT (psycopg)")
     print(
         "\n| variant | workers | mixer delay | req/s | ballots (201)/s | ratio to first (range)"
         " | p50 / p99 ms | app CPU ms/req | db CPU ms/req | one-vote check |"
@@ -487,7 +548,8 @@ def main() -> int:
         checks = [s.result.get("one_vote") for s in segments if s.variant == variant.name]
         ballots = sum(s.result.get("ballots", 0) for s in segments if s.variant == variant.name)
         print(
-            f"| {variant.name} | {variant.workers} | {variant.delay * 1000:.0f} ms"
+            f"| {variant.name}{f' ({variant.revision})' if variant.revision else ''}"
+            f" | {variant.workers} | {variant.delay * 1000:.0f} ms"
             f" | {statistics.median(r['rps'] for r in runs):.0f}"
             f" | {statistics.median(r['accepted_ps'] for r in runs):.0f}"
             f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
@@ -501,7 +563,13 @@ def main() -> int:
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(
         json.dumps(
-            [{"variant": s.variant, "label": s.label, "round_id": s.round_id, **s.result} for s in segments],
+            {
+                "calibration_us": calibration,
+                "segments": [
+                    {"variant": s.variant, "label": s.label, "round_id": s.round_id, **s.result}
+                    for s in segments
+                ],
+            },
             indent=1,
         )
     )

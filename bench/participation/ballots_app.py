@@ -13,12 +13,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter
-from psycopg_pool import AsyncConnectionPool
 
 from api.app import create_app
 from core.db import sync_url
 from core.settings import Settings
-from participation.ballot_store import BallotMixer
+from participation.ballot_store import BallotMixer, connection_pool
 
 settings = Settings()
 if not settings.database_url:
@@ -27,7 +26,7 @@ app = create_app(settings)
 
 # The mixer the router would build on first use (two connections of its own), with the window under test;
 # the participation router's lifespan closes its pool.
-pool = AsyncConnectionPool(sync_url(settings.database_url), min_size=1, max_size=2, open=False)
+pool = connection_pool(sync_url(settings.database_url), min_size=1, max_size=2)
 app.state.ballot_mixer_pool = pool
 app.state.ballot_mixer = BallotMixer(
     pool.connection, max_delay=float(os.environ.get("BENCH_MIXER_DELAY", "0"))

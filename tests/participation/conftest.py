@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import participation.models  # noqa: F401  (metadata)
@@ -35,16 +36,20 @@ async def pclient(
 
 
 @pytest.fixture
-async def pcommitted_client(
-    engine: AsyncEngine, settings: Settings, world: World
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Requests really commit; casts and the mixer have pools of their own, as in production."""
+async def committed_app(engine: AsyncEngine, settings: Settings, world: World) -> AsyncIterator[FastAPI]:
+    """The app of ``pcommitted_client`` (a test may swap its ballot mixer)."""
     app = create_app(settings, sessionmaker=make_sessionmaker(engine))
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url="http://civicloop.test",
-        ) as client:
-            yield client
+        yield app
     finally:
         await close_ballot_resources(app)
+
+
+@pytest.fixture
+async def pcommitted_client(committed_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Requests really commit; casts and the mixer have pools of their own, as in production."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=committed_app, raise_app_exceptions=False),
+        base_url="http://civicloop.test",
+    ) as client:
+        yield client

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import accounts
+from participation.models import BudgetRound, Proposal
 from tests.conftest import DAM_SQUARE, World, bearer
 
 BASE = "/api/v1/jurisdictions/amsterdam"
@@ -107,6 +109,43 @@ async def round_with_projects(
     if phase == "voting":
         await set_phase(client, world, round_id, "voting")
     return round_id, ids
+
+
+async def seeded_round(
+    session: AsyncSession,
+    world: World,
+    costs: tuple[int, ...] = (4000, 3000, 5000),
+    *,
+    phase: str = "voting",
+    **overrides: Any,
+) -> tuple[int, list[int]]:
+    """A round in ``phase`` with one feasible project per cost, written straight into the test's
+    transaction (``pclient`` sees it): for tests whose subject is what happens *in* a round. Building one
+    through the API is :func:`round_with_projects` and the end-to-end test's subject."""
+    values: dict[str, Any] = {
+        "title": "Buurtbudget Dam",
+        "area_id": world.areas["Dam"],
+        "budget": Decimal(10000),
+        "ballot_type": "approval",
+        "ballot_rules": {"max_projects": 3},
+        "phase": phase,
+    }
+    budget_round = BudgetRound(jurisdiction_id=world.amsterdam, **(values | overrides))
+    session.add(budget_round)
+    await session.flush()
+    proposals = [
+        Proposal(
+            round_id=budget_round.id,
+            title=f"Project {index}",
+            description="Meer groen",
+            estimated_cost=Decimal(cost),
+            status="feasible",
+        )
+        for index, cost in enumerate(costs)
+    ]
+    session.add_all(proposals)
+    await session.flush()
+    return budget_round.id, [proposal.id for proposal in proposals]
 
 
 async def set_phase(client: httpx.AsyncClient, world: World, round_id: int, to: str) -> httpx.Response:

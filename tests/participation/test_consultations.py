@@ -142,6 +142,15 @@ async def test_a_consultation_round_end_to_end(
         )
     ).json()
     assert elsewhere["respondents"] == 0
+    # Filtering by a district counts the respondents of its neighbourhoods (Dam lies in Centrum).
+    district = (
+        await client.get(
+            f"{BASE}/consultation-rounds/{round_id}/results?area_id={world.areas['Centrum']}",
+            headers=admin(world),
+        )
+    ).json()
+    assert district["respondents"] == 2
+    assert {x["id"]: x for x in district["questions"]}[q[0]]["counts"] == {"ja": 1, "nee": 1}
     await client.post(
         f"{BASE}/consultation-rounds/{round_id}/status", headers=admin(world), json={"to": "closed"}
     )
@@ -162,6 +171,11 @@ async def test_a_consultation_round_end_to_end(
         await client.get(f"{BASE}/consultation-rounds/{round_id}/export.geojson", headers=admin(world))
     ).json()
     assert len(geojson["features"]) == 2
+    filtered = await client.get(
+        f"{BASE}/consultation-rounds/{round_id}/export.csv?area_id={world.areas['Zuid']}",
+        headers=admin(world),
+    )
+    assert len(list(csv.reader(io.StringIO(filtered.text)))) == 1  # the header only
     assert (
         await client.get(
             f"{BASE}/consultation-rounds/{round_id}/export.csv", headers=bearer(world.tokens["resident"])
@@ -189,3 +203,43 @@ async def test_a_consultation_round_end_to_end(
         world.accounts["resident"],
         world.accounts["other_resident"],
     }
+
+
+async def test_a_council_member_is_an_insider_of_their_own_area_only(
+    pclient: httpx.AsyncClient, world: World
+) -> None:
+    """Before the close, results (with free texts) and exports are for staff and the area's council."""
+    council = bearer(world.tokens["council"])  # the council of Centrum
+    rounds = {}
+    for name in ("Dam", "Zuid"):
+        created = await pclient.post(
+            f"{BASE}/consultations",
+            headers=admin(world),
+            json={
+                "title": f"Plein {name}",
+                "rounds": [
+                    {
+                        "title": "Ideeën",
+                        "area_id": world.areas[name],
+                        "questions": [{"kind": "free_text", "prompt": "Idee?"}],
+                    }
+                ],
+            },
+        )
+        assert created.status_code == 201, created.text
+        rounds[name] = created.json()["rounds"][0]["id"]
+        opened = await pclient.post(
+            f"{BASE}/consultation-rounds/{rounds[name]}/status", headers=admin(world), json={"to": "open"}
+        )
+        assert opened.status_code == 200, opened.text
+    own = f"{BASE}/consultation-rounds/{rounds['Dam']}"
+    other = f"{BASE}/consultation-rounds/{rounds['Zuid']}"
+    assert (await pclient.get(f"{own}/results", headers=council)).status_code == 200
+    hidden = await pclient.get(f"{other}/results", headers=council)
+    assert (hidden.status_code, hidden.json()["code"]) == (403, "results-not-public")
+    assert (await pclient.get(f"{other}/results", headers=admin(world))).status_code == 200
+    for export in ("export.csv", "export.geojson"):
+        assert (await pclient.get(f"{own}/{export}", headers=council)).status_code == 200
+        refused = await pclient.get(f"{other}/{export}", headers=council)
+        assert (refused.status_code, refused.json()["code"]) == (403, "not-your-area")
+        assert (await pclient.get(f"{other}/{export}", headers=admin(world))).status_code == 200

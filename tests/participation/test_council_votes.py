@@ -68,3 +68,19 @@ async def test_no_quorum_and_foreign_areas(pclient: httpx.AsyncClient, world: Wo
         f"{BASE}/motions/{motion_id}/status", headers=admin(world), json={"to": "closed"}
     )
     assert closed.json()["outcome"] == "no_quorum"
+
+
+async def test_a_motion_about_a_round_names_a_round_of_this_jurisdiction(
+    pclient: httpx.AsyncClient, world: World
+) -> None:
+    council = bearer(world.tokens["council"])
+    foreign = await pclient.post(
+        "/api/v1/jurisdictions/utrecht/budget-rounds",
+        headers=bearer(world.tokens["utrecht_admin"]),
+        json={"title": "Utrecht", "area_id": world.areas["Utrecht"], "budget": "1000"},
+    )
+    assert foreign.status_code == 201, foreign.text
+    body = {"area_id": world.areas["Centrum"], "title": "Geld voor de Dam"}
+    for round_id in (foreign.json()["id"], foreign.json()["id"] + 1000):
+        response = await pclient.post(f"{BASE}/motions", headers=council, json=body | {"round_id": round_id})
+        assert (response.status_code, response.json()["code"]) == (404, "round-not-found")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from participation.workflow import PHASE_TRANSITIONS, Phase, check_phase_change
 from tests.conftest import World, bearer
@@ -16,6 +17,7 @@ from tests.participation.support_rounds import (
     admin,
     codes_for,
     round_with_projects,
+    seeded_round,
     verify,
 )
 
@@ -68,12 +70,14 @@ CASES = [
 async def test_each_violation_has_its_code(
     pclient: httpx.AsyncClient,
     world: World,
+    session: AsyncSession,
     settings_: dict,
     picks: list[int],
     points: list[int] | None,
     codes: set[str],
 ) -> None:
-    round_id, ids = await round_with_projects(pclient, world, **settings_)
+    await verify(pclient, world, world.accounts["resident"])
+    round_id, ids = await seeded_round(session, world, **settings_)
     body = {"projects": [ids[i] for i in picks]} | ({"points": points} if points is not None else {})
     response = await _cast(pclient, round_id, body, bearer(world.tokens["resident"]))
     assert response.status_code == 422, response.text
@@ -81,7 +85,10 @@ async def test_each_violation_has_its_code(
     assert {v["code"] for v in response.json()["violations"]} == codes
 
 
-async def test_valid_ballots_of_every_type_are_accepted(pclient: httpx.AsyncClient, world: World) -> None:
+async def test_valid_ballots_of_every_type_are_accepted(
+    pclient: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    await verify(pclient, world, world.accounts["resident"])
     for settings_, picks, points in [
         ({"ballot_type": "knapsack", "ballot_rules": {"min_share_spent": 0.5}}, [0, 1], None),
         (
@@ -91,7 +98,7 @@ async def test_valid_ballots_of_every_type_are_accepted(pclient: httpx.AsyncClie
         ),
         ({"ballot_type": "ranked", "ballot_rules": {"top_k": 2}}, [2, 0], None),
     ]:
-        round_id, ids = await round_with_projects(pclient, world, **settings_)
+        round_id, ids = await seeded_round(session, world, **settings_)
         body = {"projects": [ids[i] for i in picks]} | ({"points": points} if points else {})
         response = await _cast(pclient, round_id, body, bearer(world.tokens["resident"]))
         assert response.status_code == 201, response.text
@@ -136,12 +143,15 @@ async def test_who_may_not_vote_gets_a_precise_error(pclient: httpx.AsyncClient,
     assert response.json()["code"] == "code-for-another-round"
 
 
-async def test_late_and_early_votes_are_refused(pclient: httpx.AsyncClient, world: World) -> None:
-    round_id, ids = await round_with_projects(pclient, world, phase="review")
+async def test_late_and_early_votes_are_refused(
+    pclient: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    await verify(pclient, world, world.accounts["resident"])
+    round_id, ids = await seeded_round(session, world, phase="review")
     response = await _cast(pclient, round_id, {"projects": [ids[0]]}, bearer(world.tokens["resident"]))
     assert (response.status_code, response.json()["code"]) == (409, "voting-not-open")
-    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    round_id, ids = await round_with_projects(pclient, world, voting_closes_at=past)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    round_id, ids = await seeded_round(session, world, voting_closes_at=past)
     response = await _cast(pclient, round_id, {"projects": [ids[0]]}, bearer(world.tokens["resident"]))
     assert (response.status_code, response.json()["code"]) == (409, "voting-closed")
 
