@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import problems
+from api.clock import participation_clock
 from api.middleware import BodyGuard
 from api.open311.router import router as open311_router
 from api.routers import (
@@ -63,10 +64,9 @@ def create_app(
                         concurrency=settings.worker_concurrency,
                     )
                 )
+                assert engine is not None
+                await stack.enter_async_context(participation_clock(engine))
             yield
-        ballot_engine = getattr(app.state, "ballot_engine", None)
-        if ballot_engine is not None:
-            await ballot_engine.dispose()
         if engine is not None:
             await engine.dispose()
 
