@@ -148,6 +148,11 @@ def _print_demo(result: DemoResult) -> None:
                 typer.echo(line)
         statuses = ", ".join(f"{count} {status}" for status, count in sorted(result.statuses.items()))
         typer.echo(f"loaded demo data: jurisdiction amsterdam, {result.reports} reports ({statuses})")
+        if result.budget_round_id is not None:
+            typer.echo(
+                f"demo budget round {result.budget_round_id} in Centrum, from proposals to implementation:"
+                f" /api/v1/jurisdictions/amsterdam/budget-rounds/{result.budget_round_id}"
+            )
     typer.echo(f"demo accounts (password {DEMO_PASSWORD!r}, demo only):")
     for account in result.accounts:
         scope = f" ({account.scope})" if account.scope else ""

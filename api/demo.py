@@ -28,6 +28,7 @@ from geo.deadlines import due_at
 from geo.models import Category, Jurisdiction
 from geo.schemas import CategoryCreate, ReportCreate, TransitionCreate
 from geo.workflow import CloseReason, Status
+from participation.demo import load_demo_round
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 DISTRICTS_FILE = DEMO_DIR / "amsterdam_stadsdelen.geojson"
@@ -72,6 +73,7 @@ class DemoResult:
     reports: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     areas: list[ImportResult] = field(default_factory=list)
+    budget_round_id: int | None = None
 
 
 ACCOUNTS = [
@@ -392,6 +394,13 @@ async def load_demo(
                 )
         result.reports += 1
     await _backdate(session, plans)
+    # A neighbourhood budget that went from proposals to implementation updates (participation's demo).
+    centrum = await session.scalar(
+        text("SELECT id FROM areas WHERE jurisdiction_id = :j AND level = 'district' AND name = 'Centrum'"),
+        {"j": jurisdiction.id},
+    )
+    if centrum is not None:
+        result.budget_round_id = (await load_demo_round(session, jurisdiction.id, centrum)).id
     return result
 
 
