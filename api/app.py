@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import problems
-from api.clock import participation_clock
+from api.clock import clock
 from api.middleware import BodyGuard
 from api.open311.router import router as open311_router
 from api.routers import (
@@ -65,7 +65,9 @@ def create_app(
                     )
                 )
                 assert engine is not None
-                await stack.enter_async_context(participation_clock(engine))
+                await stack.enter_async_context(
+                    clock(engine, idempotency_ttl_hours=settings.idempotency_ttl_hours)
+                )
             yield
         if engine is not None:
             await engine.dispose()

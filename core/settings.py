@@ -23,13 +23,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     media_dir: Path = PROJECT_DIR / ".civicloop" / "media"
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000)
-    max_photos_per_report: int = 3
     max_photo_bytes: int = 10 * 1024 * 1024
-    idempotency_ttl_hours: int = 48
+    idempotency_ttl_hours: int = Field(default=48, ge=1)
     access_token_ttl_days: int = 90
     db_pool_size: int = 10
-    default_page_size: int = 50
-    max_page_size: int = 500
 
     # Notifications (copied by name into notifications.settings.NotificationSettings).
     public_base_url: str = "http://localhost:8000"
