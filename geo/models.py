@@ -144,7 +144,7 @@ class Report(Base):
     resolved_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_reports_location", "location", postgresql_using="gist"),
+        # The GiST index on ``location`` is 0002's covering ``ix_reports_location_listing`` (migration 0007).
         Index("ix_reports_location_geography", text("(location::geography)"), postgresql_using="gist"),
         Index(
             "ix_reports_open_location_geography",
