@@ -7,7 +7,7 @@ line (``civicloop pb tally``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,12 @@ def rule_from_meta(instance: Instance) -> RuleOptions:
 
 @dataclass(slots=True)
 class TallyResult:
-    """The outcome, with an explanation per project and per-voter MES payments on request."""
+    """The outcome, with an explanation per project and per-voter MES payments on request.
+
+    The explanations are written on first use of :attr:`explanations`: computing the outcome and explaining
+    it are separate costs (the benchmark reports both), and a recount that only compares winners skips the
+    second.
+    """
 
     rule: str
     completion: str
@@ -92,10 +97,19 @@ class TallyResult:
     spent: Number
     selected: list[str]
     """Funded project ids in the order they were chosen."""
-    explanations: dict[str, ProjectExplanation]
     details: dict[str, Any] = field(default_factory=dict)
+    _explain: Callable[[], dict[str, ProjectExplanation]] | None = field(default=None, repr=False)
+    _explanations: dict[str, ProjectExplanation] | None = field(default=None, repr=False)
     _profile: Profile | None = field(default=None, repr=False)
     _run: MesRun | None = field(default=None, repr=False)
+
+    @property
+    def explanations(self) -> dict[str, ProjectExplanation]:
+        """Why each project was or was not funded, keyed by project id in the instance's order."""
+        if self._explanations is None:
+            self._explanations = self._explain() if self._explain is not None else {}
+            self._explain = None
+        return self._explanations
 
     def payments(self, project_id: str) -> dict[str, float]:
         """What each supporter paid for a project bought by MES (empty for any other project)."""
@@ -142,6 +156,7 @@ def tally(
     comparison: str | None = None,
     tie_break: str = DEFAULT_TIE_BREAK,
     min_score: float | None = None,
+    profile: Profile | None = None,
 ) -> TallyResult:
     """Compute an outcome.
 
@@ -149,6 +164,8 @@ def tally(
     ``min_project_score_threshold``), ``greedy-no-skip`` or ``mes``. ``completion``, ``add1_stop`` and
     ``comparison`` apply to ``mes`` only (see :mod:`participation.tally.completion`). ``tie_break`` is one of
     :data:`~participation.tally.tie_breaking.TIE_BREAKS`; the default equals pabutools' default.
+    ``profile`` is the ballots' numeric form when the caller already has it (:func:`parse_pabulib` builds
+    it while reading a file, as pabutools builds its profile objects while parsing).
     """
     rule = RULE_ALIASES.get(rule, rule)
     if rule not in RULES:
@@ -161,8 +178,11 @@ def tally(
         raise TallyConfigurationError(f"unknown comparison {comparison!r}; choose one of {list(COMPARISONS)}")
     if rule != "mes" and (completion != "none" or comparison is not None):
         raise TallyConfigurationError("completion and comparison only apply to the rule 'mes'")
-    # Greedy only needs vote counts; MES (and the comparison step) needs to know who supports what.
-    profile = build_profile(instance, ballots, with_supporters=rule == "mes")
+    if profile is None:
+        # Greedy only needs vote counts; MES (and the comparison step) needs to know who supports what.
+        profile = build_profile(instance, ballots, with_supporters=rule == "mes")
+    elif rule == "mes" and profile.num_voters and not profile.num_groups:
+        raise TallyConfigurationError("this profile was built without supporters, which MES needs")
     try:
         rank = tie_break_rank(profile, tie_break)
     except ValueError as error:
@@ -176,7 +196,6 @@ def tally(
                 "greedy-threshold needs min_score or META min_project_score_threshold"
             )
     outcome = greedy(profile, rank=rank, min_score=min_score, skip=rule != "greedy-no-skip")
-    explanations = _by_project_id(profile, outcome.explanations)
     details: dict[str, Any] = {"num_voters": profile.num_voters}
     if min_score is not None:
         details["min_score"] = min_score
@@ -189,8 +208,8 @@ def tally(
         budget=profile.budget,
         spent=outcome.spent,
         selected=[profile.project_ids[j] for j in outcome.selected],
-        explanations=explanations,
         details=details,
+        _explain=lambda: _by_project_id(profile, outcome.explanations),
         _profile=profile,
     )
 
@@ -214,19 +233,24 @@ def _tally_mes(
         details["add1_increments"] = outcome.increments
         details["mes_runs"] = outcome.runs
     details["budget_per_voter"] = run.budget_per_voter
-    explanations = _explain_mes(profile, run)
     selected = list(run.selected)
+    fill: GreedyOutcome | None = None
     if completion == "add1-greedy":
         fill = greedy_fill(profile, selected, rank=rank)
         selected.extend(fill.selected)
-        explanations = _merge_completion(profile, explanations, fill)
     compared: ComparisonOutcome | None = None
     if comparison == "greedy":
         compared = compare_with_greedy(profile, selected, rank=rank)
         details["comparison"] = compared.to_dict()
         if compared.switched:
             selected = list(compared.greedy.selected)
-            explanations = _switched(profile, compared)
+
+    def explain() -> dict[str, ProjectExplanation]:
+        if compared is not None and compared.switched:
+            return _switched(profile, compared)
+        explanations = _explain_mes(profile, run)
+        return explanations if fill is None else _merge_completion(profile, explanations, fill)
+
     return TallyResult(
         rule="mes",
         completion=completion,
@@ -236,8 +260,8 @@ def _tally_mes(
         budget=profile.budget,
         spent=profile.total_cost(selected),
         selected=[profile.project_ids[j] for j in selected],
-        explanations=explanations,
         details=details,
+        _explain=explain,
         _profile=profile,
         _run=None if compared is not None and compared.switched else run,
     )
@@ -255,10 +279,11 @@ def _base(profile: Profile, j: int) -> dict[str, Any]:
 def _explain_mes(profile: Profile, run: MesRun) -> dict[str, ProjectExplanation]:
     per_point = profile.utilities is not None
     explanations: dict[str, ProjectExplanation] = {}
+    purchases, drops, free = run.purchases, run.drops, set(run.free)
     for j in range(profile.num_projects):
         base = _base(profile, j)
-        purchase = run.purchases.get(j)
-        drop = run.drops.get(j)
+        purchase = purchases.get(j)
+        drop = drops.get(j)
         if purchase is not None:
             payments = purchase.payments
             weights = profile.weights[j]
@@ -288,7 +313,7 @@ def _explain_mes(profile: Profile, run: MesRun) -> dict[str, ProjectExplanation]
                 price_per_utility=purchase.rho,
                 payments=summary,
             )
-        elif j in run.free:
+        elif j in free:
             explanations[base["project_id"]] = ProjectExplanation(
                 **base,
                 selected=True,
@@ -400,6 +425,7 @@ def tally_file(
         comparison=comparison,
         tie_break=tie_break,
         min_score=min_score,
+        profile=election.profile,
     ).to_dict()
     flags = [project.officially_selected for project in instance.projects.values()]
     official = None

@@ -6,11 +6,12 @@ each supporter pays ``rho * utility`` or, if that is more than they have left, e
 Utilities are the project's cost for approval-like ballots (pabutools' ``Cost_Sat``, the equalshares.net
 default, so ``rho * cost`` is simply the price per supporter) and the points given for cumulative ballots.
 
-Speed comes from three things, all standard (equalshares.net's reference implementation does the same):
+Speed comes from three things (equalshares.net's reference implementation does the last two as well):
 
-* supporters are numpy index arrays, so "what do the supporters of p have left" is one gather;
+* the rounds run as compiled loops (:mod:`participation.tally.kernels`) over flat arrays of each project's
+  supporting voter groups, so one MES costs microseconds on a neighbourhood and milliseconds on Łódź;
 * ``rho`` is found by the poor/rich fixed point (price as if all pay equally, mark those who cannot as
-  paying everything, recompute, until nobody new is marked) in a few vectorised passes, no sort;
+  paying everything, recompute, until nobody new is marked) in a few passes, no sort;
 * lazy re-evaluation: budgets only shrink, so a project's last computed ``rho`` is a lower bound on its
   current one; projects are visited in that order and the round stops as soon as the next lower bound is
   worse than the best price found.
@@ -24,12 +25,11 @@ than one part in 10^9 without being equal do not occur on real data.
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from participation.tally.profile import FloatArray, IntArray, Profile
 
@@ -58,58 +58,147 @@ class Drop:
     available: float
 
 
-@dataclass(slots=True)
-class MesRun:
-    budget_per_voter: float
-    selected: list[int]
-    free: list[int] = field(default_factory=list)
-    """Supported projects that cost nothing, taken before the first round (as pabutools does)."""
-    purchases: dict[int, Purchase] = field(default_factory=dict)
-    drops: dict[int, Drop] = field(default_factory=dict)
-    budgets: FloatArray | None = None
-    """What one member of each voter group has left at the end (only when recorded)."""
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The compiled run's per-project record, decoded into :class:`Purchase` and :class:`Drop` on demand.
 
-
-def _rho_cost(budgets: FloatArray, weights: FloatArray, supporters: float, cost: float) -> float:
-    """Price per unit of cost when every supporter's utility is the cost (approval ballots).
-
-    ``budgets`` is what one member of each supporting group holds, ``weights`` how many members it has,
-    ``supporters`` their total.
+    ``numbers`` and ``amounts`` are the two arrays :func:`participation.tally.kernels.mes` returns.
     """
-    paid_by_poor = 0.0
-    poor_weight = 0.0
-    poor = 0
-    share = cost / supporters
-    while True:
-        is_poor = budgets < share
-        now_poor = int(np.count_nonzero(is_poor))
-        if now_poor == poor:
-            break
-        if now_poor == budgets.shape[0]:  # only reachable within the affordability tolerance: all pay all
-            return float(budgets.max()) / cost
-        poor = now_poor
-        paid_by_poor = float(np.dot(budgets[is_poor], weights[is_poor]))
-        poor_weight = float(weights[is_poor].sum())
-        share = (cost - paid_by_poor) / (supporters - poor_weight)
-    # The expression pabutools evaluates exactly: (cost - paid by the poor) / total utility of the rich.
-    return (cost - paid_by_poor) / (cost * (supporters - poor_weight))
+
+    indptr: IntArray
+    numbers: IntArray
+    amounts: FloatArray
+
+    def _part(self, array: np.ndarray, index: int) -> np.ndarray:
+        m = self.indptr.shape[0] - 1
+        return array[index * m : (index + 1) * m]
+
+    @property
+    def bought_in(self) -> IntArray:
+        return self._part(self.numbers, 1)
+
+    @property
+    def dropped_in(self) -> IntArray:
+        return self._part(self.numbers, 2)
+
+    @property
+    def rho(self) -> FloatArray:
+        return self._part(self.amounts, 0)
+
+    @property
+    def full_share(self) -> FloatArray:
+        return self._part(self.amounts, 1)
+
+    @property
+    def available(self) -> FloatArray:
+        return self._part(self.amounts, 2)
+
+    @property
+    def paid(self) -> FloatArray:
+        m = self.indptr.shape[0] - 1
+        return self.amounts[3 * m : 3 * m + int(self.indptr[-1])]
+
+    @property
+    def budgets(self) -> FloatArray:
+        m = self.indptr.shape[0] - 1
+        return self.amounts[3 * m + int(self.indptr[-1]) :]
 
 
-def _rho_points(budgets: FloatArray, weights: FloatArray, utilities: FloatArray, cost: float) -> float:
-    """Price per unit of utility for arbitrary positive utilities (cumulative or scoring ballots)."""
-    weighted_utilities = utilities * weights
-    rho = cost / float(weighted_utilities.sum())
-    poor = 0
-    while True:
-        is_poor = budgets < rho * utilities
-        now_poor = int(np.count_nonzero(is_poor))
-        if now_poor == poor:
-            return rho
-        if now_poor == budgets.shape[0]:
-            return float(np.max(budgets / utilities))
-        poor = now_poor
-        paid_by_poor = float(np.dot(budgets[is_poor], weights[is_poor]))
-        rho = (cost - paid_by_poor) / float(weighted_utilities[~is_poor].sum())
+class MesRun:
+    """The outcome of one MES run; with a record, who paid what and why the others were not bought.
+
+    The purchases and drops are decoded from the compiled run's arrays only when asked for: a recount that
+    only needs the funded projects does not pay for them.
+    """
+
+    __slots__ = ("_drops", "_purchases", "_record", "budget_per_voter", "selected")
+
+    def __init__(self, budget_per_voter: float, selected: list[int], record: Record | None = None) -> None:
+        self.budget_per_voter = budget_per_voter
+        self.selected = selected
+        self._record = record
+        self._purchases: dict[int, Purchase] | None = None
+        self._drops: dict[int, Drop] | None = None
+
+    def _recorded(self) -> Record:
+        if self._record is None:
+            raise ValueError("this MES run was not recorded")
+        return self._record
+
+    @property
+    def free(self) -> list[int]:
+        """Supported projects that cost nothing, taken before the first round (as pabutools does)."""
+        bought_in = self._recorded().bought_in
+        return [j for j in self.selected if bought_in[j] == 0]
+
+    @property
+    def purchases(self) -> dict[int, Purchase]:
+        if self._purchases is None:
+            record = self._recorded()
+            indptr, bought_in, rho, paid, full_share = (
+                record.indptr,
+                record.bought_in,
+                record.rho,
+                record.paid,
+                record.full_share,
+            )
+            self._purchases = {
+                j: Purchase(
+                    project=j,
+                    round=int(bought_in[j]),
+                    rho=float(rho[j]),
+                    payments=paid[indptr[j] : indptr[j + 1]],
+                    full_share=float(full_share[j]),
+                )
+                for j in self.selected
+                if bought_in[j] != 0
+            }
+        return self._purchases
+
+    @property
+    def drops(self) -> dict[int, Drop]:
+        if self._drops is None:
+            record = self._recorded()
+            dropped_in, available = record.dropped_in, record.available
+            self._drops = {
+                j: Drop(project=j, round=int(dropped_in[j]), available=float(available[j]))
+                for j in np.flatnonzero(dropped_in).tolist()
+            }
+        return self._drops
+
+    @property
+    def budgets(self) -> FloatArray:
+        """What one member of each voter group has left at the end."""
+        return self._recorded().budgets
+
+
+def compiled_mes(
+    profile: Profile,
+    budget_per_voter: float,
+    *,
+    rank: IntArray,
+    eligible: npt.NDArray[np.bool_] | None = None,
+    record: bool = False,
+    validity: bool = False,
+) -> tuple[IntArray, FloatArray, int, float]:
+    """Call :func:`participation.tally.kernels.mes` on a profile (imported here: numba loads on first use)."""
+    from participation.tally.kernels import mes
+
+    return mes(
+        profile.indptr,
+        profile.entry_group,
+        profile.entry_weight,
+        profile.entry_utility,
+        profile.utilities is not None,
+        profile.cost_array,
+        profile.vote_floats,
+        profile.eligible if eligible is None else eligible,
+        rank,
+        profile.group_weight.shape[0],
+        float(budget_per_voter),
+        record,
+        validity,
+    )
 
 
 def run_mes(
@@ -123,80 +212,17 @@ def run_mes(
     """Run MES once with every voter starting at ``budget_per_voter``.
 
     ``record`` keeps per-voter payments and drop reasons for explanations; the add1 completion runs MES many
-    times without it and records only the run it keeps.
+    times without it and records only the run it keeps. The loops are compiled
+    (:mod:`participation.tally.kernels`).
     """
-    costs = profile.cost_array
-    supporters = profile.supporters
-    weights = profile.weights
-    votes = profile.votes
-    utilities = profile.utilities
-    budgets = np.full(profile.num_groups, float(budget_per_voter), dtype=np.float64)
-    taken = set(preselected)
-    run = MesRun(budget_per_voter=float(budget_per_voter), selected=[])
-    bound: dict[int, float] = {}
-    remaining: list[int] = []
-    for j in range(profile.num_projects):
-        if j in taken or profile.votes[j] == 0 or profile.scores[j] <= 0:
-            continue
-        if costs[j] == 0:
-            run.free.append(j)
-            continue
-        total_utility = costs[j] * votes[j] if utilities is None else float(np.dot(utilities[j], weights[j]))
-        bound[j] = float(costs[j]) / total_utility
-        remaining.append(j)
-    run.selected.extend(run.free)
-
-    heap = [(bound[j], int(rank[j]), j) for j in remaining]
-    heapq.heapify(heap)
-    round_number = 0
-    while heap:
-        round_number += 1
-        best = math.inf
-        evaluated: list[tuple[float, int, int]] = []
-        # Lazy re-evaluation: a stale price is a lower bound, so stop once it cannot beat the best so far.
-        while heap and heap[0][0] <= best * (1 + TOLERANCE):
-            _, tie_rank, j = heapq.heappop(heap)
-            cost = float(costs[j])
-            held = budgets[supporters[j]]
-            available = float(np.dot(held, weights[j]))
-            if available < cost * (1 - TOLERANCE):
-                if record:
-                    run.drops[j] = Drop(project=j, round=round_number, available=available)
-                continue
-            if utilities is None:
-                rho = _rho_cost(held, weights[j], float(votes[j]), cost)
-            else:
-                rho = _rho_points(held, weights[j], utilities[j], cost)
-            evaluated.append((rho, tie_rank, j))
-            if rho < best:
-                best = rho
-        if not evaluated:
-            break
-        winner = min(
-            (entry for entry in evaluated if entry[0] <= best * (1 + TOLERANCE)), key=lambda e: e[1]
-        )[2]
-        for entry in evaluated:
-            if entry[2] != winner:
-                heapq.heappush(heap, entry)
-            else:
-                rho = entry[0]
-        index = supporters[winner]
-        held = budgets[index]
-        due = rho * float(costs[winner]) if utilities is None else rho * utilities[winner]
-        paid = np.minimum(held, due)
-        left = held - paid
-        # A voter who paid (up to rounding) everything has nothing left; float dust must not fund a project.
-        left[left <= TOLERANCE * budget_per_voter] = 0.0
-        budgets[index] = left
-        run.selected.append(winner)
-        if record:
-            run.purchases[winner] = Purchase(
-                project=winner,
-                round=round_number,
-                rho=rho,
-                payments=held - left,
-                full_share=float(np.max(due)),
-            )
-    if record:
-        run.budgets = budgets
-    return run
+    eligible = None
+    if preselected:
+        eligible = profile.eligible.copy()
+        eligible[list(preselected)] = False
+    numbers, amounts, count, _ = compiled_mes(
+        profile, budget_per_voter, rank=rank, eligible=eligible, record=record
+    )
+    selected = numbers[:count].tolist()
+    if not record:
+        return MesRun(float(budget_per_voter), selected)
+    return MesRun(float(budget_per_voter), selected, Record(profile.indptr, numbers, amounts))

@@ -20,12 +20,81 @@ from participation.tally.model import Number
 from participation.tally.profile import IntArray, Profile
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GreedyOutcome:
     selected: tuple[int, ...]
     """Newly funded projects, in the order greedy took them (the preselected ones are not repeated)."""
     spent: Number
-    explanations: dict[int, ProjectExplanation]
+    order: list[int]
+    """The projects greedy considered, in its order (rank 1 first)."""
+    available: Number
+    """The budget greedy started from."""
+    below_threshold: list[int]
+    stopped_at: int | None
+    """The rank at which greedy-no-skip stopped; the projects after it were not considered."""
+    profile: Profile
+    stage: str
+    min_score: float | None
+    _explanations: dict[int, ProjectExplanation] | None = None
+
+    @property
+    def explanations(self) -> dict[int, ProjectExplanation]:
+        """One explanation per project greedy looked at, written on first use (a recount needs none)."""
+        if self._explanations is None:
+            self._explanations = self._explain()
+        return self._explanations
+
+    def _explain(self) -> dict[int, ProjectExplanation]:
+        profile = self.profile
+        unit = _unit(profile)
+        funded = set(self.selected)
+        explanations: dict[int, ProjectExplanation] = {}
+        for j in self.below_threshold:
+            score = profile.score_list[j]
+            assert self.min_score is not None
+            reason = f"{money(score)} {unit}, below the threshold of {money(self.min_score)} {unit}"
+            explanations[j] = self._explanation(j, "threshold", reason, None, None)
+        for position, (j, remaining) in enumerate(self._turns(), start=1):
+            score = profile.score_list[j]
+            cost = profile.costs[j]
+            described = f"rank {position} ({money(score)} {unit})"
+            if self.stopped_at is not None and position > self.stopped_at:
+                reason = f"{described}: not considered, greedy-no-skip stopped at rank {self.stopped_at}"
+            elif j in funded:
+                note = " with no votes, because it still fitted" if score == 0 else ""
+                fitted = f"cost {money(cost)} fitted in the remaining {money(remaining)}"
+                reason = f"{described}: funded{note}, {fitted}"
+            else:
+                reason = f"{described}: cost {money(cost)} exceeded the remaining {money(remaining)}"
+            explanations[j] = self._explanation(j, self.stage, reason, position, remaining)
+        return explanations
+
+    def _turns(self) -> list[tuple[int, Number]]:
+        """Each considered project with the budget left when its turn came (replayed, not stored)."""
+        funded = set(self.selected)
+        remaining = self.available
+        turns = []
+        for j in self.order:
+            turns.append((j, remaining))
+            if j in funded:
+                remaining -= self.profile.costs[j]
+        return turns
+
+    def _explanation(
+        self, j: int, stage: str, reason: str, rank: int | None, remaining: Number | None
+    ) -> ProjectExplanation:
+        profile = self.profile
+        return ProjectExplanation(
+            project_id=profile.project_ids[j],
+            cost=profile.costs[j],
+            votes=int(profile.votes[j]),
+            score=profile.score_list[j],
+            selected=j in self.selected,
+            stage=stage,
+            reason=reason,
+            rank=rank,
+            remaining_before=None if remaining is None else float(remaining),
+        )
 
 
 def _unit(profile: Profile) -> str:
@@ -48,102 +117,40 @@ def greedy(
     explanations (``completion`` when this fills what the Method of Equal Shares left).
     """
     limit = profile.budget if budget is None else budget
-    taken = set(preselected)
-    remaining: Number = limit - profile.total_cost(list(preselected))
-    unit = _unit(profile)
-    explanations: dict[int, ProjectExplanation] = {}
-    candidates: list[int] = []
-    for j in range(profile.num_projects):
-        if j in taken:
-            continue
-        score = float(profile.scores[j])
-        if min_score is not None and score < min_score:
-            explanations[j] = _explain(
-                profile,
-                j,
-                selected=False,
-                stage="threshold",
-                reason=f"{money(score)} {unit}, below the threshold of {money(min_score)} {unit}",
-            )
-            continue
-        candidates.append(j)
-
-    def order_key(j: int) -> tuple[int, float, int]:
-        # pabutools gives a free project with support an infinite score per cost: it goes first.
-        free_first = 0 if profile.costs[j] == 0 and profile.scores[j] > 0 else 1
-        return (free_first, -float(profile.scores[j]), int(rank[j]))
-
-    candidates.sort(key=order_key)
+    remaining: Number = limit - profile.total_cost(preselected) if preselected else limit
+    scores = profile.score_list
+    costs = profile.costs
+    below: list[int] = []
+    candidates: range | list[int] = range(profile.num_projects)
+    if preselected or min_score is not None:
+        taken = set(preselected)
+        candidates = [j for j in candidates if j not in taken]
+        if min_score is not None:
+            below = [j for j in candidates if scores[j] < min_score]
+            candidates = [j for j in candidates if scores[j] >= min_score]
+    # Highest score first, ties by the configured order; pabutools gives a free project with support an
+    # infinite score per cost, so such projects go first of all.
+    key = list(zip(profile.paid_or_unsupported, [-score for score in scores], rank.tolist(), strict=True))
+    order = sorted(candidates, key=key.__getitem__)
+    available = remaining
     selected: list[int] = []
     stopped_at: int | None = None
-    for position, j in enumerate(candidates, start=1):
-        cost = profile.costs[j]
-        score = float(profile.scores[j])
-        described = f"rank {position} ({money(score)} {unit})"
-        if stopped_at is not None:
-            explanations[j] = _explain(
-                profile,
-                j,
-                selected=False,
-                stage=stage,
-                rank=position,
-                remaining_before=remaining,
-                reason=f"{described}: not considered, greedy-no-skip stopped at rank {stopped_at}",
-            )
-            continue
+    for position, j in enumerate(order, start=1):
+        cost = costs[j]
         if cost <= remaining:
             selected.append(j)
-            note = " with no votes, because it still fitted" if score == 0 else ""
-            explanations[j] = _explain(
-                profile,
-                j,
-                selected=True,
-                stage=stage,
-                rank=position,
-                remaining_before=remaining,
-                reason=(
-                    f"{described}: funded{note}, cost {money(cost)} fitted in the remaining "
-                    f"{money(remaining)}"
-                ),
-            )
             remaining -= cost
-        else:
-            explanations[j] = _explain(
-                profile,
-                j,
-                selected=False,
-                stage=stage,
-                rank=position,
-                remaining_before=remaining,
-                reason=f"{described}: cost {money(cost)} exceeded the remaining {money(remaining)}",
-            )
-            if not skip:
-                stopped_at = position
+        elif not skip:
+            stopped_at = position
+            break
     return GreedyOutcome(
         selected=tuple(selected),
         spent=limit - remaining,
-        explanations=explanations,
-    )
-
-
-def _explain(
-    profile: Profile,
-    j: int,
-    *,
-    selected: bool,
-    stage: str,
-    reason: str,
-    rank: int | None = None,
-    remaining_before: Number | None = None,
-) -> ProjectExplanation:
-    return ProjectExplanation(
-        project_id=profile.project_ids[j],
-        cost=profile.costs[j],
-        votes=int(profile.votes[j]),
-        score=float(profile.scores[j]),
-        selected=selected,
+        order=order,
+        available=available,
+        below_threshold=below,
+        stopped_at=stopped_at,
+        profile=profile,
         stage=stage,
-        reason=reason,
-        rank=rank,
-        remaining_before=None if remaining_before is None else float(remaining_before),
+        min_score=min_score,
     )

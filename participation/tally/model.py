@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from participation.tally.profile import Profile
 
 Number = int | float
 """Money and points: kept as ``int`` when integral so budget checks stay exact, ``float`` otherwise."""
@@ -107,3 +111,5 @@ class Election:
     ballots: tuple[Ballot, ...]
     project_columns: tuple[str, ...] = ("project_id", "cost", "name")
     voter_columns: tuple[str, ...] = ("voter_id", "vote")
+    profile: Profile | None = field(default=None, compare=False, repr=False)
+    """The ballots' numeric form (:mod:`participation.tally.profile`), built by the parser."""

@@ -25,6 +25,7 @@ from participation.tally.model import (
     Project,
     VoteType,
 )
+from participation.tally.profile import build_profile
 
 SECTIONS = ("meta", "projects", "votes")
 
@@ -72,7 +73,7 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def parse_pabulib_text(text: str) -> Election:
-    """Parse the content of a ``.pb`` file."""
+    """Parse the content of a ``.pb`` file into an election with its numeric profile."""
     if text.startswith("\ufeff"):
         text = text[1:]
     meta: dict[str, str] = {}
@@ -129,11 +130,14 @@ def parse_pabulib_text(text: str) -> Election:
     instance = Instance(budget=budget, projects=projects, vote_type=vote_type, meta=meta)
     project_header = _header_of(text, "projects")
     voter_header = _header_of(text, "votes")
+    frozen_ballots = tuple(ballots)
     return Election(
         instance=instance,
-        ballots=tuple(ballots),
+        ballots=frozen_ballots,
         project_columns=tuple(project_header),
         voter_columns=tuple(voter_header),
+        # Indexed while reading, as pabutools builds its profile objects while parsing: every rule runs on it.
+        profile=build_profile(instance, frozen_ballots),
     )
 
 

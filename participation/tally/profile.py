@@ -50,6 +50,23 @@ class Profile:
     scores: FloatArray
     """What greedy ranks by: the number of votes, or the total points for cumulative/scoring ballots."""
     vote_type: VoteType
+    indptr: IntArray
+    """The same supporters in flat (CSR) form for the compiled MES: project ``j``'s entries are
+    ``indptr[j]:indptr[j + 1]`` of ``entry_group``, ``entry_weight`` and ``entry_utility``."""
+    entry_group: IntArray
+    entry_weight: FloatArray
+    entry_utility: FloatArray
+    """Points per entry; empty for cost utilities."""
+    eligible: npt.NDArray[np.bool_]
+    """Projects MES may consider: supported and with a positive score."""
+    vote_floats: FloatArray
+    score_list: list[float]
+    """``scores`` as Python floats, for the rules' per-project Python loops (numpy scalars are slow there)."""
+    id_rank: IntArray
+    """Each project's position among the project ids sorted as text: the default tie-breaking order, kept
+    with the index because it depends on nothing but the ids."""
+    paid_or_unsupported: list[bool]
+    """Per project: not a free project with support (which greedy, as pabutools, takes before all others)."""
 
     @property
     def num_voters(self) -> int:
@@ -67,7 +84,7 @@ class Profile:
         return self.project_ids.index(project_id)
 
     def total_cost(self, selection: Sequence[int]) -> Number:
-        return sum((self.costs[j] for j in selection), 0)
+        return sum(map(self.costs.__getitem__, selection), 0)
 
 
 def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_supporters: bool = True) -> Profile:
@@ -83,6 +100,7 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
     uses_points = instance.vote_type.uses_points
     costs = tuple(instance.projects[project_id].cost for project_id in project_ids)
     empty_int = np.zeros(0, dtype=np.int64)
+    empty_float = np.zeros(0, dtype=np.float64)
     common = {
         "project_ids": project_ids,
         "costs": costs,
@@ -102,6 +120,15 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
             utilities=None,
             votes=votes,
             scores=scores,
+            indptr=np.zeros(len(project_ids) + 1, dtype=np.int64),
+            entry_group=empty_int,
+            entry_weight=empty_float,
+            entry_utility=empty_float,
+            eligible=(votes > 0) & (scores > 0),
+            vote_floats=votes.astype(np.float64),
+            score_list=scores.tolist(),
+            id_rank=_id_rank(project_ids),
+            paid_or_unsupported=_paid_or_unsupported(costs, scores),
         )
 
     # Ballots are grouped by their literal content: cheap to hash (C-level, no per-ballot Python work beyond
@@ -142,14 +169,15 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
     # Groups were appended in ascending order, so a stable sort by project keeps them ascending within it.
     order = np.argsort(projects, kind="stable")
     groups, projects, point_column = groups[order], projects[order], point_column[order]
-    bounds = np.searchsorted(projects, np.arange(len(project_ids) + 1))
+    bounds = np.searchsorted(projects, np.arange(len(project_ids) + 1)).astype(np.int64)
+    entry_weight = group_weight[groups]
     supporters = tuple(groups[bounds[j] : bounds[j + 1]] for j in range(len(project_ids)))
-    weights = tuple(group_weight[members] for members in supporters)
-    votes = np.asarray([int(round(float(w.sum()))) for w in weights], dtype=np.int64)
+    weights = tuple(entry_weight[bounds[j] : bounds[j + 1]] for j in range(len(project_ids)))
+    votes = np.rint(np.bincount(projects, weights=entry_weight, minlength=len(project_ids))).astype(np.int64)
     utilities: tuple[FloatArray, ...] | None = None
     if uses_points:
         utilities = tuple(point_column[bounds[j] : bounds[j + 1]] for j in range(len(project_ids)))
-        scores = np.asarray([float(np.dot(u, w)) for u, w in zip(utilities, weights, strict=True)])
+        scores = np.bincount(projects, weights=point_column * entry_weight, minlength=len(project_ids))
     else:
         scores = votes.astype(np.float64)
     return Profile(
@@ -161,7 +189,26 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
         utilities=utilities,
         votes=votes,
         scores=scores,
+        indptr=bounds,
+        entry_group=groups,
+        entry_weight=entry_weight,
+        entry_utility=point_column if uses_points else empty_float,
+        eligible=(votes > 0) & (scores > 0),
+        vote_floats=votes.astype(np.float64),
+        score_list=scores.tolist(),
+        id_rank=_id_rank(project_ids),
+        paid_or_unsupported=_paid_or_unsupported(costs, scores),
     )
+
+
+def _id_rank(project_ids: tuple[str, ...]) -> IntArray:
+    rank = np.empty(len(project_ids), dtype=np.int64)
+    rank[sorted(range(len(project_ids)), key=project_ids.__getitem__)] = np.arange(len(project_ids))
+    return rank
+
+
+def _paid_or_unsupported(costs: Sequence[Number], scores: FloatArray) -> list[bool]:
+    return [not (cost == 0 and score > 0) for cost, score in zip(costs, scores.tolist(), strict=True)]
 
 
 def _count(

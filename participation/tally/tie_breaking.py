@@ -48,8 +48,11 @@ def tie_break_rank(profile: Profile, tie_break: str) -> IntArray:
     """Return ``rank[j]``: project ``j``'s position in the tie-breaking order (0 wins every tie)."""
     if tie_break not in _KEYS:
         raise ValueError(f"unknown tie-break {tie_break!r}; choose one of {sorted(_KEYS)}")
+    if tie_break == "id":
+        return profile.id_rank
     key = _KEYS[tie_break]
     order = sorted(range(profile.num_projects), key=lambda j: key(profile, j))
-    rank = np.empty(profile.num_projects, dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(profile.num_projects)
-    return rank
+    rank = [0] * profile.num_projects
+    for position, j in enumerate(order):
+        rank[j] = position
+    return np.asarray(rank, dtype=np.int64)
