@@ -7,24 +7,34 @@ generic step applies preferences, renders per recipient language and writes the 
 ``ON CONFLICT DO NOTHING`` on ``(event_id, recipient, channel)``: fanning out an event twice (a
 worker killed before it marked the event processed) writes nothing new.
 
-Participation payload contract (events inserted by ``participation`` with ``core.outbox.record_event``):
+Participation payload contract (events inserted by ``participation`` with ``core.outbox.record_event``
+or, for ``ballot.received``, by the cast's own statement). Every participation event names the people
+concerned in ``account_ids`` (``account_id`` is accepted too): participation knows who took part, and
+only it knows the whole list (voters, proposal authors, project followers, respondents). There is no
+fallback that asks participation's tables here: an event without ids tells nobody.
 
 ``round.voting_opened``, ``consultation.opened``
     ``title`` (str or ``{"nl": …, "en": …}``), ``url`` (optional), ``area_id`` (optional: area
     subscribers of that area are told, instant and digest alike), ``account_ids`` (optional, extra).
 ``ballot.received``, ``response.received``
-    ``account_id`` (the voter / respondent), ``title``. Never the ballot or the response itself: the
-    template says only that it was received; and these topics never go to webhooks unless an
-    administrator configured the webhook for personal data.
-``round.results_published``, ``consultation.you_said_we_did``
-    ``account_ids`` (every voter / respondent), ``title``, ``message`` (summary), ``url``.
+    ``account_ids`` (the voter / respondent), ``round_id``, ``title`` (optional: looked up by the
+    event's aggregate when absent, see :func:`_aggregate_title`). Never the ballot or the response
+    itself: the template says only that it was received; and these topics never go to webhooks unless
+    an administrator configured the webhook for personal data.
+``round.results_published``
+    ``account_ids`` (every account that voted, proposal authors, project followers), ``title``,
+    ``funded_projects`` (``[{"id", "title", "cost"}]``, listed with a link each), ``message``, ``url``
+    (optional; the round's results by default).
+``consultation.you_said_we_did``
+    ``account_ids`` (every respondent), ``title``, ``summary``, ``actions`` (list of str), ``url``
+    (optional; the round's public results by default).
 ``project.progress``
-    ``account_ids`` (voters who supported the project), ``title``, ``status`` (``funded``,
-    ``under_construction``, ``delivered`` or free text), ``message``, ``url``.
+    ``account_ids`` (the project's followers and its author — not "its supporters": the secret ballot
+    makes them unknowable, see ``docs/ballot-secrecy.md``), ``title``, ``status`` (``planned``,
+    ``in_progress``, ``completed``, ``cancelled``; older names ``funded``, ``under_construction``,
+    ``delivered`` still render), ``message``, ``round_id``, ``project_id``, ``url`` (optional).
 
-When ``account_ids`` is absent a handler may name a table to ask (see ``TABLE_RESOLVERS``); if that
-table does not exist (yet), the event is processed with no recipients instead of failing. Account
-ids from another jurisdiction than the event's are ignored.
+Account ids from another jurisdiction than the event's are ignored.
 """
 
 from __future__ import annotations
@@ -118,7 +128,6 @@ class Context:
     jurisdictions: dict[int, Any] = field(default_factory=dict)
     overrides: dict[tuple[int, str], list[templates.Override]] = field(default_factory=dict)
     webhooks: dict[int, list[Any]] = field(default_factory=dict)
-    tables: dict[str, bool] = field(default_factory=dict)
 
     async def jurisdiction(self, jurisdiction_id: int) -> Any:
         if jurisdiction_id not in self.jurisdictions:
@@ -129,13 +138,6 @@ class Context:
                 )
             ).one()
         return self.jurisdictions[jurisdiction_id]
-
-    async def table_exists(self, name: str) -> bool:
-        if name not in self.tables:
-            self.tables[name] = bool(
-                await self.session.scalar(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name})
-            )
-        return self.tables[name]
 
     def url(self, path: str) -> str:
         return self.settings.public_base_url.rstrip("/") + path
@@ -485,17 +487,50 @@ async def digest(ctx: Context, event: Event) -> Outcome:
 # ---------------------------------------------------------------------------------------------------
 # Participation (events emitted by ``participation``; see the payload contract in the module docstring)
 
-TABLE_RESOLVERS: dict[str, tuple[str, str]] = {
-    # topic: (table that must exist, query returning account ids; :j, :aggregate_id bound)
-    "round.results_published": (
-        "participation_voters",
-        "SELECT account_id FROM participation_voters WHERE round_id = :aggregate_id",
-    ),
-    "consultation.you_said_we_did": (
-        "consultation_respondents",
-        "SELECT account_id FROM consultation_respondents WHERE consultation_id = :aggregate_id",
+# The one thing notifications reads of participation's tables: a title the event did not carry
+# (``ballot.received`` is written on the cast's hot path, whose one query does not read the title).
+AGGREGATE_TITLE_SQL = {
+    "budget_round": text("SELECT title FROM budget_rounds WHERE id = :id AND jurisdiction_id = :j"),
+    "consultation_round": text(
+        "SELECT r.title FROM consultation_rounds r JOIN consultations c ON c.id = r.consultation_id"
+        " WHERE r.id = :id AND c.jurisdiction_id = :j"
     ),
 }
+
+
+async def _aggregate_title(ctx: Context, event: Event) -> object:
+    if event.payload.get("title"):
+        return event.payload["title"]
+    sql = AGGREGATE_TITLE_SQL.get(event.aggregate_type)
+    if sql is None:
+        return ""
+    title = await ctx.session.scalar(sql, {"id": event.aggregate_id, "j": event.jurisdiction_id})
+    return title or ""
+
+
+def _participation_url(ctx: Context, event: Event, slug: str) -> str:
+    """Where the message points when the event names no ``url``: the public page of what it is about.
+
+    Receipts (``ballot.received``, ``response.received``) point nowhere: they confirm, nothing more."""
+    payload = event.payload
+    if payload.get("url"):
+        return str(payload["url"])
+    base = f"/api/v1/jurisdictions/{slug}"
+    round_id, project_id = payload.get("round_id"), payload.get("project_id")
+    consultation_id = payload.get("consultation_id")
+    paths = {
+        "round.voting_opened": f"{base}/budget-rounds/{event.aggregate_id}",
+        "round.results_published": f"{base}/budget-rounds/{event.aggregate_id}/results",
+        "project.progress": f"{base}/budget-rounds/{round_id}/proposals/{project_id}",
+        "consultation.opened": f"{base}/consultations/{consultation_id}",
+        "consultation.you_said_we_did": f"{base}/consultation-rounds/{event.aggregate_id}/results",
+    }
+    needs = {"project.progress": (round_id, project_id), "consultation.opened": (consultation_id,)}
+    if event.topic not in paths or not all(
+        isinstance(value, int) and not isinstance(value, bool) for value in needs.get(event.topic, ())
+    ):
+        return ""
+    return ctx.url(paths[event.topic])
 
 
 @handles(
@@ -512,16 +547,6 @@ async def participation(ctx: Context, event: Event) -> Outcome:
     ids: list[object] = list(payload.get("account_ids") or [])
     if payload.get("account_id") is not None:
         ids.append(payload["account_id"])
-    if not ids and event.topic in TABLE_RESOLVERS:
-        table, sql = TABLE_RESOLVERS[event.topic]
-        if await ctx.table_exists(table):
-            ids.extend(
-                await ctx.session.scalars(
-                    text(sql), {"j": event.jurisdiction_id, "aggregate_id": event.aggregate_id}
-                )
-            )
-        else:
-            logger.info("%s: no account_ids and no table %s yet; nobody to tell", event.topic, table)
     recipients = await accounts(ctx, event, ids)
     if event.topic in ("round.voting_opened", "consultation.opened") and isinstance(
         payload.get("area_id"), int
@@ -537,17 +562,43 @@ async def participation(ctx: Context, event: Event) -> Outcome:
             )
             if r.account_id not in known
         ]
+    slug = (await ctx.jurisdiction(event.jurisdiction_id)).slug
+    title = await _aggregate_title(ctx, event)
+    url = _participation_url(ctx, event, slug)
     status = payload.get("status") if event.topic == "project.progress" else None
+    round_id = payload.get("round_id")
+    # Funded projects are listed with their page, where a resident can follow one to hear of its progress.
+    projects = [
+        (
+            p.get("title"),
+            ctx.url(f"/api/v1/jurisdictions/{slug}/budget-rounds/{round_id}/proposals/{p['id']}")
+            if isinstance(p.get("id"), int) and isinstance(round_id, int)
+            else "",
+        )
+        for p in payload.get("funded_projects") or []
+        if isinstance(p, dict)
+    ]
+    actions = [a for a in payload.get("actions") or [] if isinstance(a, str | dict)]
 
     def values(locale: str) -> dict[str, object]:
+        project_lines = [
+            f"- {localized(project_title, locale)}" + (f": {link}" if link else "")
+            for project_title, link in projects
+        ]
+        if project_lines:
+            project_lines.insert(0, templates.label(locale, "participation", "funded_projects"))
         return {
-            "title": localized(payload.get("title"), locale),
-            "url": str(payload.get("url") or ""),
-            "message": localized(payload.get("message"), locale),
+            "title": localized(title, locale),
+            "url": url,
+            "message": localized(payload.get("message") or payload.get("summary"), locale),
             "status": templates.label(locale, "progress", str(status)) if status else "",
+            "projects": "\n".join(project_lines),
+            "actions": "\n".join(f"- {localized(action, locale)}" for action in actions),
         }
 
-    data = {k: payload[k] for k in ("url", "round_id", "project_id", "consultation_id") if k in payload}
+    data = {k: payload[k] for k in ("round_id", "project_id", "consultation_id") if k in payload}
+    if url:
+        data["url"] = url
     return Outcome([Plan("participation", event.topic, recipients, values, data=data)])
 
 

@@ -16,6 +16,9 @@ reports *submitted* in ``[start, end)``):
   or that are finished.
 - ``satisfaction_score``: mean score (1-5) of the answers; ``fixed_share``: answers saying "fixed".
 - ``reopen_rate``: resolved inputs that were reopened later / resolved inputs.
+
+Votes in budget rounds and consultation responses are inputs too: see
+:func:`participation_loop_metrics` (their outcome is the results / "you said, we did" message).
 """
 
 from __future__ import annotations
@@ -144,3 +147,129 @@ async def area_in_jurisdiction(session: AsyncSession, *, area_id: int, jurisdict
         {"id": area_id, "j": jurisdiction_id},
     )
     return found is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Votes and consultation responses
+
+# An input was told its outcome when a message of its round's outcome event (``:outcome``) reached its
+# account on a channel that reaches a person (webhooks go to systems). Then count, per group.
+_TOLD_AND_COUNT = """
+facts AS (
+    SELECT i.area_id, i.account_id, EXISTS (
+        SELECT 1 FROM outbox_events e
+        JOIN notification_deliveries d ON d.outbox_event_id = e.id
+        WHERE e.jurisdiction_id = :j AND e.aggregate_type = :aggregate AND e.aggregate_id = i.round_id
+          AND e.topic = :outcome AND d.account_id = i.account_id
+          AND d.status = 'delivered' AND d.channel IN ('email', 'push', 'inbox')
+    ) AS told
+    FROM inputs i
+)
+SELECT {group_expression} AS "group",
+       count(*) AS inputs,
+       count(f.account_id) AS reachable,
+       count(*) FILTER (WHERE f.told) AS outcome_messaged
+FROM facts f
+{group_join}
+GROUP BY 1
+ORDER BY 1 NULLS FIRST
+"""
+
+_SCOPE = """
+WITH RECURSIVE scope AS (
+    SELECT id FROM areas WHERE id = :area_id AND jurisdiction_id = :j
+    UNION ALL SELECT a.id FROM areas a JOIN scope s ON a.parent_id = s.id
+),"""
+
+# kind: (inputs, aggregate type and topic of the outcome event)
+PARTICIPATION_INPUTS: dict[str, tuple[str, str, str]] = {
+    # A vote has no time of its own (docs/ballot-secrecy.md: a participation carries no timestamp), so
+    # it belongs to the moment its round's voting closed: the phase change to results, or, for a round
+    # the clock has not moved yet, the scheduled close. A round still open is in no period yet.
+    "votes": (
+        """
+closed AS (
+    SELECT r.id, r.area_id,
+           coalesce((SELECT min(c.created_at) FROM budget_round_phase_changes c
+                     WHERE c.round_id = r.id AND c.to_phase = 'results'),
+                    r.voting_closes_at) AS closed_at
+    FROM budget_rounds r
+    WHERE r.jurisdiction_id = :j
+      AND (CAST(:area_id AS int) IS NULL OR r.area_id IN (SELECT id FROM scope))
+),
+inputs AS (
+    SELECT r.id AS round_id, r.area_id, p.account_id
+    FROM closed r JOIN voter_participations p ON p.round_id = r.id
+    WHERE r.closed_at >= :start AND r.closed_at < :end
+),""",
+        "budget_round",
+        "round.results_published",
+    ),
+    # A response is dated by its last edit (``updated_at``): when the resident last gave their input.
+    "consultation_responses": (
+        """
+inputs AS (
+    SELECT cr.id AS round_id, cr.area_id, s.account_id
+    FROM consultation_responses s
+    JOIN consultation_rounds cr ON cr.id = s.round_id
+    JOIN consultations c ON c.id = cr.consultation_id
+    WHERE c.jurisdiction_id = :j AND s.updated_at >= :start AND s.updated_at < :end
+      AND (CAST(:area_id AS int) IS NULL OR cr.area_id IN (SELECT id FROM scope))
+),""",
+        "consultation_round",
+        "consultation.you_said_we_did",
+    ),
+}
+
+PARTICIPATION_GROUPS = {
+    "none": ("NULL::text", ""),
+    "area": ("ar.name", "LEFT JOIN areas ar ON ar.id = f.area_id"),
+}
+
+
+async def participation_loop_metrics(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    start: datetime,
+    end: datetime,
+    area_id: int | None = None,
+    group_by: str = "none",
+) -> dict[str, list[dict[str, Any]]]:
+    """Was the loop closed for budget-round votes and consultation responses?
+
+    Counted from the records on every call, like :func:`loop_metrics`: an input is a
+    ``voter_participations`` row (a vote; *who* voted, which is all the secret ballot lets anyone know)
+    or a ``consultation_responses`` row, scoped by its round's area (with sub-areas). Its outcome message
+    is a delivered ``round.results_published`` / ``consultation.you_said_we_did`` message to the input's
+    account, on any channel that reaches a person. Votes cast with a letter's code or on paper have no
+    account and can never be told: they count as inputs (so the share shows what the channel mix costs)
+    and ``reachable`` says how many could have been.
+    """
+    group_expression, group_join = PARTICIPATION_GROUPS[group_by]
+    tail = _TOLD_AND_COUNT.format(group_expression=group_expression, group_join=group_join)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for kind, (inputs, aggregate, outcome) in PARTICIPATION_INPUTS.items():
+        rows = await session.execute(
+            text(_SCOPE + inputs + tail),
+            {
+                "j": jurisdiction_id,
+                "start": start,
+                "end": end,
+                "area_id": area_id,
+                "aggregate": aggregate,
+                "outcome": outcome,
+            },
+        )
+        found[kind] = [
+            {
+                "group": row.group,
+                "inputs": row.inputs,
+                "reachable": row.reachable,
+                "outcome_messaged": row.outcome_messaged,
+                "outcome_message_share": _ratio(row.outcome_messaged, row.inputs),
+                "reachable_outcome_share": _ratio(row.outcome_messaged, row.reachable),
+            }
+            for row in rows
+        ]
+    return found

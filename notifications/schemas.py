@@ -216,3 +216,22 @@ class LoopMetrics(BaseModel):
     category: str | None
     group_by: str
     rows: list[LoopMetricsRow]
+
+
+class ParticipationLoopRow(BaseModel):
+    group: str | None
+    inputs: int
+    reachable: int
+    """Inputs with an account (a code or paper vote has none and cannot be told anything)."""
+    outcome_messaged: int
+    outcome_message_share: float | None
+    reachable_outcome_share: float | None
+
+
+class ParticipationLoopMetrics(BaseModel):
+    start: datetime
+    end: datetime
+    area_id: int | None
+    group_by: str
+    votes: list[ParticipationLoopRow]
+    consultation_responses: list[ParticipationLoopRow]

@@ -45,6 +45,8 @@ PLACEHOLDERS = frozenset(
         "count",
         "report_list",
         "title",
+        "projects",
+        "actions",
     }
 )
 

@@ -9,6 +9,7 @@ participation row.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -45,13 +46,18 @@ box an ``AsyncSession`` costs ~0.4 ms of CPU per transaction and ~0.2 ms per sta
 ~0.1 ms for both (``docs/benchmarks-participation.md``)."""
 
 
-def connection_pool(conninfo: str, *, min_size: int, max_size: int) -> AsyncConnectionPool:
+def connection_pool(
+    conninfo: str, *, min_size: int, max_size: int, autocommit: bool = False
+) -> AsyncConnectionPool:
     """A closed pool for casts or a mixer (open it in the event loop that uses it).
 
     Every statement here is a handful of primary-key or index lookups whose generic plan is the right
     one, so the connections prepare each statement at its first use and always run the generic plan:
     with PostgreSQL's default (``plan_cache_mode = auto``) the context query stays on custom plans and
     the server spent ~22 % of its time planning it again at every cast.
+
+    ``autocommit`` is for the mixer, whose batch is one statement: it is then its own transaction, one
+    round trip instead of three (``BEGIN``, the statement, ``COMMIT``).
     """
     return AsyncConnectionPool(
         conninfo,
@@ -59,7 +65,11 @@ def connection_pool(conninfo: str, *, min_size: int, max_size: int) -> AsyncConn
         max_size=max_size,
         open=False,
         timeout=10,
-        kwargs={"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"},
+        kwargs={
+            "prepare_threshold": 0,
+            "options": "-c plan_cache_mode=force_generic_plan",
+            "autocommit": autocommit,
+        },
     )
 
 
@@ -84,28 +94,52 @@ def session_source(sessionmaker: async_sessionmaker[AsyncSession]) -> Connection
     return unit_of_work
 
 
-_OPEN_ROUNDS = (
-    "SELECT id FROM budget_rounds WHERE id = ANY(%(rounds)s) AND phase = 'voting'"
-    " AND (voting_closes_at IS NULL OR voting_closes_at > now())"
-)
-# One statement for the whole batch, rows in the order given (ballot-id order, see _store).
-_INSERT = (
-    "INSERT INTO ballots (id, round_id, channel, projects, points)"
-    " SELECT * FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(rounds)s AS bigint[]),"
+# One statement per batch (its own implicit transaction on the mixer's autocommit connections, or part
+# of the caller's transaction on a session): which rounds are still open, their ballots inserted in the
+# order given (ballot-id order, see _store) and, per round short of ``anonymity``, cover rewrites of
+# earlier ballots, so the batch's ``xmin`` names at least that many ballots of the round.
+_OPEN = (
+    "WITH open AS MATERIALIZED (SELECT id FROM budget_rounds WHERE id = ANY(CAST(%(rounds)s AS bigint[]))"
+    " AND phase = 'voting' AND (voting_closes_at IS NULL OR voting_closes_at > now())),"
+    " written AS (INSERT INTO ballots (id, round_id, channel, projects, points)"
+    " SELECT * FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(ballot_rounds)s AS bigint[]),"
     " CAST(%(channels)s AS text[]), CAST(%(projects)s AS jsonb[]), CAST(%(points)s AS jsonb[]))"
+    " AS u (id, round_id, channel, projects, points)"
+    # A filter on the function scan (an init plan, evaluated once): no join to reorder the rows.
+    " WHERE u.round_id = ANY(ARRAY(SELECT id FROM open))"
     " ON CONFLICT (id) DO UPDATE"
-    " SET projects = excluded.projects, points = excluded.points, channel = excluded.channel"
+    " SET projects = excluded.projects, points = excluded.points, channel = excluded.channel)"
 )
 # A window of ids on each side of a random start; SKIP LOCKED so concurrent writers (other processes)
-# never wait on each other's cover rows.
-_COVER = (
-    "WITH after AS (SELECT id FROM ballots WHERE round_id = %(r)s AND id >= %(start)s"
-    "   ORDER BY id LIMIT %(n)s FOR UPDATE SKIP LOCKED),"
-    " before AS (SELECT id FROM ballots WHERE round_id = %(r)s AND id < %(start)s"
-    "   ORDER BY id DESC LIMIT %(n)s FOR UPDATE SKIP LOCKED)"
-    " UPDATE ballots SET points = points"
-    " WHERE id IN (SELECT id FROM after UNION ALL SELECT id FROM before)"
+# never wait on each other's cover rows. The batch's own ballots are left out: a statement must not
+# modify a row twice (their insert may be an update of an earlier version).
+_COVER_WINDOW = (
+    " after_{n} AS (SELECT id FROM ballots WHERE round_id = CAST(%(cover_round_{n})s AS bigint)"
+    "   AND id >= CAST(%(cover_start_{n})s AS uuid) AND id <> ALL(CAST(%(ids)s AS uuid[]))"
+    "   AND CAST(%(cover_round_{n})s AS bigint) = ANY(ARRAY(SELECT id FROM open))"
+    "   ORDER BY id LIMIT CAST(%(cover_size_{n})s AS int) FOR UPDATE SKIP LOCKED),"
+    " before_{n} AS (SELECT id FROM ballots WHERE round_id = CAST(%(cover_round_{n})s AS bigint)"
+    "   AND id < CAST(%(cover_start_{n})s AS uuid) AND id <> ALL(CAST(%(ids)s AS uuid[]))"
+    "   AND CAST(%(cover_round_{n})s AS bigint) = ANY(ARRAY(SELECT id FROM open))"
+    "   ORDER BY id DESC LIMIT CAST(%(cover_size_{n})s AS int) FOR UPDATE SKIP LOCKED)"
 )
+
+
+@functools.cache
+def _batch_statement(covered_rounds: int) -> str:
+    """The batch's statement with cover windows for ``covered_rounds`` rounds (usually 0 or 1)."""
+    # Built from the constants above and loop indexes only; every value is a parameter.
+    if not covered_rounds:
+        return _OPEN + " SELECT id FROM open"  # noqa: S608
+    windows = ",".join(_COVER_WINDOW.format(n=n) for n in range(covered_rounds))
+    rows = " UNION ALL ".join(
+        f"SELECT id FROM after_{n} UNION ALL SELECT id FROM before_{n}"  # noqa: S608
+        for n in range(covered_rounds)
+    )
+    return (
+        f"{_OPEN}, {windows}, covered AS (UPDATE ballots SET points = points WHERE id IN ({rows}))"  # noqa: S608
+        " SELECT id FROM open"
+    )
 
 
 @dataclass(slots=True)
@@ -207,27 +241,27 @@ class BallotMixer:
     async def _store(self, batch: Sequence[PendingBallot]) -> set[int]:
         """Write one batch; returns the rounds whose ballots were refused because voting closed."""
         latest = {ballot.id: ballot for ballot in batch}  # a voter's last submission in the batch wins
-        round_ids = sorted({ballot.round_id for ballot in latest.values()})
+        rows = sorted(latest.values(), key=lambda b: b.id)
+        round_ids = sorted({ballot.round_id for ballot in rows})
+        parameters: dict[str, Any] = {
+            "rounds": round_ids,
+            "ids": [b.id for b in rows],
+            "ballot_rounds": [b.round_id for b in rows],
+            "channels": [b.channel for b in rows],
+            "projects": [json.dumps(b.projects) for b in rows],
+            "points": [None if b.points is None else json.dumps(b.points) for b in rows],
+        }
+        covered = 0
+        for round_id in round_ids:
+            cover = self.anonymity - sum(1 for b in rows if b.round_id == round_id)
+            if cover > 0:
+                parameters[f"cover_round_{covered}"] = round_id
+                parameters[f"cover_start_{covered}"] = uuid.uuid4()
+                parameters[f"cover_size_{covered}"] = (cover + 1) // 2
+                covered += 1
         async with self.source() as connection:
-            cursor = await connection.execute(_OPEN_ROUNDS, {"rounds": round_ids})
+            cursor = await connection.execute(_batch_statement(covered), parameters)
             open_rounds = {row[0] for row in await cursor.fetchall()}
-            rows = sorted((b for b in latest.values() if b.round_id in open_rounds), key=lambda b: b.id)
-            if rows:
-                await connection.execute(
-                    _INSERT,
-                    {
-                        "ids": [b.id for b in rows],
-                        "rounds": [b.round_id for b in rows],
-                        "channels": [b.channel for b in rows],
-                        "projects": [json.dumps(b.projects) for b in rows],
-                        "points": [None if b.points is None else json.dumps(b.points) for b in rows],
-                    },
-                )
-                for round_id in sorted({b.round_id for b in rows}):
-                    cover = self.anonymity - sum(1 for b in rows if b.round_id == round_id)
-                    if cover > 0:
-                        half = (cover + 1) // 2
-                        await connection.execute(_COVER, {"r": round_id, "start": uuid.uuid4(), "n": half})
         return set(round_ids) - open_rounds
 
 

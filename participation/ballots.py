@@ -1,15 +1,18 @@
 """Casting secret ballots: one context query, validation against the round's rules, one vote per voter.
 
-A cast is two statements in the request's transaction plus a share of a batch (see
+A cast is one statement and a commit in the request's transaction plus a share of a batch (see
 ``docs/ballot-secrecy.md`` for why each step is where it is):
 
-1. One query reads everything the decision needs (the jurisdiction, the round, its ballot's projects and
-   costs, the voting code or the account's verified address) and takes two transaction-scoped advisory
+1. One statement reads everything the decision needs (the jurisdiction, the round, its ballot's projects
+   and costs, the voting code or the account's verified address), takes two transaction-scoped advisory
    locks: the round's lock *shared* (a close takes it exclusively, so it waits for the casts in flight and
    keeps new ones out), and the voter's lock *tried* (a concurrent submission for the same voter gets 409
-   ``ballot-in-progress`` instead of queueing, so 200 simultaneous attempts cannot pile up on one lock).
-2. The participation row is inserted (``ON CONFLICT DO NOTHING``); if the voter already took part, a third
-   statement reads how, to allow or refuse the change. The row stays uncommitted, held by this request.
+   ``ballot-in-progress`` instead of queueing, so 200 simultaneous attempts cannot pile up on one lock),
+   and, only once the voter's lock is held, inserts the participation row (``ON CONFLICT DO NOTHING``).
+   On a fresh connection the ``BEGIN`` travels with it in one round trip (pipeline mode).
+2. The rules are then checked in Python; any refusal rolls the transaction back, participation included.
+   If the voter already took part, one more statement reads how, to allow or refuse the change. The row
+   stays uncommitted, held by this request.
 3. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)``, goes to the process's
    :class:`~participation.ballot_store.BallotMixer`, which commits it in *another* transaction with the
    other ballots of the moment; the request waits for that commit, then commits its participation (and,
@@ -31,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 
 from core.errors import Conflict, Forbidden
@@ -72,6 +76,10 @@ class CastContext:
     birth_date: date | None
     inside: bool | None
     voter_locked: bool | None
+    taken: bool
+    """The statement inserted the participation: the voter's first ballot in this round."""
+    attempted: bool
+    """The statement tried to insert it (``taken`` false then means the voter already took part)."""
 
 
 def _violation(code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -151,13 +159,15 @@ def check_ballot(
 
 
 _CONTEXT = (
-    "SELECT j.id AS jurisdiction_id, r.id AS round_id, r.area_id, r.phase, r.voting_closes_at,"
-    " r.ballot_type, r.ballot_rules, r.budget, r.credentials, r.min_age, r.allow_ballot_changes,"
+    "WITH context AS MATERIALIZED (SELECT j.id AS jurisdiction_id, r.id AS round_id, r.area_id, r.phase,"
+    " r.voting_closes_at, r.ballot_type, r.ballot_rules, r.budget, r.credentials, r.min_age,"
+    " r.allow_ballot_changes,"
     " p.ids AS project_ids, p.costs AS project_costs,"
     " c.jurisdiction_id AS code_jurisdiction_id, c.round_id AS code_round_id, c.revoked AS code_revoked,"
     " v.account_id IS NOT NULL AS verified, v.birth_date, ST_Contains(a.geom, v.address) AS inside,"
-    # The locks last: evaluated once, for the one row, after the reads (READ COMMITTED: a fresh snapshot
-    # per statement, so whatever the participation statement then reads is current).
+    # The locks last: evaluated once, for the one row, after the reads. The statement's snapshot predates
+    # them, but the participation insert below checks its key against every committed row whatever the
+    # snapshot, and after a conflict the earlier participation is read by a statement of its own.
     " CASE WHEN r.id IS NOT NULL THEN"
     "   pg_advisory_xact_lock_shared(CAST(%(lock_class)s AS int), CAST(%(lock_round)s AS int))::text END"
     "   AS round_locked,"
@@ -172,7 +182,20 @@ _CONTEXT = (
     " LEFT JOIN voting_codes c ON c.code_hash = CAST(%(code_hash)s AS bytea)"
     " LEFT JOIN resident_verifications v"
     "   ON v.account_id = CAST(%(account)s AS bigint) AND v.jurisdiction_id = j.id"
-    " LEFT JOIN areas a ON a.id = r.area_id AND v.account_id IS NOT NULL"
+    " LEFT JOIN areas a ON a.id = r.area_id AND v.account_id IS NOT NULL),"
+    # Whether to insert the participation in the same statement: only with the voter's lock held (read
+    # from the materialised context, so after the locks), and only where it is likely to stand; Python's
+    # checks decide (a refusal rolls it back), and a cast the statement did not try inserts it after them.
+    " attempt AS (SELECT context.*, coalesce(voter_locked AND phase = 'voting'"
+    "   AND CASE CAST(%(kind)s AS text)"
+    "   WHEN 'code' THEN credentials <> 'accounts' AND code_round_id = round_id AND NOT code_revoked"
+    "   WHEN 'account' THEN credentials <> 'codes' AND verified AND inside"
+    "   ELSE true END, false) AS attempted FROM context),"
+    " taken AS (INSERT INTO voter_participations (round_id, voter_key, account_id, channel)"
+    "   SELECT round_id, CAST(%(voter_key)s AS bytea), CAST(%(account)s AS bigint), CAST(%(channel)s AS text)"
+    "   FROM attempt WHERE attempted"
+    "   ON CONFLICT (round_id, voter_key) DO NOTHING RETURNING true)"
+    " SELECT attempt.*, EXISTS (SELECT FROM taken) AS taken FROM attempt"
 )
 _INSERT_PARTICIPATION = (
     "INSERT INTO voter_participations (round_id, voter_key, account_id, channel)"
@@ -194,25 +217,32 @@ def voter_lock_key(round_id: int, voter_key: bytes) -> int:
 async def load_cast_context(
     connection: psycopg.AsyncConnection[Any], *, jurisdiction: str, round_id: int, credential: Credential
 ) -> CastContext:
-    """The one read of a cast (and its two locks); 404 for an unknown jurisdiction or round."""
+    """The one statement of a cast: its reads, its two locks and, once the voter's lock is held, the
+    participation (see :data:`_CONTEXT`); 404 for an unknown jurisdiction or round."""
     lock_class, lock_round = round_lock(round_id)
     cursor = connection.cursor(row_factory=namedtuple_row)
-    row = await (
-        await cursor.execute(
-            _CONTEXT,
-            {
-                "slug": jurisdiction,
-                "round": round_id,
-                "code_hash": credential.code_hash,
-                "account": credential.account.account_id if credential.account is not None else None,
-                "lock_class": lock_class,
-                "lock_round": lock_round,
-                "voter_lock": None
-                if credential.voter_key is None
-                else voter_lock_key(round_id, credential.voter_key),
-            },
-        )
-    ).fetchone()
+    parameters = {
+        "slug": jurisdiction,
+        "round": round_id,
+        "code_hash": credential.code_hash,
+        "account": credential.account.account_id if credential.account is not None else None,
+        "lock_class": lock_class,
+        "lock_round": lock_round,
+        "voter_lock": None
+        if credential.voter_key is None
+        else voter_lock_key(round_id, credential.voter_key),
+        "kind": _credential_kind(credential),
+        "voter_key": credential.voter_key,
+        "channel": credential.channel,
+    }
+    if connection.info.transaction_status == TransactionStatus.IDLE:
+        # A fresh transaction (the casts' pool): psycopg sends ``BEGIN`` first and waits for it; in a
+        # pipeline the ``BEGIN``, the statement and a Sync go out together, one round trip instead of two.
+        async with connection.pipeline():
+            await cursor.execute(_CONTEXT, parameters)
+    else:
+        await cursor.execute(_CONTEXT, parameters)
+    row = await cursor.fetchone()
     assert row is not None  # the query always returns its one row
     if row.jurisdiction_id is None:
         raise JurisdictionNotFound(f"no jurisdiction {jurisdiction!r}")
@@ -240,7 +270,15 @@ async def load_cast_context(
         birth_date=row.birth_date,
         inside=row.inside,
         voter_locked=row.voter_locked,
+        taken=row.taken,
+        attempted=row.attempted,
     )
+
+
+def _credential_kind(credential: Credential) -> str:
+    if credential.via_reference:
+        return "reference"
+    return "code" if credential.code_hash is not None else "account"
 
 
 def check_voting_open(budget_round: BudgetRound | VotingRound, now: datetime | None = None) -> None:
@@ -279,7 +317,15 @@ async def cast_ballot(
         raise Conflict(
             "another ballot of yours is being recorded right now; try again", code="ballot-in-progress"
         )
-    earlier = await _take_part(connection, voting_round, voter)
+    if context.attempted:
+        account_id = credential.account.account_id if credential.account is not None else None
+        inserted = (credential.voter_key, account_id, credential.channel)
+        if (voter.key, voter.account_id, voter.channel) != inserted:
+            # Never: check_voter derives the voter from the same credential. Raising rolls the row back.
+            raise RuntimeError("the participation inserted does not match the voter")
+        earlier = None if context.taken else await _earlier_participation(connection, voting_round, voter)
+    else:
+        earlier = await _take_part(connection, voting_round, voter)
     await mixer.write(
         PendingBallot(
             id=keys.ballot_id(voting_round.id, voter.key),
@@ -325,6 +371,14 @@ async def _take_part(
     )
     if await cursor.fetchone() is not None:
         return None
+    return await _earlier_participation(connection, voting_round, voter)
+
+
+async def _earlier_participation(
+    connection: psycopg.AsyncConnection[Any], voting_round: VotingRound, voter: Voter
+) -> str:
+    """The voter already took part (the participation insert conflicted): the earlier channel, if the
+    change is allowed. A fresh statement, so it reads a participation committed just before the lock."""
     cursor = await connection.execute(_EARLIER_CHANNEL, {"r": voting_round.id, "k": voter.key})
     found = await cursor.fetchone()
     earlier: str | None = found[0] if found is not None else None

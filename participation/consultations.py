@@ -376,6 +376,7 @@ async def submit_response(
         aggregate_id=consultation_round.id,
         payload={
             "round_id": consultation_round.id,
+            "title": consultation_round.title,
             "consultation_id": consultation_round.consultation_id,
             "edited": bool(row.replaced),
             "account_ids": [respondent.account_id],

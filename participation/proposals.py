@@ -25,7 +25,6 @@ from participation.models import (
     ProjectFollower,
     Proposal,
     ProposalPhoto,
-    VoterParticipation,
 )
 from participation.schemas import (
     ImplementationUpdateCreate,
@@ -258,8 +257,16 @@ async def add_implementation_update(
     data: ImplementationUpdateCreate,
     staff: Identity,
 ) -> ImplementationUpdate:
-    """A dated step of a funded project. Who hears of it: its followers and everyone who voted in the round
-    (participation records) — never "its supporters", whom the secret ballot makes unknowable."""
+    """A dated step of a funded project, told to its followers and its author.
+
+    Not to "its supporters": the secret ballot makes them unknowable (``docs/ballot-secrecy.md``), and
+    not to every voter of the round either, who would then hear about projects they may have voted
+    against. A voter who wants news of the projects they backed follows them — on the project's page,
+    which the results message links — as an act of its own: a follow is written in its own request,
+    never derived from or checked against a ballot, and a resident may follow any project, voted for or
+    not, so the follows are no copy of anyone's ballot. Following at the cast ("follow what I chose")
+    was rejected: it would store the ballot's contents next to the voter's account, in the cast's
+    transaction, which is exactly the link the ballot store is built never to hold."""
     if budget_round.phase not in ("results", "implementation"):
         raise WrongPhase("projects are implemented after the results", code="not-implementing")
     proposal = await get_proposal(session, budget_round=budget_round, proposal_id=proposal_id)
@@ -298,9 +305,6 @@ async def add_implementation_update(
     recipients = await session.scalars(
         union(
             select(ProjectFollower.account_id).where(ProjectFollower.proposal_id == proposal.id),
-            select(VoterParticipation.account_id).where(
-                VoterParticipation.round_id == budget_round.id, VoterParticipation.account_id.is_not(None)
-            ),
             select(Proposal.author_account_id).where(
                 Proposal.id == proposal.id, Proposal.author_account_id.is_not(None)
             ),

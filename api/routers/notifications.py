@@ -36,6 +36,7 @@ from notifications.schemas import (
     DeadLetterRead,
     InboxMessageRead,
     LoopMetrics,
+    ParticipationLoopMetrics,
     PreferencesUpdate,
     PushSubscriptionCreate,
     PushSubscriptionRead,
@@ -540,17 +541,15 @@ async def delete_template(
 # Closing-the-loop metrics
 
 
-@router.get("/loop-metrics", response_model=LoopMetrics, summary="Was the loop closed? Per area and category")
-async def loop_metrics(
+async def _metrics_scope(
+    session: AsyncSession,
+    identity: Identity,
     jurisdiction: str,
-    start: datetime | None = Query(default=None, description="default: 30 days before end"),
-    end: datetime | None = Query(default=None, description="default: now"),
-    area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
-    category: str | None = Query(default=None, max_length=64),
-    group_by: str = Query(default="none", pattern="^(none|area|category)$"),
-    session: AsyncSession = SessionDep,
-    identity: Identity = Depends(COUNCIL),
-) -> Any:
+    start: datetime | None,
+    end: datetime | None,
+    area_id: int | None,
+) -> tuple[int, datetime, datetime]:
+    """The jurisdiction id and the checked period, once the caller may see metrics of this area."""
     found = await geo_service.get_jurisdiction(session, jurisdiction)
     end = end or datetime.now(UTC)
     try:
@@ -570,11 +569,26 @@ async def loop_metrics(
             session, area_id=area_id, ancestors=identity.council_area_ids
         ):
             raise Forbidden("council members see the metrics of their own area", code="not-your-area")
+    return found.id, start, end
+
+
+@router.get("/loop-metrics", response_model=LoopMetrics, summary="Was the loop closed? Per area and category")
+async def loop_metrics(
+    jurisdiction: str,
+    start: datetime | None = Query(default=None, description="default: 30 days before end"),
+    end: datetime | None = Query(default=None, description="default: now"),
+    area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    category: str | None = Query(default=None, max_length=64),
+    group_by: str = Query(default="none", pattern="^(none|area|category)$"),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(COUNCIL),
+) -> Any:
+    jurisdiction_id, start, end = await _metrics_scope(session, identity, jurisdiction, start, end, area_id)
     if category is not None:
-        await geo_service.get_category(session, jurisdiction_id=found.id, code=category)
+        await geo_service.get_category(session, jurisdiction_id=jurisdiction_id, code=category)
     rows = await metrics.loop_metrics(
         session,
-        jurisdiction_id=found.id,
+        jurisdiction_id=jurisdiction_id,
         start=start,
         end=end,
         area_id=area_id,
@@ -589,3 +603,24 @@ async def loop_metrics(
         "group_by": group_by,
         "rows": rows,
     }
+
+
+@router.get(
+    "/loop-metrics/participation",
+    response_model=ParticipationLoopMetrics,
+    summary="Were voters and respondents told the outcome? Per area",
+)
+async def participation_loop_metrics(
+    jurisdiction: str,
+    start: datetime | None = Query(default=None, description="default: 30 days before end"),
+    end: datetime | None = Query(default=None, description="default: now"),
+    area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    group_by: str = Query(default="none", pattern="^(none|area)$"),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(COUNCIL),
+) -> Any:
+    jurisdiction_id, start, end = await _metrics_scope(session, identity, jurisdiction, start, end, area_id)
+    found = await metrics.participation_loop_metrics(
+        session, jurisdiction_id=jurisdiction_id, start=start, end=end, area_id=area_id, group_by=group_by
+    )
+    return {"start": start, "end": end, "area_id": area_id, "group_by": group_by, **found}

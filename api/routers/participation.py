@@ -108,7 +108,9 @@ async def ballot_mixer(request: Request) -> BallotMixer:
                 state.ballot_mixer = BallotMixer(session_source(factory or state.sessionmaker))
             else:
                 settings: Settings = state.settings
-                pool = connection_pool(sync_url(settings.database_url or ""), min_size=1, max_size=2)
+                pool = connection_pool(
+                    sync_url(settings.database_url or ""), min_size=1, max_size=2, autocommit=True
+                )
                 await pool.open()
                 state.ballot_mixer_pool = pool
                 state.ballot_mixer = BallotMixer(pool.connection)

@@ -23,6 +23,9 @@ Each round runs every variant, alternating the order, after a warm-up per varian
 on all of them; the table gives medians over rounds and the ratio of each variant to the first one, per
 round. A calibration (CPU of one ``SELECT 1`` + ``COMMIT``) before and after tells how fast the machine was.
 
+The table's ``ballots (201)/s`` counts every accepted answer, including a duplicate that replaced its
+own first ballot; ``voters/s`` counts the distinct voters whose ballot is stored (participations).
+
 After the load, each segment's round is checked: as many ballots as participations, and the set of ballot
 ids equal to ``HMAC(round ‖ voter key)`` of the participations — one ballot per voter who took part, none
 without, none twice. Any mismatch fails the run (exit 1).
@@ -528,10 +531,10 @@ def main() -> int:
     print(f"\nload average after: {os.getloadavg()}")
     print(f"calibration after: {calibration[1]:.0f} µs CPU per SELECT 1 + COMMIT (psycopg)")
     print(
-        "\n| variant | workers | mixer delay | req/s | ballots (201)/s | ratio to first (range)"
+        "\n| variant | workers | mixer delay | req/s | ballots (201)/s | voters/s | ratio to first (range)"
         " | p50 / p99 ms | app CPU ms/req | db CPU ms/req | one-vote check |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     measured = [s for s in segments if s.label != "warm-up"]
     reference = variants[0].name
     for variant in variants:
@@ -552,6 +555,8 @@ def main() -> int:
             f" | {variant.workers} | {variant.delay * 1000:.0f} ms"
             f" | {statistics.median(r['rps'] for r in runs):.0f}"
             f" | {statistics.median(r['accepted_ps'] for r in runs):.0f}"
+            # Distinct voters whose ballot is stored (a 201 may also be a replacement of one's own ballot).
+            f" | {statistics.median(r.get('participations', 0) / (r['duration_us'] / 1e6) for r in runs):.0f}"
             f" | {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
             f" | {statistics.median(r['p50_us'] for r in runs) / 1000:.1f}"
             f" / {statistics.median(r['p99_us'] for r in runs) / 1000:.1f}"

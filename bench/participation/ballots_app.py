@@ -26,7 +26,7 @@ app = create_app(settings)
 
 # The mixer the router would build on first use (two connections of its own), with the window under test;
 # the participation router's lifespan closes its pool.
-pool = connection_pool(sync_url(settings.database_url), min_size=1, max_size=2)
+pool = connection_pool(sync_url(settings.database_url), min_size=1, max_size=2, autocommit=True)
 app.state.ballot_mixer_pool = pool
 app.state.ballot_mixer = BallotMixer(
     pool.connection, max_delay=float(os.environ.get("BENCH_MIXER_DELAY", "0"))

@@ -714,6 +714,23 @@ def counts_the_dam(response: httpx.Response, call: Call, caller: str) -> None:
         assert "pothole" in {row["group"] for row in rows}, rows
 
 
+def participation_metrics_of(area: str | None, **params: str) -> Any:
+    """The votes' and responses' loop metrics of ``area`` (None: the whole jurisdiction)."""
+
+    async def build(setup: Setup) -> Call:
+        query = {"group_by": "area", **params}
+        if area is not None:
+            query["area_id"] = str(setup.world.areas[area])
+        return Call(params=query, facts={"area": area})
+
+    return build
+
+
+def lists_votes_and_responses(response: httpx.Response, call: Call, caller: str) -> None:
+    body = response.json()
+    assert isinstance(body["votes"], list) and isinstance(body["consultation_responses"], list), body
+
+
 # Expected answers.
 
 
@@ -741,6 +758,7 @@ WEBHOOKS = f"{J}/webhooks"
 WEBHOOK = f"{WEBHOOKS}/{{webhook_id}}"
 TEMPLATES = f"{J}/notification-templates"
 METRICS = f"{J}/loop-metrics"
+PARTICIPATION_METRICS = f"{J}/loop-metrics/participation"
 ACCEPT = {"accept": True, "message": "We komen terug."}
 REJECT = {"accept": False, "message": "De reparatie voldoet aan de norm."}
 
@@ -1158,6 +1176,30 @@ MATRIX: dict[str, Case] = {
         COUNCIL,
         metrics_of("Dam", end="0001-01-01T00:00:00Z"),
         restricted((422, "invalid-period"), COUNCIL_SIDE),
+    ),
+    "participation loop metrics of own district": Case(
+        "GET",
+        PARTICIPATION_METRICS,
+        COUNCIL,
+        participation_metrics_of("Centrum"),
+        restricted(200, COUNCIL_SIDE),
+        check=lists_votes_and_responses,
+    ),
+    "participation loop metrics of another district": Case(
+        "GET",
+        PARTICIPATION_METRICS,
+        COUNCIL,
+        participation_metrics_of("Zuid"),
+        restricted(200, ADMIN_ONLY, council=(403, "not-your-area")),
+        check=lists_votes_and_responses,
+    ),
+    "participation loop metrics of the whole jurisdiction": Case(
+        "GET",
+        PARTICIPATION_METRICS,
+        COUNCIL,
+        participation_metrics_of(None),
+        restricted(200, ADMIN_ONLY, council=(403, "not-your-area")),
+        check=lists_votes_and_responses,
     ),
 }
 

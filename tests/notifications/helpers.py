@@ -8,9 +8,11 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import bearer, report_body
+from tests.conftest import World, bearer, report_body
+from tests.participation.support_rounds import DAM_POINT, admin, set_phase
 
 BASE = "/api/v1/jurisdictions/amsterdam"
+ROUND_TITLE = "Buurtbudget Dam 2027"
 
 
 async def submit(client: httpx.AsyncClient, token: str, **kwargs: Any) -> dict[str, Any]:
@@ -54,3 +56,53 @@ async def outbox_event(session: AsyncSession, report_id: int, topic: str) -> Any
             {"id": report_id, "topic": topic},
         )
     ).first()
+
+
+async def budget_round_with_projects(
+    client: httpx.AsyncClient, world: World, author_token: str, projects: list[tuple[str, int]]
+) -> tuple[int, dict[str, int]]:
+    """A round in Dam, through the API, with feasible projects proposed by ``author_token``; voting open."""
+    created = await client.post(
+        f"{BASE}/budget-rounds",
+        headers=admin(world),
+        json={
+            "title": ROUND_TITLE,
+            "area_id": world.areas["Dam"],
+            "budget": "10000",
+            "ballot_type": "approval",
+            "ballot_rules": {"min_projects": 1, "max_projects": 3},
+        },
+    )
+    assert created.status_code == 201, created.text
+    round_id = created.json()["id"]
+    ids: dict[str, int] = {}
+    for title, cost in projects:
+        proposed = await client.post(
+            f"{BASE}/budget-rounds/{round_id}/proposals",
+            headers=bearer(author_token),
+            json={
+                "title": title,
+                "description": "Voor de buurt",
+                "location": DAM_POINT,
+                "estimated_cost": str(cost),
+            },
+        )
+        assert proposed.status_code == 201, proposed.text
+        ids[title] = proposed.json()["id"]
+    await set_phase(client, world, round_id, "review")
+    for project_id in ids.values():
+        reviewed = await client.post(
+            f"{BASE}/budget-rounds/{round_id}/proposals/{project_id}/review",
+            headers=admin(world),
+            json={"feasible": True},
+        )
+        assert reviewed.status_code == 200, reviewed.text
+    await set_phase(client, world, round_id, "voting")
+    return round_id, ids
+
+
+async def vote(client: httpx.AsyncClient, round_id: int, projects: list[int], **credential: Any) -> None:
+    headers = bearer(credential["token"]) if "token" in credential else {}
+    body = {"projects": projects} | ({"code": credential["code"]} if "code" in credential else {})
+    cast = await client.post(f"{BASE}/budget-rounds/{round_id}/ballots", json=body, headers=headers)
+    assert cast.status_code == 201, cast.text

@@ -195,7 +195,7 @@ async def test_participation_events_reach_voters_without_revealing_ballots(
                 "account_ids": [world.accounts["resident"], world.accounts["utrecht_resident"]],
             },
         ),
-        ("consultation.you_said_we_did", {"title": "Autoluw Centrum"}),  # no account_ids, no table yet
+        ("consultation.you_said_we_did", {"title": "Autoluw Centrum"}),  # names nobody: tells nobody
     ]
     for topic, payload in events:
         await record_event(

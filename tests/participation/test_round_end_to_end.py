@@ -183,4 +183,5 @@ async def test_a_round_runs_from_proposals_to_implementation(
         )
     ).scalar_one()
     assert progress["project_id"] == ids[0]
-    assert set(progress["account_ids"]) == {world.accounts["resident"], world.accounts["other_resident"]}
+    # The author hears of it; a mere voter does not (whether they backed it is secret): only following does.
+    assert set(progress["account_ids"]) == {world.accounts["resident"]}
