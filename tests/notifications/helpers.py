@@ -106,3 +106,28 @@ async def vote(client: httpx.AsyncClient, round_id: int, projects: list[int], **
     body = {"projects": projects} | ({"code": credential["code"]} if "code" in credential else {})
     cast = await client.post(f"{BASE}/budget-rounds/{round_id}/ballots", json=body, headers=headers)
     assert cast.status_code == 201, cast.text
+
+
+async def consultation_round(client: httpx.AsyncClient, world: World, title: str) -> int:
+    """An open consultation round in Dam with one free-text question."""
+    created = await client.post(
+        f"{BASE}/consultations",
+        headers=admin(world),
+        json={
+            "title": title,
+            "rounds": [
+                {
+                    "title": title,
+                    "area_id": world.areas["Dam"],
+                    "questions": [{"kind": "free_text", "prompt": "Idee?"}],
+                }
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    round_id: int = created.json()["rounds"][0]["id"]
+    opened = await client.post(
+        f"{BASE}/consultation-rounds/{round_id}/status", headers=admin(world), json={"to": "open"}
+    )
+    assert opened.status_code == 200, opened.text
+    return round_id

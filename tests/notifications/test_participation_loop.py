@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notifications.worker import Worker
 from tests.conftest import World, bearer
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.helpers import BASE, ROUND_TITLE, budget_round_with_projects, deliveries, vote
+from tests.notifications.helpers import (
+    BASE,
+    ROUND_TITLE,
+    budget_round_with_projects,
+    consultation_round,
+    deliveries,
+    vote,
+)
 from tests.participation.support_rounds import admin, codes_for, new_resident, set_phase, verify
 
 VOTER = "resident@example.org"
@@ -212,23 +219,7 @@ async def test_an_event_without_account_ids_tells_nobody(
     A respondent exists for this round, yet an event that names nobody reaches nobody (the former
     fallback asked a table that never existed; the real events always carry ``account_ids``)."""
     await verify(client, world, world.accounts["resident"])
-    created = await client.post(
-        f"{BASE}/consultations",
-        headers=admin(world),
-        json={
-            "title": "Pleinen",
-            "rounds": [
-                {
-                    "title": "Dam",
-                    "area_id": world.areas["Dam"],
-                    "questions": [{"kind": "free_text", "prompt": "Idee?"}],
-                }
-            ],
-        },
-    )
-    round_id = created.json()["rounds"][0]["id"]
-    status = f"{BASE}/consultation-rounds/{round_id}/status"
-    await client.post(status, headers=admin(world), json={"to": "open"})
+    round_id = await consultation_round(client, world, "Pleinen")
     answered = await client.put(
         f"{BASE}/consultation-rounds/{round_id}/response",
         headers=bearer(world.tokens["resident"]),

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notifications.worker import Worker
 from tests.conftest import World, bearer
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.helpers import BASE, budget_round_with_projects, vote
+from tests.notifications.helpers import BASE, budget_round_with_projects, consultation_round, vote
 from tests.participation.support_rounds import admin, codes_for, new_resident, set_phase, verify
 
 URL = f"{BASE}/loop-metrics/participation"
@@ -33,30 +33,6 @@ async def silence_participation(client: httpx.AsyncClient, token: str) -> None:
         f"{BASE}/me/notification-preferences", json={"changes": changes}, headers=bearer(token)
     )
     assert response.status_code == 200, response.text
-
-
-async def consultation_round(client: httpx.AsyncClient, world: World, title: str) -> int:
-    created = await client.post(
-        f"{BASE}/consultations",
-        headers=admin(world),
-        json={
-            "title": title,
-            "rounds": [
-                {
-                    "title": title,
-                    "area_id": world.areas["Dam"],
-                    "questions": [{"kind": "free_text", "prompt": "Idee?"}],
-                }
-            ],
-        },
-    )
-    assert created.status_code == 201, created.text
-    round_id: int = created.json()["rounds"][0]["id"]
-    opened = await client.post(
-        f"{BASE}/consultation-rounds/{round_id}/status", headers=admin(world), json={"to": "open"}
-    )
-    assert opened.status_code == 200, opened.text
-    return round_id
 
 
 async def test_votes_count_as_told_only_when_the_results_reached_the_voter(
