@@ -143,11 +143,27 @@ def _apt_install(packages: Sequence[str]) -> None:
     subprocess.run(["apt-get", "install", "-y", *packages], check=True, env=environment)
 
 
+_INSTALL_LOCK = Path("/tmp/civicloop-apt-install.lock")
+
+
 def ensure_postgis_installed() -> None:
     """Make sure a PostgreSQL server and the matching PostGIS extension are installed.
 
     Only installs what is missing; a no-op (no subprocess beyond ``pg_config``) on a prepared machine.
+    Serialised by a file lock: the test workers of ``pytest -n auto`` all ask at once on a fresh machine,
+    and a second ``apt-get`` would fail on dpkg's lock instead of waiting for the first.
     """
+    try:
+        lock = _INSTALL_LOCK.open("a")
+    except OSError:  # another user's lock file: apt-get would need root anyway, so go on unlocked
+        _ensure_postgis_installed_unlocked()
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _ensure_postgis_installed_unlocked()
+
+
+def _ensure_postgis_installed_unlocked() -> None:
     bin_dir = find_server_bin_dir()
     if bin_dir is None:
         _apt_install([f"postgresql-{PREFERRED_MAJOR}", f"postgresql-{PREFERRED_MAJOR}-postgis-3"])
