@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import problems
+from api import health, problems
 from api.clock import clock
 from api.middleware import BodyGuard
 from api.open311.router import router as open311_router
@@ -56,7 +56,7 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             if settings.run_worker and sessionmaker is None and settings.database_url:
                 # The notifications worker runs next to the API (``civicloop worker run`` runs it alone).
-                await stack.enter_async_context(
+                background = await stack.enter_async_context(
                     running_in_background(
                         app.state.sessionmaker,
                         app.state.notification_settings,
@@ -64,6 +64,7 @@ def create_app(
                         concurrency=settings.worker_concurrency,
                     )
                 )
+                app.state.worker_health = background.health  # reported by /readyz
                 assert engine is not None
                 await stack.enter_async_context(
                     clock(engine, idempotency_ttl_hours=settings.idempotency_ttl_hours)
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(open311_router)
     app.include_router(notification_routes.router)
     app.include_router(notification_routes.links)
+    app.include_router(health.router)
     app.add_middleware(
         BodyGuard, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_photo_bytes + 64 * 1024
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -12,9 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.db import is_transient_database_error
 from core.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
+# A fast restart of PostgreSQL takes a second or two; clients (and the mobile app's outbox) retry then.
+DATABASE_RETRY_AFTER_SECONDS = 2
 logger = logging.getLogger("civicloop.api")
 
 _HTTP_CODES = {
@@ -97,7 +101,42 @@ def install(app: FastAPI) -> None:
         logger.warning("integrity error on %s %s: %s", request.method, request.url.path, error.orig)
         return problem(409, "conflict", "Conflict", "the change conflicts with existing data")
 
+    async def _database(request: Request, error: Exception) -> JSONResponse:
+        """A lost or refused database connection is the server's state, not the request's fault: 503.
+
+        The unit of work was rolled back, or — when the connection broke during the commit — its outcome
+        is unknown to us; either way a retry with the same ``Idempotency-Key`` is applied exactly once.
+        """
+        if not is_transient_database_error(error):
+            return await _unexpected(request, error)
+        logger.warning(
+            "database unavailable on %s %s: %s", request.method, request.url.path, _one_line(error)
+        )
+        response = problem(
+            503,
+            "database-unavailable",
+            "Service unavailable",
+            "the database cannot be reached right now; retry in a few seconds (writes with the same"
+            " Idempotency-Key are applied once)",
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
+    for error_class in (
+        sqlalchemy.exc.DBAPIError,
+        sqlalchemy.exc.TimeoutError,
+        sqlalchemy.exc.DisconnectionError,
+        psycopg.Error,
+    ):
+        app.add_exception_handler(error_class, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "internal-error", "Internal error", "an unexpected error occurred; it was logged")
+
+
+def _one_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0] if lines else ''}"

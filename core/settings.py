@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(default=3600.0, gt=0)
     network_allowlist: list[str] = Field(default_factory=list)
     run_worker: bool = True
+    # /readyz answers 503 when the oldest unprocessed outbox event or due delivery waited longer.
+    ready_max_lag_seconds: float = Field(default=300.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1, le=16)
 
     @model_validator(mode="after")

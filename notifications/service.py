@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -220,10 +221,16 @@ async def register_push(
 ) -> PushSubscription:
     """An endpoint is a capability URL the browser gave this device; re-registering moves it along."""
     scheme, _, _ = check_url_syntax(endpoint)
-    if _b64url(p256dh, length=65, name="p256dh")[0] != 4:
+    point = _b64url(p256dh, length=65, name="p256dh")
+    try:
+        # The encryption of every push to this device needs the point on the curve; checked here,
+        # once, instead of failing at each delivery.
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError as error:
         raise InvalidInput(
-            "keys.p256dh must be an uncompressed P-256 point", code="invalid-push-subscription"
-        )
+            "keys.p256dh is not a point on the P-256 curve (an uncompressed public key of 65 bytes)",
+            code="invalid-push-key",
+        ) from error
     _b64url(auth, length=16, name="auth")
     target = await resolve(endpoint, allowlist=settings.network_allowlist)
     if scheme != "https" and not target.allowlisted:

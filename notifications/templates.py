@@ -152,7 +152,8 @@ def render(
     overrides: Sequence[Override] = (),
 ) -> Rendered:
     subject, body = choose(topic=topic, locale=locale, status=status, category=category, overrides=overrides)
-    return Rendered(subject=substitute(subject, values).replace("\n", " "), body=substitute(body, values))
+    # A subject is one line whatever the values hold (a title with CR, LF or U+2028 in it).
+    return Rendered(subject=" ".join(substitute(subject, values).split()), body=substitute(body, values))
 
 
 def check_template(text: str) -> None:

@@ -37,10 +37,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -48,13 +47,17 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db import is_transient_database_error
 from notifications import fanout, service
 from notifications.channels import DeliveryFailed
-from notifications.channels import inbox as inbox_channel
 from notifications.channels.email import EmailSender, OutgoingEmail
 from notifications.channels.webhook import WebhookSender
 from notifications.channels.webpush import PushGone, PushSender, payload_bytes
+from notifications.outcomes import Outcomes, Stats, backoff_seconds
 from notifications.settings import NotificationSettings
+from notifications.supervision import LoopHealth, WorkerHealth, backoff, sleep_or_stop, supervise
+
+__all__ = ["Stats", "Worker", "WorkerHealth", "backoff_seconds", "run_workers", "running_in_background"]
 
 logger = logging.getLogger("civicloop.notifications.worker")
 
@@ -83,15 +86,6 @@ RETURNING d.id, d.event_id, d.topic, d.channel, d.account_id, d.locale, d.addres
           d.data, d.attempts
 """)
 
-FINISH_SQL = text("""
-UPDATE notification_deliveries
-SET status = CAST(:status AS varchar),
-    delivered_at = CASE WHEN CAST(:status AS varchar) = 'delivered' THEN clock_timestamp() END,
-    next_attempt_at = clock_timestamp() + make_interval(secs => CAST(:delay AS double precision)),
-    locked_until = NULL, last_error = :error, updated_at = now()
-WHERE id = :id AND attempts = :attempts AND status = 'sending'
-""")
-
 NEXT_DUE_SQL = text("""
 SELECT extract(epoch FROM min(coalesce(CASE WHEN status = 'sending' THEN locked_until END, next_attempt_at))
                           - clock_timestamp())
@@ -99,33 +93,48 @@ FROM notification_deliveries WHERE status IN ('pending', 'sending')
 """)
 
 
-@dataclass
-class Stats:
-    events: int = 0
-    delivered: int = 0
-    retried: int = 0
-    dead: int = 0
-    scheduled: int = 0
-    by_channel: dict[str, int] = field(default_factory=dict)
+CLAIM_EVENT_SQL = text("""
+SELECT id, event_id, jurisdiction_id, topic, aggregate_type, aggregate_id, payload, created_at
+FROM outbox_events
+WHERE id = :id AND processed_at IS NULL
+FOR UPDATE SKIP LOCKED
+""")
 
-    def add(self, other: Stats) -> None:
-        self.events += other.events
-        self.delivered += other.delivered
-        self.retried += other.retried
-        self.dead += other.dead
-        self.scheduled += other.scheduled
-        for channel, count in other.by_channel.items():
-            self.by_channel[channel] = self.by_channel.get(channel, 0) + count
+MARK_PROCESSED_SQL = text("UPDATE outbox_events SET processed_at = now() WHERE id = ANY(:ids)")
+NOTIFY_DELIVERIES_SQL = text("SELECT pg_notify('civicloop_deliveries', '')")
 
-    @property
-    def worked(self) -> bool:
-        return bool(self.events or self.delivered or self.retried or self.dead or self.scheduled)
+RENEW_LEASES_SQL = text("""
+UPDATE notification_deliveries d
+SET locked_until = clock_timestamp() + make_interval(secs => :lease)
+FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[])) AS claim(id, attempts)
+WHERE d.id = claim.id AND d.attempts = claim.attempts AND d.status = 'sending'
+""")
+
+EMAIL_CHUNK = 25
+"""Mails sent between two recordings of outcomes: the most a worker killed mid-batch can have sent
+without recording it (and so the most that can go out twice), per delivery loop."""
+LOOP_RETRY_BASE_SECONDS = 0.5
+LOOP_RETRY_MAX_SECONDS = 4.0
+"""A failed step is retried after 0.5, 1, 2, 4, 4, … s: after a database restart the worker is back
+within ~4 s of the database."""
 
 
-def backoff_seconds(settings: NotificationSettings, attempts: int) -> float:
-    """Exponential with "equal jitter": half fixed, half random, so retries of a burst spread out."""
-    ceiling = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** max(0, attempts - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+def _event(row: Any) -> fanout.Event:
+    return fanout.Event(
+        id=row.id,
+        event_id=str(row.event_id),
+        jurisdiction_id=row.jurisdiction_id,
+        topic=row.topic,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        payload=row.payload if isinstance(row.payload, dict) else {"value": row.payload},
+        created_at=row.created_at,
+    )
+
+
+async def _claim_event(session: AsyncSession, outbox_id: int) -> fanout.Event | None:
+    row = (await session.execute(CLAIM_EVENT_SQL, {"id": outbox_id})).first()
+    return None if row is None else _event(row)
 
 
 class Worker:
@@ -161,23 +170,9 @@ class Worker:
             if not rows:
                 await session.rollback()
                 return 0
-            events = [
-                fanout.Event(
-                    id=row.id,
-                    event_id=str(row.event_id),
-                    jurisdiction_id=row.jurisdiction_id,
-                    topic=row.topic,
-                    aggregate_type=row.aggregate_type,
-                    aggregate_id=row.aggregate_id,
-                    payload=row.payload if isinstance(row.payload, dict) else {"value": row.payload},
-                    created_at=row.created_at,
-                )
-                for row in rows
-            ]
+            events = [_event(row) for row in rows]
             # The common case first: the whole batch under ONE savepoint and one INSERT. A savepoint and
-            # an INSERT per event were most of the fixed cost of an event (3 of its ~6 round trips). If
-            # anything in the batch fails, that savepoint is rolled back and the batch is fanned out
-            # again event by event, so a poison event is still isolated and dead-lettered.
+            # an INSERT per event were most of the fixed cost of an event (3 of its ~6 round trips).
             try:
                 async with session.begin_nested():
                     ctx = fanout.Context(session, self.settings)
@@ -185,27 +180,56 @@ class Worker:
                     for event in events:
                         planned += await fanout.plan_deliveries(ctx, event)
                     await fanout.write_deliveries(session, planned)
-            except Exception:
-                logger.warning("fan-out of a batch of %d events failed; retrying event by event", len(events))
-                await self._fan_out_one_by_one(session, events)
-            await session.execute(
-                text("UPDATE outbox_events SET processed_at = now() WHERE id = ANY(:ids)"),
-                {"ids": [row.id for row in rows]},
-            )
-            await session.execute(text("SELECT pg_notify('civicloop_deliveries', '')"))
+            except Exception as error:
+                if is_transient_database_error(error):
+                    raise  # the database went away: the batch stays unprocessed, the loop retries it
+                logger.warning(
+                    "fan-out of a batch of %d events failed (%s); retrying event by event",
+                    len(events),
+                    type(error).__name__,
+                )
+                await session.rollback()
+                return await self._fan_out_one_by_one([event.id for event in events])
+            await session.execute(MARK_PROCESSED_SQL, {"ids": [row.id for row in rows]})
+            await session.execute(NOTIFY_DELIVERIES_SQL)
             await session.commit()
             return len(rows)
 
-    async def _fan_out_one_by_one(self, session: AsyncSession, events: list[fanout.Event]) -> None:
-        ctx = fanout.Context(session, self.settings)
-        for event in events:
-            try:
-                async with session.begin_nested():
+    async def _fan_out_one_by_one(self, outbox_ids: list[int]) -> int:
+        """Each event in a transaction of its own; one that fails is dead-lettered in a fresh one.
+
+        Why not a savepoint per event in the batch's transaction: whatever broke the event may have
+        broken more than the savepoint (the session or its connection). Rolling the transaction back
+        and writing the dead letter in a new one is the only way to be sure it is written. Events are
+        claimed again one at a time with ``SKIP LOCKED``: another worker may have taken some meanwhile.
+        """
+        done = 0
+        for outbox_id in outbox_ids:
+            async with self.sessionmaker() as session:
+                event = await _claim_event(session, outbox_id)
+                if event is None:
+                    await session.rollback()
+                    continue
+                try:
+                    ctx = fanout.Context(session, self.settings)
                     await fanout.write_deliveries(session, await fanout.plan_deliveries(ctx, event))
-            except Exception as error:  # a poison event must not block the others
-                logger.exception("fan-out of event %s (%s) failed; dead-lettered", event.id, event.topic)
-                ctx = fanout.Context(session, self.settings)
-                await fanout.write_deliveries(session, [_fanout_dead_letter(event, error)])
+                except Exception as error:
+                    if is_transient_database_error(error):
+                        raise
+                    logger.exception(
+                        "fan-out of event %s (%s) failed; writing a dead letter", event.id, event.topic
+                    )
+                    await session.rollback()
+                    event = await _claim_event(session, outbox_id)
+                    if event is None:
+                        await session.rollback()
+                        continue
+                    await fanout.write_deliveries(session, [_fanout_dead_letter(event, error)])
+                await session.execute(MARK_PROCESSED_SQL, {"ids": [outbox_id]})
+                await session.execute(NOTIFY_DELIVERIES_SQL)
+                await session.commit()
+                done += 1
+        return done
 
     # -- delivery --------------------------------------------------------------------------------
 
@@ -227,116 +251,116 @@ class Worker:
             await session.commit()
         if not claimed:
             return stats
-        results: dict[int, DeliveryFailed | None] = {}
-        sendable = []
+        outcomes = Outcomes(self.sessionmaker, self.settings, stats)
+        by_channel: dict[str, list[dict[str, Any]]] = {}
         for delivery in claimed:
             if delivery["attempts"] > self.settings.delivery_max_attempts:
-                results[delivery["id"]] = DeliveryFailed(
-                    "claimed too often without finishing", permanent=True
-                )
+                outcomes.note(delivery, DeliveryFailed("claimed too often without finishing", permanent=True))
+            elif delivery["channel"] not in ("email", "push", "webhook", "inbox"):
+                outcomes.note(delivery, DeliveryFailed(f"no channel {delivery['channel']!r}", permanent=True))
             else:
-                sendable.append(delivery)
-        by_channel: dict[str, list[dict[str, Any]]] = {}
-        for delivery in sendable:
-            by_channel.setdefault(delivery["channel"], []).append(delivery)
-        gone: list[int] = []
-        await asyncio.gather(
-            self._send_email(by_channel.get("email", []), results),
-            self._send_http(by_channel.get("push", []), by_channel.get("webhook", []), results, gone),
-        )
-        async with self.sessionmaker() as session:
-            inbox = by_channel.get("inbox", [])
-            await inbox_channel.deliver(session, inbox)
-            for delivery in inbox:
-                results[delivery["id"]] = None
-            if gone:
-                await session.execute(
-                    text("DELETE FROM push_subscriptions WHERE id = ANY(:ids)"), {"ids": gone}
+                by_channel.setdefault(delivery["channel"], []).append(delivery)
+        for delivery in by_channel.get("inbox", []):
+            outcomes.note(delivery, None)  # the recorder writes the inbox row with the delivery's status
+        renewing = asyncio.create_task(self._renew_leases(claimed), name="civicloop-lease-renewal")
+        try:
+            crashed = [
+                result
+                for result in await asyncio.gather(
+                    self._send_email(by_channel.get("email", []), outcomes),
+                    self._send_http(by_channel.get("push", []), by_channel.get("webhook", []), outcomes),
+                    return_exceptions=True,
                 )
-            updates = []
-            for delivery in claimed:
-                failure = results.get(
-                    delivery["id"], DeliveryFailed(f"no channel {delivery['channel']!r}", permanent=True)
-                )
-                if failure is None:
-                    status, delay, error = "delivered", 0.0, None
-                    stats.delivered += 1
-                    stats.by_channel[delivery["channel"]] = stats.by_channel.get(delivery["channel"], 0) + 1
-                elif failure.permanent or delivery["attempts"] >= self.settings.delivery_max_attempts:
-                    status, delay, error = "dead", 0.0, failure.reason[:2000]
-                    stats.dead += 1
-                else:
-                    status, delay = "pending", backoff_seconds(self.settings, delivery["attempts"])
-                    error = failure.reason[:2000]
-                    stats.retried += 1
-                updates.append(
-                    {
-                        "id": delivery["id"],
-                        "attempts": delivery["attempts"],
-                        "status": status,
-                        "delay": delay,
-                        "error": error,
-                    }
-                )
-            await session.execute(FINISH_SQL, updates)
-            await session.commit()
+                if isinstance(result, BaseException)
+            ]
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        # What went out is recorded even when the database is briefly away (a restart): every send
+        # recorded is one a re-claim after the lease will not send a second time.
+        await outcomes.flush(until=time.monotonic() + self.settings.delivery_lease_seconds / 2)
+        if crashed:
+            raise crashed[0]
         return stats
 
-    async def _send_email(
-        self, deliveries: list[dict[str, Any]], results: dict[int, DeliveryFailed | None]
-    ) -> None:
-        if not deliveries:
-            return
-        mails = [
-            OutgoingEmail(
-                delivery_id=d["id"],
-                event_id=str(d["event_id"]),
-                to=d["address"],
-                subject=d["subject"],
-                body=d["body"],
-                unsubscribe_url=d["data"].get("unsubscribe_url"),
-                locale=d["locale"],
-            )
-            for d in deliveries
-        ]
-        outcomes = await asyncio.to_thread(self.email.send_many, mails)
-        for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            results[delivery["id"]] = outcome
+    async def _renew_leases(self, claimed: list[dict[str, Any]]) -> None:
+        """Keep the claim while a batch is being sent, so a slow batch is not claimed and sent again by
+        another worker when its lease runs out; only a worker that stopped lets its lease expire."""
+        interval = max(0.5, self.settings.delivery_lease_seconds / 3)
+        params = {
+            "ids": [delivery["id"] for delivery in claimed],
+            "attempts": [delivery["attempts"] for delivery in claimed],
+            "lease": self.settings.delivery_lease_seconds,
+        }
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.sessionmaker() as session:
+                    await session.execute(RENEW_LEASES_SQL, params)
+                    await session.commit()
+            except Exception as error:  # a missed renewal risks a duplicate, never a loss
+                logger.warning("could not renew delivery leases: %s", type(error).__name__)
+
+    async def _send_email(self, deliveries: list[dict[str, Any]], outcomes: Outcomes) -> None:
+        # Recorded after every chunk: a worker killed mid-batch has sent at most one chunk that is not
+        # recorded as delivered, and only that chunk can go out a second time.
+        for start in range(0, len(deliveries), EMAIL_CHUNK):
+            chunk = deliveries[start : start + EMAIL_CHUNK]
+            mails = [
+                OutgoingEmail(
+                    delivery_id=d["id"],
+                    event_id=str(d["event_id"]),
+                    to=d["address"] or "",
+                    subject=d["subject"] or "",
+                    body=d["body"] or "",
+                    unsubscribe_url=(d["data"] or {}).get("unsubscribe_url"),
+                    locale=d["locale"] or "nl",
+                )
+                for d in chunk
+            ]
+            results = await asyncio.to_thread(self.email.send_many, mails)
+            for delivery, outcome in zip(chunk, results, strict=True):
+                outcomes.note(delivery, outcome)
+            await outcomes.flush()
 
     async def _send_http(
-        self,
-        pushes: list[dict[str, Any]],
-        hooks: list[dict[str, Any]],
-        results: dict[int, DeliveryFailed | None],
-        gone: list[int],
+        self, pushes: list[dict[str, Any]], hooks: list[dict[str, Any]], outcomes: Outcomes
     ) -> None:
         if not pushes and not hooks:
             return
-        async with self.sessionmaker() as session:
-            subscriptions = {
-                row.id: row
-                for row in await session.execute(
-                    text("SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE id = ANY(:ids)"),
-                    {"ids": [d["data"].get("subscription_id") for d in pushes]},
-                )
-            }
-            endpoints = {
-                row.id: row
-                for row in await session.execute(
-                    text(
-                        "SELECT id, url, secret, allow_private_network, is_active FROM webhook_endpoints"
-                        " WHERE id = ANY(:ids)"
-                    ),
-                    {"ids": [d["data"].get("webhook_id") for d in hooks]},
-                )
-            }
+        try:
+            async with self.sessionmaker() as session:
+                subscriptions = {
+                    row.id: row
+                    for row in await session.execute(
+                        text(
+                            "SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE id = ANY(:ids)"
+                        ),
+                        {"ids": [d["data"].get("subscription_id") for d in pushes]},
+                    )
+                }
+                endpoints = {
+                    row.id: row
+                    for row in await session.execute(
+                        text(
+                            "SELECT id, url, secret, allow_private_network, is_active FROM webhook_endpoints"
+                            " WHERE id = ANY(:ids)"
+                        ),
+                        {"ids": [d["data"].get("webhook_id") for d in hooks]},
+                    )
+                }
+        except Exception as error:
+            failure = DeliveryFailed(f"could not read the targets: {type(error).__name__}")
+            for delivery in [*pushes, *hooks]:
+                outcomes.note(delivery, failure)
+            return
         limit = asyncio.Semaphore(32)
 
         async def push(delivery: dict[str, Any]) -> None:
             subscription = subscriptions.get(delivery["data"].get("subscription_id"))
             if subscription is None:
-                results[delivery["id"]] = DeliveryFailed("the push subscription was removed", permanent=True)
-                return
+                raise DeliveryFailed("the push subscription was removed", permanent=True)
             data = {k: v for k, v in delivery["data"].items() if k not in ("subscription_id", "answer_token")}
             body = payload_bytes(
                 event_id=str(delivery["event_id"]),
@@ -345,43 +369,47 @@ class Worker:
                 body=delivery["body"],
                 data=data,
             )
-            async with limit:
-                try:
-                    await self.push.send(
-                        endpoint=subscription.endpoint,
-                        p256dh=subscription.p256dh,
-                        auth=subscription.auth,
-                        payload=body,
-                    )
-                    results[delivery["id"]] = None
-                except PushGone as failure:
-                    gone.append(subscription.id)
-                    results[delivery["id"]] = failure
-                except DeliveryFailed as failure:
-                    results[delivery["id"]] = failure
+            try:
+                await self.push.send(
+                    endpoint=subscription.endpoint,
+                    p256dh=subscription.p256dh,
+                    auth=subscription.auth,
+                    payload=body,
+                )
+            except PushGone:
+                outcomes.gone(subscription.id)
+                raise
 
         async def hook(delivery: dict[str, Any]) -> None:
             endpoint = endpoints.get(delivery["data"].get("webhook_id"))
             if endpoint is None or not endpoint.is_active:
-                results[delivery["id"]] = DeliveryFailed(
-                    "the webhook was removed or disabled", permanent=True
-                )
-                return
+                raise DeliveryFailed("the webhook was removed or disabled", permanent=True)
             body = json.dumps(delivery["data"]["body"], ensure_ascii=False, separators=(",", ":")).encode()
+            await self.webhooks.send(
+                url=endpoint.url,
+                secret=endpoint.secret,
+                allow_private_network=endpoint.allow_private_network,
+                event_id=str(delivery["event_id"]),
+                body=body,
+            )
+
+        async def one(send: Callable[[dict[str, Any]], Awaitable[None]], delivery: dict[str, Any]) -> None:
+            """A failure of one delivery — whatever it raises — is that delivery's failure."""
             async with limit:
                 try:
-                    await self.webhooks.send(
-                        url=endpoint.url,
-                        secret=endpoint.secret,
-                        allow_private_network=endpoint.allow_private_network,
-                        event_id=str(delivery["event_id"]),
-                        body=body,
+                    await send(delivery)
+                    failure = None
+                except DeliveryFailed as error:
+                    failure = error
+                except Exception as error:
+                    logger.warning(
+                        "%s delivery %s failed: %s", delivery["channel"], delivery["id"], type(error).__name__
                     )
-                    results[delivery["id"]] = None
-                except DeliveryFailed as failure:
-                    results[delivery["id"]] = failure
+                    failure = DeliveryFailed(f"{type(error).__name__}: {error}", permanent=True)
+            outcomes.note(delivery, failure)
+            await outcomes.flush(minimum=EMAIL_CHUNK)
 
-        await asyncio.gather(*(push(d) for d in pushes), *(hook(d) for d in hooks))
+        await asyncio.gather(*(one(push, d) for d in pushes), *(one(hook, d) for d in hooks))
 
     # -- scheduled work --------------------------------------------------------------------------
 
@@ -420,9 +448,13 @@ class Worker:
         poll = self.settings.worker_poll_seconds
         return poll if value is None else max(0.0, min(poll, float(value)))
 
-    async def run(self, *, listen_url: str, stop: asyncio.Event) -> None:
+    async def run(
+        self, *, listen_url: str, stop: asyncio.Event, health: WorkerHealth | None = None, name: str = "0"
+    ) -> None:
         """Run until ``stop`` is set. Fan-out and delivery are two loops, so sending a batch overlaps
-        with fanning out the next; LISTEN wakes each, polling covers due retries and lost wake-ups."""
+        with fanning out the next; LISTEN wakes each, polling covers due retries and lost wake-ups.
+        Each loop runs under :func:`supervise`: if it ever dies, it is logged and started again."""
+        health = health or WorkerHealth()
 
         async def fan_out_step() -> bool:
             scheduled = await self.schedule()
@@ -431,9 +463,26 @@ class Worker:
         async def deliver_step() -> bool:
             return (await self.deliver()).worked
 
+        loops = (
+            (
+                health.loop(f"fanout-{name}"),
+                fan_out_step,
+                "civicloop_outbox",
+                self.settings.worker_poll_seconds,
+            ),
+            (health.loop(f"delivery-{name}"), deliver_step, "civicloop_deliveries", None),
+        )
         await asyncio.gather(
-            self._loop(listen_url, stop, fan_out_step, "civicloop_outbox", self.settings.worker_poll_seconds),
-            self._loop(listen_url, stop, deliver_step, "civicloop_deliveries", None),
+            *(
+                supervise(
+                    lambda loop=loop, step=step, channel=channel, poll=poll: self._loop(
+                        listen_url, stop, step, channel, poll, loop
+                    ),
+                    health=loop,
+                    stop=stop,
+                )
+                for loop, step, channel, poll in loops
+            )
         )
 
     async def _loop(
@@ -443,27 +492,58 @@ class Worker:
         step: Callable[[], Awaitable[bool]],
         channel: str,
         poll: float | None,
+        health: LoopHealth,
     ) -> None:
+        """One step after another; a step that fails — for any reason — is logged, counted and retried
+        with back-off. The LISTEN connection is opened again after any failure: a database restart
+        ends it, and a loop that only polled would still deliver, but seconds later."""
         listener: psycopg.AsyncConnection[Any] | None = None
-        while not stop.is_set():
-            try:
-                if listener is None or listener.closed:
-                    listener = await psycopg.AsyncConnection.connect(listen_url, autocommit=True)
-                    await listener.execute(f"LISTEN {channel}")
-                if await step():
-                    continue
-                timeout = poll if poll is not None else await self._seconds_until_due()
-                if timeout > 0:
-                    async for _ in listener.notifies(timeout=timeout, stop_after=1):
-                        pass
-            except (psycopg.OperationalError, OSError) as error:
-                logger.warning("worker lost the database (%s); retrying in a second", error)
-                if listener is not None:
-                    await listener.close()
-                listener = None
-                await asyncio.sleep(1.0)
-        if listener is not None:
-            await listener.close()
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    if listener is None or listener.closed:
+                        listener = await psycopg.AsyncConnection.connect(listen_url, autocommit=True)
+                        await listener.execute(f"LISTEN {channel}")
+                        if failures:
+                            logger.info("worker loop %s: database back, listening again", health.name)
+                    worked = await step()
+                    health.beat()
+                    failures = 0
+                    if worked:
+                        continue
+                    timeout = poll if poll is not None else await self._seconds_until_due()
+                    if timeout > 0:
+                        async for _ in listener.notifies(timeout=timeout, stop_after=1):
+                            pass
+                except Exception as error:
+                    failures += 1
+                    health.failed(error)
+                    delay = backoff(failures, base=LOOP_RETRY_BASE_SECONDS, ceiling=LOOP_RETRY_MAX_SECONDS)
+                    if is_transient_database_error(error) or isinstance(error, OSError):
+                        logger.warning(
+                            "worker loop %s lost the database (%s); retrying in %.1f s",
+                            health.name,
+                            str(error).strip().splitlines()[0]
+                            if str(error).strip()
+                            else type(error).__name__,
+                            delay,
+                        )
+                    else:
+                        logger.exception(
+                            "worker loop %s: a step failed; retrying in %.1f s", health.name, delay
+                        )
+                    listener = await _close(listener)
+                    await sleep_or_stop(stop, delay)
+        finally:
+            await _close(listener)
+
+
+async def _close(connection: psycopg.AsyncConnection[Any] | None) -> None:
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            await connection.close()
+    return None
 
 
 def _fanout_dead_letter(event: fanout.Event, error: BaseException) -> dict[str, Any]:
@@ -493,13 +573,31 @@ async def run_workers(
     listen_url: str,
     stop: asyncio.Event,
     concurrency: int = 1,
+    health: WorkerHealth | None = None,
 ) -> None:
+    health = health or WorkerHealth(stale_after_seconds=stale_after_seconds(settings))
     workers = [Worker(sessionmaker, settings) for _ in range(concurrency)]
     try:
-        await asyncio.gather(*(worker.run(listen_url=listen_url, stop=stop) for worker in workers))
+        await asyncio.gather(
+            *(
+                worker.run(listen_url=listen_url, stop=stop, health=health, name=str(number))
+                for number, worker in enumerate(workers)
+            )
+        )
     finally:
         for worker in workers:
             await worker.aclose()
+
+
+def stale_after_seconds(settings: NotificationSettings) -> float:
+    """A loop that completed no iteration for this long is stuck: longer than a poll and a batch."""
+    return max(60.0, 5 * settings.worker_poll_seconds, settings.delivery_lease_seconds)
+
+
+@dataclass
+class BackgroundWorker:
+    task: asyncio.Task[None]
+    health: WorkerHealth
 
 
 @contextlib.asynccontextmanager
@@ -509,15 +607,25 @@ async def running_in_background(
     *,
     listen_url: str,
     concurrency: int = 1,
-) -> AsyncIterator[asyncio.Task[None]]:
+) -> AsyncIterator[BackgroundWorker]:
     """For the app's lifespan (``civicloop serve``): the worker as a task next to the API."""
     stop = asyncio.Event()
+    health = WorkerHealth(stale_after_seconds=stale_after_seconds(settings))
     task = asyncio.create_task(
-        run_workers(sessionmaker, settings, listen_url=listen_url, stop=stop, concurrency=concurrency),
+        run_workers(
+            sessionmaker, settings, listen_url=listen_url, stop=stop, concurrency=concurrency, health=health
+        ),
         name="civicloop-notifications-worker",
     )
+
+    def ended(finished: asyncio.Task[None]) -> None:
+        # Each loop is supervised, so this is a bug in the supervision itself; say so, loudly, at once.
+        if not stop.is_set() and not finished.cancelled():
+            logger.critical("the notifications worker stopped: %r", finished.exception())
+
+    task.add_done_callback(ended)
     try:
-        yield task
+        yield BackgroundWorker(task, health)
     finally:
         stop.set()
         try:

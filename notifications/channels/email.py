@@ -9,8 +9,10 @@ DKIM-sign the ``List-Unsubscribe`` headers for RFC 8058 to take effect at the bi
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
@@ -25,6 +27,19 @@ EVENT_HEADER = "X-Civicloop-Event-Id"
 # RFC 5322 allows 998 characters a line; folding at 78 would turn the long one-click URL into an
 # RFC 2047 encoded word, which mail clients do not recognise as a List-Unsubscribe URL.
 POLICY = SMTP.clone(max_line_length=998)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def header_value(value: str, *, limit: int = 200) -> str:
+    """A value that is safe in one header line: control characters (CR and LF above all, and the
+    Unicode line separators Python's mail parser also breaks on) become one space, the length is
+    bounded. A subject is often built from a resident's words (a proposal's title); a line break in it
+    would start a header of the resident's choosing, or make the mail library refuse the whole message.
+    """
+    cleaned = " ".join(_CONTROL.sub(" ", value).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +58,7 @@ def build_message(mail: OutgoingEmail, *, sender: str, domain: str) -> EmailMess
     name, address = parseaddr(sender)
     message["From"] = formataddr((name, address))
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["Subject"] = header_value(mail.subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     # Stable across retries: a receiving system can drop a second copy by Message-ID or event id.
     message["Message-ID"] = f"<{mail.event_id}.{mail.delivery_id}@{domain}>"
@@ -79,7 +94,8 @@ def render_message(mail: OutgoingEmail, *, sender: str, domain: str) -> tuple[st
     to = mail.to
     if not (to.isascii() and _plain_header(to) and parseaddr(to)[1] == to and "@" in to):
         return None
-    if not _plain_header(mail.subject) or not _plain_header(mail.locale) or not mail.locale.isascii():
+    subject = header_value(mail.subject)
+    if not _plain_header(mail.locale) or not mail.locale.isascii():
         return None
     if mail.unsubscribe_url is not None and not (
         mail.unsubscribe_url.isascii() and _plain_header(mail.unsubscribe_url)
@@ -92,10 +108,8 @@ def render_message(mail: OutgoingEmail, *, sender: str, domain: str) -> tuple[st
     if any(len(line) > MAX_LINE for line in encoded_lines):
         return None
     name, address = parseaddr(sender)
-    if mail.subject.isascii():
-        subject = mail.subject
-    else:
-        subject = Header(mail.subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+    if not subject.isascii():
+        subject = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
     headers = [
         f"From: {formataddr((name, address))}",
         f"To: {to}",
@@ -119,11 +133,12 @@ def render_message(mail: OutgoingEmail, *, sender: str, domain: str) -> tuple[st
 
 
 class EmailSender:
-    """Not thread-safe: one per worker loop."""
+    """One per worker loop; its one connection is used by one thread at a time (``_lock``)."""
 
     def __init__(self, settings: NotificationSettings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
         address = parseaddr(settings.smtp_from)[1]
         self.domain = address.rpartition("@")[2] or "civicloop.localhost"
 
@@ -192,18 +207,26 @@ class EmailSender:
         return envelope_from, mail.to, data
 
     def send_many(self, mails: list[OutgoingEmail]) -> list[DeliveryFailed | None]:
-        """Send in order on one connection; once the server is unreachable, fail the rest fast."""
+        """Send in order on one connection; once the server is unreachable, fail the rest fast.
+
+        Whatever one mail raises is that mail's failure (a message the mail library refuses to build
+        will be refused again: permanent), never the batch's or the worker's.
+        """
         results: list[DeliveryFailed | None] = []
         unreachable: DeliveryFailed | None = None
-        for mail in mails:
-            if unreachable is not None:
-                results.append(unreachable)
-                continue
-            try:
-                self._send_one(self._message(mail))
-                results.append(None)
-            except DeliveryFailed as failure:
-                results.append(failure)
-                if self._smtp is None and not failure.permanent:
-                    unreachable = failure
+        with self._lock:
+            for mail in mails:
+                if unreachable is not None:
+                    results.append(unreachable)
+                    continue
+                try:
+                    self._send_one(self._message(mail))
+                    results.append(None)
+                except DeliveryFailed as failure:
+                    results.append(failure)
+                    if self._smtp is None and not failure.permanent:
+                        unreachable = failure
+                except Exception as error:
+                    self._reset()
+                    results.append(DeliveryFailed(f"{type(error).__name__}: {error}", permanent=True))
         return results

@@ -38,7 +38,7 @@ ROWS: dict[str, Case] = {
     f"{file}: {name}": case for file, table in TABLES.items() for name, case in table.items()
 }
 
-EXEMPT = {"/healthz"}  # liveness for the load balancer: no data, no identity
+EXEMPT = {"/healthz", "/readyz"}  # liveness and readiness probes: counts only, no identity
 POLICY_NAMES = {PUBLIC: "PUBLIC", RESIDENT: "RESIDENT", STAFF: "STAFF", COUNCIL: "COUNCIL", ADMIN: "ADMIN"}
 
 

@@ -7,7 +7,13 @@ from email.policy import default
 
 import pytest
 
-from notifications.channels.email import EVENT_HEADER, OutgoingEmail, build_message, render_message
+from notifications.channels.email import (
+    EVENT_HEADER,
+    OutgoingEmail,
+    build_message,
+    header_value,
+    render_message,
+)
 
 SENDER = "Gemeente Civicloop <noreply@civicloop.test>"
 DOMAIN = "civicloop.test"
@@ -35,6 +41,7 @@ def mail(**changes: object) -> OutgoingEmail:
         {"unsubscribe_url": None},
         {"subject": "Stëm ontvangen — dank je wel, één keer", "body": "Hé daar,\r\nregel twee\r\n"},
         {"body": "zonder regeleinde aan het eind"},
+        {"subject": "Buurt\rbudget\r\nBcc: iedereen@example.org\u2028en meer"},
         {"body": ".begint met een punt\n..en nog een\n"},
         {"locale": "en"},
     ],
@@ -66,10 +73,31 @@ def test_render_message_matches_build_message(changes: dict[str, object]) -> Non
     [
         {"to": "jöran@bench.test"},
         {"to": "Jan <jan@bench.test>"},
-        {"subject": "twee\nregels"},
         {"body": "x" * 1200},
         {"unsubscribe_url": "https://civicloop.test/\r\nBcc: someone@evil.test"},
     ],
 )
 def test_unusual_mails_fall_back_to_build_message(changes: dict[str, object]) -> None:
     assert render_message(mail(**changes), sender=SENDER, domain=DOMAIN) is None
+
+
+@pytest.mark.parametrize("build", ["render_message", "build_message"])
+def test_a_subject_with_line_breaks_stays_one_header(build: str) -> None:
+    """A resident's title reaches the subject: CR, LF and Unicode line separators never start a header."""
+    outgoing = mail(subject="Speel\rtuin\r\nBcc: iedereen@example.org\n\u2028X-Spam: yes")
+    if build == "render_message":
+        rendered = render_message(outgoing, sender=SENDER, domain=DOMAIN)
+        assert rendered is not None
+        data = rendered[1]
+    else:
+        data = bytes(build_message(outgoing, sender=SENDER, domain=DOMAIN))
+    parsed = message_from_bytes(data, policy=default)
+    assert parsed["Subject"] == "Speel tuin Bcc: iedereen@example.org X-Spam: yes"
+    assert parsed["Bcc"] is None and parsed["X-Spam"] is None
+
+
+def test_header_value_removes_control_characters_and_bounds_the_length() -> None:
+    assert header_value("a\x00b\tc\x7fd\x85e") == "a b c d e"
+    assert header_value("  veel   ruimte  ") == "veel ruimte"
+    long = header_value("x" * 500)
+    assert len(long) == 200 and long.endswith("…")

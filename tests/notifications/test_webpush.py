@@ -64,7 +64,7 @@ async def test_push_is_encrypted_for_the_subscriber_and_vapid_signed(
             json={"endpoint": endpoint, "keys": {"p256dh": "A" * 87, "auth": b64(auth)}},
             headers=bearer(world.tokens["resident"]),
         )
-        assert bad.status_code == 422 and bad.json()["code"] == "invalid-push-subscription"
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid-push-key"
         report = await submit(client, world.tokens["resident"])
         await worker.run_until_idle()
         [request] = push_service.requests
