@@ -514,8 +514,7 @@ class Worker:
                         continue
                     timeout = poll if poll is not None else await self._seconds_until_due()
                     if timeout > 0:
-                        async for _ in listener.notifies(timeout=timeout, stop_after=1):
-                            pass
+                        await _notified_or_stopped(listener, timeout, stop)
                 except Exception as error:
                     failures += 1
                     health.failed(error)
@@ -537,6 +536,27 @@ class Worker:
                     await sleep_or_stop(stop, delay)
         finally:
             await _close(listener)
+
+
+async def _notified_or_stopped(
+    listener: psycopg.AsyncConnection[Any], timeout: float, stop: asyncio.Event
+) -> None:
+    """Wait for a NOTIFY, the timeout or ``stop``, whichever comes first (a stop need not wait a poll)."""
+
+    async def notified() -> None:
+        async for _ in listener.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    waiting = asyncio.ensure_future(notified())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiting, stopping):
+            task.cancel()
+        await asyncio.gather(waiting, stopping, return_exceptions=True)
+    if waiting.done() and not waiting.cancelled() and waiting.exception() is not None:
+        raise waiting.exception()  # type: ignore[misc]
 
 
 async def _close(connection: psycopg.AsyncConnection[Any] | None) -> None:
