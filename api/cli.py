@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ import psycopg
 import typer
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -163,11 +165,41 @@ def _print_demo(result: DemoResult) -> None:
 # Commands
 
 
+def default_public_base_url(settings: Settings, host: str, port: int) -> str:
+    """The address links in mails point to: ``CIVICLOOP_PUBLIC_BASE_URL`` when set, else where this
+    server listens (a wildcard address as ``localhost``), so a second server on another port does not
+    send links to the first."""
+    if "public_base_url" in settings.model_fields_set:
+        return settings.public_base_url
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``civicloop serve --workers N`` process; ``serve`` put everything in the environment."""
+    from api.app import create_app
+
+    return create_app(Settings())
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data (with DATABASE_URL).")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="API processes on this port; each also runs a notifications worker"
+            " (none with CIVICLOOP_RUN_WORKER=false). Processes and workers may share one database.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API. Without DATABASE_URL: provision a local PostGIS, migrate, load the demo once."""
     import uvicorn
@@ -193,10 +225,20 @@ def serve(
         elif demo:
             _print_demo(_run_in_transaction(url, load_demo))
     base = f"http://{host}:{port}"
-    typer.echo(f"civicloop serves on {base}  (API docs: {base}/docs, health: {base}/healthz)")
+    public = default_public_base_url(settings, host, port)
+    typer.echo(f"civicloop serves on {base}  (API docs: {base}/docs, health: {base}/healthz, {base}/readyz)")
+    if public != base:
+        typer.echo(f"links in notifications point to {public}")
     if local:
         typer.echo(f"database: {url}  (local cluster in {settings.local_db_dir})")
-    uvicorn.run(create_app(settings.model_copy(update={"database_url": url})), host=host, port=port)
+    if workers == 1:
+        settings = settings.model_copy(update={"database_url": url, "public_base_url": public})
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    # Each process builds its own app (and pool, and worker) from the environment.
+    os.environ["DATABASE_URL"] = url
+    os.environ["CIVICLOOP_PUBLIC_BASE_URL"] = public
+    uvicorn.run("api.cli:app_from_environment", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command()
