@@ -507,14 +507,27 @@ async def answer_satisfaction(
     request.fixed, request.score, request.comment = fixed, score, comment
     reopen = None
     if not fixed or score <= UNHAPPY_SCORE:
-        reopen = ReopenRequest(
-            jurisdiction_id=request.jurisdiction_id,
-            report_id=request.report_id,
-            satisfaction_request_id=request.id,
-            account_id=request.account_id,
-            status="pending",
+        # The reporter and every "me too" supporter are asked; their unhappy answers are one question
+        # for staff (reopen this report?), so they share one pending request. The report's row lock
+        # makes two answers at the same moment find each other's request.
+        await geo_service.get_report(
+            session, jurisdiction_id=request.jurisdiction_id, report_id=request.report_id, lock=True
         )
-        session.add(reopen)
+        reopen = await session.scalar(
+            select(ReopenRequest)
+            .where(ReopenRequest.report_id == request.report_id, ReopenRequest.status == "pending")
+            .order_by(ReopenRequest.id)
+            .limit(1)
+        )
+        if reopen is None:
+            reopen = ReopenRequest(
+                jurisdiction_id=request.jurisdiction_id,
+                report_id=request.report_id,
+                satisfaction_request_id=request.id,
+                account_id=request.account_id,
+                status="pending",
+            )
+            session.add(reopen)
     await session.flush()
     return request, reopen
 
@@ -563,7 +576,9 @@ async def decide_reopen(
         raise Forbidden("only staff of this report's department or an administrator may decide")
     if request.status != "pending":
         raise AlreadyDecided(f"this request was {request.status} already")
-    if accept:
+    if accept and report.status == Status.REOPENED:
+        pass  # staff reopened it already; the request is answered by that
+    elif accept:
         # Through geo's own workflow: the transition table decides, the followers hear "reopened".
         await geo_service.transition_report(
             session,
@@ -593,6 +608,22 @@ async def decide_reopen(
     request.decided_by_account_id = actor.account_id
     request.decided_at = datetime.now(UTC)
     request.decision_message = message
+    # Any other request still pending for this report (made before requests were shared) is decided
+    # with it: none may stay pending after the report was reopened.
+    await session.execute(
+        update(ReopenRequest)
+        .where(
+            ReopenRequest.report_id == report.id,
+            ReopenRequest.status == "pending",
+            ReopenRequest.id != request.id,
+        )
+        .values(
+            status=request.status,
+            decided_by_account_id=actor.account_id,
+            decided_at=request.decided_at,
+            decision_message=message,
+        )
+    )
     await session.flush()
     return request
 

@@ -564,7 +564,9 @@ async def results(
     return {
         "round_id": consultation_round.id,
         "status": consultation_round.status,
-        "area_id": area_id,
+        # The round's own area; ``filtered_area_id`` is the area the caller narrowed the respondents to.
+        "area_id": consultation_round.area_id,
+        "filtered_area_id": area_id,
         "respondents": respondents,
         "questions": out,
     }

@@ -189,3 +189,52 @@ async def test_deliveries_are_not_duplicated_when_an_event_is_fanned_out_again(
     await worker.run_until_idle()
     assert len(await deliveries(session, outbox_event_id=event)) == len(before)
     assert len(mail.to("resident@example.org")) == 1
+
+
+async def test_unhappy_answers_of_reporter_and_supporter_share_one_reopen_request(
+    client: httpx.AsyncClient, world: World, session: AsyncSession, worker: Worker
+) -> None:
+    """A "me too" supporter is asked too; their "not fixed" joins the reporter's pending request instead of
+    making a second one that would stay pending after the report was reopened."""
+    report = await submit(client, world.tokens["resident"])
+    supported = await client.post(
+        f"{BASE}/reports/{report['id']}/supporters", headers=bearer(world.tokens["other_resident"])
+    )
+    assert supported.status_code == 201, supported.text
+    await transition(client, world.tokens["roads_staff"], report["id"], "accepted")
+    await transition(client, world.tokens["roads_staff"], report["id"], "resolved")
+    await worker.run_until_idle()
+    reopen_ids = []
+    for person in ("resident", "other_resident"):
+        questions = (
+            await client.get(f"{BASE}/me/satisfaction-requests", headers=bearer(world.tokens[person]))
+        ).json()
+        [question] = [q for q in questions if q["report_id"] == report["id"]]
+        answered = await client.post(
+            f"{BASE}/satisfaction-requests/{question['id']}/answer",
+            json={"fixed": False, "score": 2},
+            headers=bearer(world.tokens[person]),
+        )
+        assert answered.status_code == 201, answered.text
+        reopen_ids.append(answered.json()["reopen_request_id"])
+    assert reopen_ids[0] is not None and reopen_ids[0] == reopen_ids[1]
+    pending = await client.get(
+        f"{BASE}/reopen-requests?status=pending", headers=bearer(world.tokens["roads_staff"])
+    )
+    assert [r["id"] for r in pending.json() if r["report_id"] == report["id"]] == [reopen_ids[0]]
+    decided = await client.post(
+        f"{BASE}/reopen-requests/{reopen_ids[0]}/decision",
+        json={"accept": True, "message": "We komen terug."},
+        headers=bearer(world.tokens["roads_staff"]),
+    )
+    assert decided.status_code == 200, decided.text
+    left = await session.scalar(
+        text("SELECT count(*) FROM reopen_requests WHERE report_id = :id AND status = 'pending'"),
+        {"id": report["id"]},
+    )
+    assert left == 0
+    answers = await session.scalar(
+        text("SELECT count(*) FROM satisfaction_requests WHERE report_id = :id AND fixed = false"),
+        {"id": report["id"]},
+    )
+    assert answers == 2, "both answers are kept"

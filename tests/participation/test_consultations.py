@@ -129,6 +129,7 @@ async def test_a_consultation_round_end_to_end(
         await client.get(f"{BASE}/consultation-rounds/{round_id}/results", headers=admin(world))
     ).json()
     assert staff_view["respondents"] == 2
+    assert staff_view["area_id"] == world.areas["Dam"] and staff_view["filtered_area_id"] is None
     by_id = {x["id"]: x for x in staff_view["questions"]}
     assert by_id[q[0]]["counts"] == {"ja": 1, "nee": 1}
     assert by_id[q[2]]["mean"] == 3.5
@@ -142,6 +143,7 @@ async def test_a_consultation_round_end_to_end(
         )
     ).json()
     assert elsewhere["respondents"] == 0
+    assert elsewhere["area_id"] == world.areas["Dam"] and elsewhere["filtered_area_id"] == world.areas["Zuid"]
     # Filtering by a district counts the respondents of its neighbourhoods (Dam lies in Centrum).
     district = (
         await client.get(
