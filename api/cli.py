@@ -17,6 +17,7 @@ import enum
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -41,6 +42,7 @@ from core.local_postgres import (
 from core.settings import PROJECT_DIR, Settings
 from geo.area_import import AreaImportError, ImportResult, SkippedFeatures, UnknownJurisdiction, import_file
 from geo.area_import import parse_filters as parse_area_filters
+from notifications.settings import NotificationSettings
 
 LOCAL_DATABASE = "civicloop"
 USAGE_ERROR = 2
@@ -207,6 +209,7 @@ def serve(
     from api.app import create_app
 
     settings = Settings()
+    notifications = NotificationSettings.from_settings(settings)
     with _expected_errors():
         url, local = database_url(settings)
         if not local:
@@ -214,7 +217,9 @@ def serve(
         if local and not demo:
 
             async def demo_if_empty(session: AsyncSession) -> DemoResult | None:
-                return None if await has_jurisdictions(session) else await load_demo(session)
+                if await has_jurisdictions(session):
+                    return None
+                return await load_demo(session, notification_settings=notifications)
 
             result = _run_in_transaction(url, demo_if_empty)
             if result is None:
@@ -223,7 +228,7 @@ def serve(
                 typer.echo("the database was empty: loading the demo data")
                 _print_demo(result)
         elif demo:
-            _print_demo(_run_in_transaction(url, load_demo))
+            _print_demo(_run_in_transaction(url, partial(load_demo, notification_settings=notifications)))
     base = f"http://{host}:{port}"
     public = default_public_base_url(settings, host, port)
     typer.echo(f"civicloop serves on {base}  (API docs: {base}/docs, health: {base}/healthz, {base}/readyz)")
@@ -271,7 +276,9 @@ def demo_load() -> None:
     settings = Settings()
     with _expected_errors():
         url, _ = database_url(settings)
-        result = _run_in_transaction(url, load_demo)
+        result = _run_in_transaction(
+            url, partial(load_demo, notification_settings=NotificationSettings.from_settings(settings))
+        )
     _print_demo(result)
 
 

@@ -8,6 +8,11 @@ timestamps are relative to the moment of loading, so the demo never looks stale.
 
 Idempotence: the whole load is one transaction, serialized by an advisory lock, and the demo admin
 account is its marker. A second run finds the marker and changes nothing.
+
+The demo's past is recorded as told at the time: its outbox events are fanned out like the worker does,
+every delivery recorded delivered when its event happened (inbox messages included, read), the
+satisfaction questions of long-resolved reports as asked then. Nothing about that history is sent
+when the worker starts.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from geo.deadlines import due_at
 from geo.models import Category, Jurisdiction
 from geo.schemas import CategoryCreate, ReportCreate, TransitionCreate
 from geo.workflow import CloseReason, Status
+from notifications import fanout
+from notifications.settings import NotificationSettings
 from participation.demo import load_demo_round
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
@@ -74,6 +81,7 @@ class DemoResult:
     statuses: dict[str, int] = field(default_factory=dict)
     areas: list[ImportResult] = field(default_factory=list)
     budget_round_id: int | None = None
+    history_deliveries: int = 0
 
 
 ACCOUNTS = [
@@ -241,7 +249,11 @@ async def has_jurisdictions(session: AsyncSession) -> bool:
 
 
 async def load_demo(
-    session: AsyncSession, *, seed: int = SEED, report_count: int = REPORT_COUNT
+    session: AsyncSession,
+    *,
+    notification_settings: NotificationSettings,
+    seed: int = SEED,
+    report_count: int = REPORT_COUNT,
 ) -> DemoResult:
     """Load the demo unless it is there already; flushes, the caller commits."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
@@ -401,7 +413,79 @@ async def load_demo(
     )
     if centrum is not None:
         result.budget_round_id = (await load_demo_round(session, jurisdiction.id, centrum)).id
+    result.history_deliveries = await record_history_as_delivered(
+        session, jurisdiction_id=jurisdiction.id, settings=notification_settings
+    )
     return result
+
+
+_HISTORY_EVENTS = """
+SELECT id, event_id, jurisdiction_id, topic, aggregate_type, aggregate_id, payload, created_at
+FROM outbox_events WHERE jurisdiction_id = :j AND processed_at IS NULL ORDER BY id
+"""
+_HISTORY_DELIVERED = """
+UPDATE notification_deliveries d
+SET status = 'delivered', attempts = 1, delivered_at = e.created_at, created_at = e.created_at,
+    updated_at = e.created_at, next_attempt_at = e.created_at
+FROM outbox_events e
+WHERE d.outbox_event_id = e.id AND e.jurisdiction_id = :j AND e.processed_at IS NULL
+"""
+_HISTORY_INBOX = """
+INSERT INTO inbox_messages (account_id, event_id, topic, title, body, data, created_at, read_at)
+SELECT d.account_id, d.event_id, d.topic, d.subject, d.body, d.data, e.created_at, e.created_at
+FROM notification_deliveries d JOIN outbox_events e ON e.id = d.outbox_event_id
+WHERE d.channel = 'inbox' AND e.jurisdiction_id = :j AND e.processed_at IS NULL
+ON CONFLICT (event_id, account_id) DO NOTHING
+"""
+# What the worker's scheduler would have done with the satisfaction questions that fell due in the past.
+_HISTORY_QUESTIONS = """
+UPDATE satisfaction_requests s
+SET issued_at = CASE WHEN r.status = 'resolved' THEN s.due_at END,
+    cancelled_at = CASE WHEN r.status = 'resolved' THEN NULL ELSE s.due_at END
+FROM reports r
+WHERE r.id = s.report_id AND s.jurisdiction_id = :j AND s.issued_at IS NULL AND s.cancelled_at IS NULL
+  AND s.due_at <= now()
+"""
+
+
+async def record_history_as_delivered(
+    session: AsyncSession, *, jurisdiction_id: int, settings: NotificationSettings
+) -> int:
+    """Fan out the demo's events as the worker would, and record it all as delivered when it happened.
+
+    Why not leave it to the worker: it would mail three months of history to the demo's residents on
+    the first ``make run``. Why not just mark the events processed: the inbox, the dead-letter list and
+    the loop metrics would then show a municipality that never told anyone anything.
+    """
+    await session.flush()
+    rows = (await session.execute(text(_HISTORY_EVENTS), {"j": jurisdiction_id})).all()
+    context = fanout.Context(session, settings)
+    planned = []
+    for row in rows:
+        event = fanout.Event(
+            id=row.id,
+            event_id=str(row.event_id),
+            jurisdiction_id=row.jurisdiction_id,
+            topic=row.topic,
+            aggregate_type=row.aggregate_type,
+            aggregate_id=row.aggregate_id,
+            payload=row.payload,
+            created_at=row.created_at,
+        )
+        planned += await fanout.plan_deliveries(context, event)
+    await fanout.write_deliveries(session, planned)
+    parameters = {"j": jurisdiction_id}
+    await session.execute(text(_HISTORY_DELIVERED), parameters)
+    await session.execute(text(_HISTORY_INBOX), parameters)
+    await session.execute(text(_HISTORY_QUESTIONS), parameters)
+    await session.execute(
+        text(
+            "UPDATE outbox_events SET processed_at = created_at"
+            " WHERE jurisdiction_id = :j AND processed_at IS NULL"
+        ),
+        parameters,
+    )
+    return len(planned)
 
 
 async def _points(
@@ -457,6 +541,28 @@ WHERE r.id = plan.report_id
 """
 
 
+# Each status change wrote one event (the submission too): the nth event of a report is its nth change.
+_BACKDATE_EVENTS = """
+WITH changes AS (
+    SELECT report_id, created_at, row_number() OVER (PARTITION BY report_id ORDER BY id) AS n
+    FROM report_status_changes WHERE report_id = ANY(CAST(:ids AS bigint[]))
+), events AS (
+    SELECT id, aggregate_id AS report_id, row_number() OVER (PARTITION BY aggregate_id ORDER BY id) AS n
+    FROM outbox_events
+    WHERE aggregate_type = 'report' AND topic IN ('report.submitted', 'report.status_changed')
+      AND aggregate_id = ANY(CAST(:ids AS bigint[]))
+)
+UPDATE outbox_events o SET created_at = changes.created_at
+FROM events JOIN changes USING (report_id, n)
+WHERE o.id = events.id
+"""
+_BACKDATE_OTHER_EVENTS = """
+UPDATE outbox_events o SET created_at = r.updated_at FROM reports r
+WHERE o.aggregate_type = 'report' AND o.aggregate_id = r.id AND r.id = ANY(CAST(:ids AS bigint[]))
+  AND o.topic NOT IN ('report.submitted', 'report.status_changed')
+"""
+
+
 async def _backdate(session: AsyncSession, plans: list[tuple[int, datetime, datetime, float]]) -> None:
     """Spread the reports over the past three months, their status changes hours to days apart."""
     if not plans:
@@ -466,6 +572,8 @@ async def _backdate(session: AsyncSession, plans: list[tuple[int, datetime, date
     parameters = {"ids": ids, "created": created, "due": due, "steps": steps}
     await session.execute(text(_BACKDATE_CHANGES), parameters)
     await session.execute(text(_BACKDATE_REPORTS), parameters)
+    await session.execute(text(_BACKDATE_EVENTS), {"ids": ids})
+    await session.execute(text(_BACKDATE_OTHER_EVENTS), {"ids": ids})
     await session.execute(
         text(
             "UPDATE report_supporters s SET created_at = r.updated_at FROM reports r"

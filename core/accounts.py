@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.blocking import password_hashing
 from core.errors import Conflict, NotAuthenticated
 from core.identity import AccessToken, Account, hash_token, new_token
 
@@ -58,7 +59,7 @@ async def register_account(
     account = Account(
         jurisdiction_id=jurisdiction_id,
         email=email,
-        password_hash=_hasher.hash(password),
+        password_hash=await password_hashing.run(_hasher.hash, password),
         display_name=display_name,
         is_anonymous=False,
         locale=locale,
@@ -75,7 +76,11 @@ async def sign_in(
         select(Account).where(Account.jurisdiction_id == jurisdiction_id, Account.email == email.lower())
     )
     try:
-        _hasher.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
+        await password_hashing.run(
+            _hasher.verify,
+            account.password_hash if account and account.password_hash else _DUMMY_HASH,
+            password,
+        )
     except (VerificationError, InvalidHashError):
         account = None
     if account is None:

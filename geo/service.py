@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.blocking import image_processing
 from core.db import fetch_all, fetch_value, psycopg_sql
 from core.errors import Forbidden, InvalidInput, PreconditionFailed
 from core.identity import Identity
@@ -176,14 +177,20 @@ async def store_photo(
     kind: str = "report",
     max_bytes: int,
 ) -> Photo:
-    processed = process_photo(data, declared_content_type=declared_content_type, max_bytes=max_bytes)
+    # Decoding, re-encoding and writing the files run in a bounded thread pool: seconds of CPU for a
+    # large photo must not stop the event loop (see core.blocking).
+    processed = await image_processing.run(
+        process_photo, data, declared_content_type=declared_content_type, max_bytes=max_bytes
+    )
     suffix = processed.content_type.split("/")[1].replace("jpeg", "jpg")
+    storage_key = await image_processing.run(media.put, processed.image, suffix=suffix)
+    thumbnail_key = await image_processing.run(media.put, processed.thumbnail, suffix=suffix)
     photo = Photo(
         jurisdiction_id=jurisdiction_id,
         uploader_account_id=uploader.account_id,
         kind=kind,
-        storage_key=media.put(processed.image, suffix=suffix),
-        thumbnail_key=media.put(processed.thumbnail, suffix=suffix),
+        storage_key=storage_key,
+        thumbnail_key=thumbnail_key,
         content_type=processed.content_type,
         width=processed.width,
         height=processed.height,

@@ -84,6 +84,9 @@ class Outcomes:
         self.stats = stats
         self.pending: list[Outcome] = []
         self.gone_subscriptions: list[int] = []
+        # Held by whoever uses the database while the batch is being sent (recording, the target
+        # lookup, lease renewal): one session at a time, so a worker on a single connection (the
+        # tests') never runs two statements at once, and recordings never interleave.
         self.lock = asyncio.Lock()
 
     def note(self, delivery: dict[str, Any], failure: DeliveryFailed | None) -> None:

@@ -262,7 +262,7 @@ class Worker:
                 by_channel.setdefault(delivery["channel"], []).append(delivery)
         for delivery in by_channel.get("inbox", []):
             outcomes.note(delivery, None)  # the recorder writes the inbox row with the delivery's status
-        renewing = asyncio.create_task(self._renew_leases(claimed), name="civicloop-lease-renewal")
+        renewing = asyncio.create_task(self._renew_leases(claimed, outcomes), name="civicloop-lease-renewal")
         try:
             crashed = [
                 result
@@ -284,7 +284,7 @@ class Worker:
             raise crashed[0]
         return stats
 
-    async def _renew_leases(self, claimed: list[dict[str, Any]]) -> None:
+    async def _renew_leases(self, claimed: list[dict[str, Any]], outcomes: Outcomes) -> None:
         """Keep the claim while a batch is being sent, so a slow batch is not claimed and sent again by
         another worker when its lease runs out; only a worker that stopped lets its lease expire."""
         interval = max(0.5, self.settings.delivery_lease_seconds / 3)
@@ -296,7 +296,8 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                async with self.sessionmaker() as session:
+                # Under the recorder's lock: while a batch is out, one database session at a time.
+                async with outcomes.lock, self.sessionmaker() as session:
                     await session.execute(RENEW_LEASES_SQL, params)
                     await session.commit()
             except Exception as error:  # a missed renewal risks a duplicate, never a loss
@@ -330,7 +331,7 @@ class Worker:
         if not pushes and not hooks:
             return
         try:
-            async with self.sessionmaker() as session:
+            async with outcomes.lock, self.sessionmaker() as session:
                 subscriptions = {
                     row.id: row
                     for row in await session.execute(
@@ -539,12 +540,12 @@ class Worker:
 
 
 async def _notified_or_stopped(
-    listener: psycopg.AsyncConnection[Any], timeout: float, stop: asyncio.Event
+    listener: psycopg.AsyncConnection[Any], seconds: float, stop: asyncio.Event
 ) -> None:
     """Wait for a NOTIFY, the timeout or ``stop``, whichever comes first (a stop need not wait a poll)."""
 
     async def notified() -> None:
-        async for _ in listener.notifies(timeout=timeout, stop_after=1):
+        async for _ in listener.notifies(timeout=seconds, stop_after=1):
             pass
 
     waiting = asyncio.ensure_future(notified())

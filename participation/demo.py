@@ -6,6 +6,7 @@ directly (sealed, random ids) because a demo has no voters to protect and no mix
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from decimal import Decimal
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import Identity
 from participation import budget_rounds, proposals
-from participation.models import BallotRecord, BudgetRound, Proposal
+from participation.models import BallotRecord, BudgetRound, Proposal, VoterParticipation
 from participation.schemas import ImplementationUpdateCreate, RoundCreate
 
 IDEAS = [
@@ -84,6 +85,19 @@ async def load_demo_round(session: AsyncSession, jurisdiction_id: int, area_id: 
             }
         )
     await session.execute(insert(BallotRecord), rows)
+    # One participation per ballot, as a cast records it: the results count voters from these.
+    await session.execute(
+        insert(VoterParticipation),
+        [
+            {
+                "round_id": budget_round.id,
+                "voter_key": os.urandom(32),
+                "account_id": None,
+                "channel": "online",
+            }
+            for _ in rows
+        ],
+    )
     await budget_rounds.change_phase(session, budget_round, to="results", actor=None)
     await budget_rounds.change_phase(session, budget_round, to="implementation", actor=None)
     staff = Identity(account_id=0, jurisdiction_id=jurisdiction_id, is_anonymous=False, admin=True)

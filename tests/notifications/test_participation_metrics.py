@@ -20,7 +20,19 @@ from tests.participation.support_rounds import admin, codes_for, new_resident, s
 URL = f"{BASE}/loop-metrics/participation"
 
 
-async def metrics(client: httpx.AsyncClient, world: World, **params: Any) -> dict[str, Any]:
+@pytest.fixture
+async def since(session: AsyncSession) -> str:
+    """When this test's transaction began: every round it closes is closed at that moment (``now()``)."""
+    started = await session.scalar(text("SELECT now()"))
+    return started.isoformat()
+
+
+async def metrics(
+    client: httpx.AsyncClient, world: World, since: str | None = None, **params: Any
+) -> dict[str, Any]:
+    """``since``: the test's own start, so rounds other tests committed earlier are outside the period."""
+    if since is not None:
+        params.setdefault("start", since)
     response = await client.get(URL, params=params, headers=admin(world))
     assert response.status_code == 200, response.text
     return response.json()
@@ -42,6 +54,7 @@ async def test_votes_count_as_told_only_when_the_results_reached_the_voter(
     mail: SmtpSink,
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
+    since: str,
 ) -> None:
     author_id, author = await new_resident(sessionmaker, world)
     quiet_id, quiet = await new_resident(sessionmaker, world)
@@ -60,10 +73,12 @@ async def test_votes_count_as_told_only_when_the_results_reached_the_voter(
     await vote(client, still_open, [open_ids["Kraan"]], token=world.tokens["resident"])  # never closes
     await worker.run_until_idle()
 
-    assert (await metrics(client, world))["votes"] == []  # no round has closed: no vote is in a period yet
+    assert (await metrics(client, world, since))[
+        "votes"
+    ] == []  # no round has closed: no vote is in a period yet
 
     await set_phase(client, world, round_id, "results")
-    before = (await metrics(client, world))["votes"]
+    before = (await metrics(client, world, since))["votes"]
     # Closed, the results event written, but nothing delivered yet: nobody has been told.
     assert before == [
         {
@@ -76,11 +91,13 @@ async def test_votes_count_as_told_only_when_the_results_reached_the_voter(
         }
     ]
     await worker.run_until_idle()
-    [row] = (await metrics(client, world, area_id=world.areas["Centrum"]))["votes"]  # Dam lies in Centrum
+    [row] = (await metrics(client, world, since, area_id=world.areas["Centrum"]))[
+        "votes"
+    ]  # Dam lies in Centrum
     assert (row["inputs"], row["reachable"], row["outcome_messaged"]) == (3, 2, 1)
     assert row["outcome_message_share"] == 0.3333 and row["reachable_outcome_share"] == 0.5
-    assert (await metrics(client, world, area_id=world.areas["Zuid"]))["votes"] == []
-    [by_area] = (await metrics(client, world, group_by="area"))["votes"]
+    assert (await metrics(client, world, since, area_id=world.areas["Zuid"]))["votes"] == []
+    [by_area] = (await metrics(client, world, since, group_by="area"))["votes"]
     assert by_area["group"] == "Dam" and by_area["inputs"] == 3
 
     # The period is the close's: a period that ends exactly at the close leaves the round out.
@@ -91,7 +108,8 @@ async def test_votes_count_as_told_only_when_the_results_reached_the_voter(
         {"r": round_id},
     )
     assert closed_at is not None
-    start = (closed_at - timedelta(days=1)).isoformat()
+    # A millisecond before it: rounds that earlier tests committed (and closed) stay outside.
+    start = (closed_at - timedelta(milliseconds=1)).isoformat()
     assert (await metrics(client, world, start=start, end=closed_at.isoformat()))["votes"] == []
     after_close = (closed_at + timedelta(microseconds=1)).isoformat()
     [inside] = (await metrics(client, world, start=start, end=after_close))["votes"]
@@ -104,6 +122,7 @@ async def test_responses_count_as_told_once_you_said_we_did_reached_the_responde
     worker: Worker,
     mail: SmtpSink,
     sessionmaker: async_sessionmaker[AsyncSession],
+    since: str,
 ) -> None:
     quiet_id, quiet = await new_resident(sessionmaker, world)
     for account_id in (world.accounts["resident"], quiet_id):
@@ -131,14 +150,14 @@ async def test_responses_count_as_told_once_you_said_we_did_reached_the_responde
         json={"summary": "Het Damrak wordt autoluw", "actions": []},
     )
     assert published.status_code == 200, published.text
-    [before] = (await metrics(client, world, area_id=world.areas["Dam"]))["consultation_responses"]
+    [before] = (await metrics(client, world, since, area_id=world.areas["Dam"]))["consultation_responses"]
     assert (before["inputs"], before["reachable"], before["outcome_messaged"]) == (3, 3, 0)
     await worker.run_until_idle()
-    [row] = (await metrics(client, world, area_id=world.areas["Dam"]))["consultation_responses"]
+    [row] = (await metrics(client, world, since, area_id=world.areas["Dam"]))["consultation_responses"]
     # Told: the resident of the published round; not the one who silenced it, nor the unpublished round.
     assert (row["inputs"], row["outcome_messaged"], row["outcome_message_share"]) == (3, 1, 0.3333)
-    assert (await metrics(client, world, area_id=world.areas["Zuid"]))["consultation_responses"] == []
-    assert (await metrics(client, world))["votes"] == []
+    assert (await metrics(client, world, since, area_id=world.areas["Zuid"]))["consultation_responses"] == []
+    assert (await metrics(client, world, since))["votes"] == []
 
 
 @pytest.mark.parametrize(
