@@ -507,6 +507,25 @@ def stop_cluster(base_dir: Path) -> None:
         runner.run("pg_ctl", ["stop", "--pgdata", str(data_dir), "--mode", "fast", "--wait"], cwd=base_dir)
 
 
+def restart_cluster(base_dir: Path) -> None:
+    """Restart the running cluster under ``base_dir`` with a fast shutdown (every session is ended), and
+    wait until it accepts connections again: what a database restart is, for the fault drills."""
+    base_dir = base_dir.resolve()
+    data_dir = base_dir / "pgdata"
+    bin_dir = find_server_bin_dir()
+    if bin_dir is None or not (data_dir / "PG_VERSION").is_file():
+        raise LocalPostgresError(f"no local cluster in {base_dir}")
+    runner = _Runner(bin_dir=bin_dir, account=_service_account())
+    log = base_dir / _LOG_FILE
+    with _locked(base_dir):
+        runner.run(
+            "pg_ctl",
+            ["restart", "--pgdata", str(data_dir), "--mode", "fast", "--log", str(log), "--wait"],
+            cwd=base_dir,
+            detach=True,
+        )
+
+
 # ----------------------------------------------------------------------------------------------------
 # Databases
 
