@@ -11,24 +11,37 @@ audit trail and the metrics source.
 Queue times use ``clock_timestamp()``, not ``now()`` (the start of the transaction), so a claim in a
 long transaction still sees which retries are due.
 
-Guarantees:
+Guarantees (several workers, in one process or many, may share one database):
 
-- **At-least-once.** An event is marked processed in the same transaction that inserts its deliveries;
-  a delivery is claimed with a lease (``status = 'sending'``, ``locked_until``) and ``attempts`` raised
-  *before* it is sent, and marked delivered after. A worker killed mid-batch leaves its claimed
-  deliveries to be re-claimed when the lease runs out: the in-flight batch may go out twice, nothing
-  is lost. Every message carries the stable event id (``X-Civicloop-Event-Id``, ``Message-ID``, the
-  webhook body's ``event_id``, the push payload's ``event_id``) so receivers drop those duplicates.
+- **Each delivery to one worker at a time.** Events and deliveries are claimed with ``FOR UPDATE SKIP
+  LOCKED``; an event is marked processed in the same transaction that inserts its deliveries (unique
+  on ``(event_id, recipient, channel)``, so fanning out twice writes nothing new). A delivery is claimed
+  with a lease (``status = 'sending'``, ``locked_until``) and ``attempts`` raised *before* it is sent;
+  the lease is renewed while its batch is out, so a slow batch is never claimed by a second worker.
+- **Nothing lost, duplicates bounded, when a worker dies.** Outcomes are recorded per chunk of
+  ``EMAIL_CHUNK`` mails (and as push and webhook requests finish), not per batch. A worker killed
+  mid-batch leaves what it claimed to be re-claimed when the lease runs out; only what it had sent
+  but not yet recorded — at most one chunk per delivery loop — goes out a second time. Every message
+  carries the stable event id (``X-Civicloop-Event-Id``, ``Message-ID``, the webhook body's and the push
+  payload's ``event_id``) so receivers drop those; inbox messages are written with their delivery's
+  status and are unique per ``(event_id, account_id)``: exactly once.
 - **Retries** with exponential back-off and jitter; after ``delivery_max_attempts`` (or at once for a
-  permanent failure: SMTP 5xx, webhook 4xx, an expired push subscription) the delivery is ``dead``,
-  listed and replayable by an administrator. A delivery that keeps killing its worker goes dead too,
-  because attempts are counted at claim time.
-- **A poison event** (its fan-out raises) is rolled back to a savepoint and recorded as a ``fanout``
-  dead letter; the rest of the batch carries on. A batch is first fanned out under one savepoint
-  with one INSERT; only when that fails is it redone event by event, a savepoint each.
+  permanent failure: SMTP 5xx, webhook 4xx, an expired push subscription, a message that cannot be
+  built or encrypted) the delivery is ``dead``, listed and replayable by an administrator. Whatever a
+  delivery raises is that delivery's failure, never the batch's. A delivery that keeps killing its
+  worker goes dead too, because attempts are counted at claim time.
+- **A poison event** (its fan-out raises): the batch is rolled back and fanned out again event by event,
+  each in a transaction of its own; the failing one is rolled back and its ``fanout`` dead letter
+  written in a fresh transaction. A lost connection is no poison: the batch stays unprocessed and the
+  loop retries it (``core.db.is_transient_database_error``).
+- **The loops never die silently.** A failed step is logged, counted and retried with back-off
+  (0.5 → 4 s), the LISTEN connection opened again; a loop that dies anyway is restarted by
+  ``notifications.supervision.supervise`` with back-off and logged. ``/readyz`` reports each loop's
+  heartbeat, failures and restarts.
 - **Wake-up** by LISTEN/NOTIFY: a trigger on ``outbox_events`` notifies ``civicloop_outbox`` on commit
   (the fan-out loop listens); a fan-out or a replay notifies ``civicloop_deliveries`` (the delivery
-  loop). Polling (``worker_poll_seconds``, or the time until the next retry) covers the rest.
+  loop). Polling (``worker_poll_seconds``, or the time until the next retry) covers the rest, also a
+  NOTIFY lost while the listener was reconnecting.
 """
 
 from __future__ import annotations
