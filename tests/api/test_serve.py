@@ -138,11 +138,18 @@ def test_two_serve_processes_deliver_each_notification_once_with_links_to_their_
         ready = httpx.get(f"{base}/readyz", timeout=5)
         assert ready.status_code == 200, ready.text
         assert ready.json()["worker"]["in_this_process"] is True
-        [(listeners,)] = database.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND query ILIKE 'LISTEN %%'"
-        )
-        assert listeners == 4, "each process's worker listens on its two channels"
+
+        def listeners() -> int:
+            [(count,)] = database.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query ILIKE 'LISTEN %%'"
+            )
+            return int(str(count))
+
+        deadline = time.monotonic() + 30
+        while listeners() < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert listeners() == 4, "each process's worker listens on its two channels"
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=30)[0].decode()
