@@ -69,10 +69,12 @@ def server_hung_up(connection: psycopg.AsyncConnection[Any]) -> bool:
     if connection.closed or connection.broken:
         return True
     try:
-        readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+        # poll, not select: select() cannot watch descriptors above 1023, which a busy process has.
+        poller = select.poll()
+        poller.register(connection.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
     except (OSError, ValueError, psycopg.OperationalError):
         return True
-    return bool(readable)
 
 
 def _refuse_dead_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:

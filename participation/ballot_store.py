@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.db import check_pooled_connection
 from core.errors import Conflict
 from participation.errors import WrongPhase
 
@@ -65,6 +66,8 @@ def connection_pool(
         max_size=max_size,
         open=False,
         timeout=10,
+        # A connection the server ended (a restart) is replaced when taken, without a round trip.
+        check=check_pooled_connection,
         kwargs={
             "prepare_threshold": 0,
             "options": "-c plan_cache_mode=force_generic_plan",
