@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp import web
 from sqlalchemy import text
 
 from core.db import make_engine, make_sessionmaker, sync_url
@@ -25,7 +26,7 @@ from notifications import fanout
 from notifications.settings import NotificationSettings
 from notifications.supervision import LoopHealth, WorkerHealth, supervise
 from notifications.worker import Worker
-from tests.notifications.conftest import SmtpSink
+from tests.notifications.conftest import SmtpSink, free_port
 from tests.outage import ScratchDatabase, TcpProxy, scratch_database
 
 RECIPIENTS = 20
@@ -259,3 +260,50 @@ def test_a_loop_that_stopped_or_stalled_makes_the_worker_unhealthy() -> None:
         "loop fanout-0 is not running",
         "loop delivery-0 has not completed an iteration for 6 s",
     ]
+
+
+async def test_a_slow_batch_keeps_its_lease_and_no_second_worker_sends_it_again(
+    clean: Place, mail: SmtpSink, notification_settings: NotificationSettings
+) -> None:
+    """A webhook that takes 3 s to answer, a lease of 1 s: the sending worker renews its lease, so a second
+    worker that looks after 1.5 s finds nothing to claim, and the receiver gets the event once."""
+    requests: list[float] = []
+
+    async def slow(request: web.Request) -> web.Response:
+        requests.append(time.monotonic())
+        await asyncio.sleep(3.0)
+        return web.Response(status=204)
+
+    application = web.Application()
+    application.router.add_post("/hook", slow)
+    runner = web.AppRunner(application)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    clean.database.execute("DELETE FROM webhook_endpoints")
+    clean.database.execute(
+        "INSERT INTO webhook_endpoints (jurisdiction_id, url, secret, topics, include_personal_data,"
+        " allow_private_network, is_active) VALUES (%s, %s, 'geheim', '[]', true, true, true)",
+        (clean.jurisdiction, f"http://127.0.0.1:{port}/hook"),
+    )
+    settings = notification_settings.model_copy(
+        update={"delivery_lease_seconds": 1, "http_timeout_seconds": 10}
+    )
+    engine = make_engine(clean.database.url, pool_size=2)
+    first, second = Worker(make_sessionmaker(engine), settings), Worker(make_sessionmaker(engine), settings)
+    try:
+        clean.insert_events(1)
+        assert await first.fan_out() == 1
+        sending = asyncio.create_task(first.deliver())
+        await asyncio.sleep(1.5)  # the first lease has run out by now, unless it was renewed
+        assert not (await second.deliver()).worked, "the second worker claimed a batch that was being sent"
+        stats = await sending
+        assert stats.by_channel.get("webhook") == 1
+        assert len(requests) == 1
+        assert clean.counts().get("webhook:delivered") == 1
+    finally:
+        await first.aclose()
+        await second.aclose()
+        await engine.dispose()
+        await runner.cleanup()
+        clean.database.execute("DELETE FROM webhook_endpoints")
