@@ -193,7 +193,7 @@ def serve(
         elif demo:
             _print_demo(_run_in_transaction(url, load_demo))
     base = f"http://{host}:{port}"
-    typer.echo(f"civicloop serves on {base}  (API docs: {base}/docs, health: {base}/healthz)")
+    typer.echo(f"civicloop serves the app on {base}/  (API docs: {base}/docs, health: {base}/healthz)")
     if local:
         typer.echo(f"database: {url}  (local cluster in {settings.local_db_dir})")
     uvicorn.run(create_app(settings.model_copy(update={"database_url": url})), host=host, port=port)
