@@ -110,5 +110,6 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    mobile_app.install(app)  # last: its catch-all answers the app's client-side routes
+    # Last: its catch-all answers the app's client-side routes.
+    mobile_app.install(app, reload=settings.environment == "development")
     return app

@@ -186,10 +186,29 @@ class AppBundle:
         return json.dumps(manifest, ensure_ascii=False, indent=1).encode()
 
 
-def install(app: FastAPI, bundle: AppBundle | None = None) -> AppBundle:
-    """Add the app's routes; call after the API's routers so they win for their paths."""
-    bundle = bundle or AppBundle()
-    app.state.mobile_app = bundle
+def _newest_change(root: Path) -> float:
+    return max(p.stat().st_mtime for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def install(app: FastAPI, *, reload: bool = False) -> AppBundle:
+    """Add the app's routes; call after the API's routers so they win for their paths.
+
+    ``reload`` (development): when a file of the app changed, the next page load builds a new bundle,
+    so editing a screen needs no server restart.
+    """
+    state = {"bundle": AppBundle(), "seen": _newest_change(APP_DIR) if reload else 0.0}
+    app.state.mobile_app = state["bundle"]
+
+    class Current:
+        def __getattr__(self, name: str) -> object:
+            return getattr(state["bundle"], name)
+
+    def refresh() -> None:
+        if reload and (newest := _newest_change(APP_DIR)) != state["seen"]:
+            state["bundle"], state["seen"] = AppBundle(), newest
+            app.state.mobile_app = state["bundle"]
+
+    bundle = Current()
 
     async def asset(request: Request) -> Response:
         if request.path_params["version"] != bundle.version:
@@ -202,6 +221,7 @@ def install(app: FastAPI, bundle: AppBundle | None = None) -> AppBundle:
         return found.respond(request)
 
     async def service_worker(request: Request) -> Response:
+        refresh()
         return bundle.service_worker.respond(request)
 
     async def manifest(request: Request) -> Response:
@@ -219,6 +239,7 @@ def install(app: FastAPI, bundle: AppBundle | None = None) -> AppBundle:
         first = path.split("/", 1)[0]
         if first in RESERVED or "." in path.rsplit("/", 1)[-1]:
             raise HTTPException(404, f"no route /{path}")
+        refresh()
         return bundle.index.respond(request)
 
     methods = ["GET", "HEAD"]
@@ -233,4 +254,4 @@ def install(app: FastAPI, bundle: AppBundle | None = None) -> AppBundle:
             Route("/{path:path}", shell, methods=methods, include_in_schema=False),
         ]
     )
-    return bundle
+    return state["bundle"]

@@ -34,13 +34,13 @@ function style(slug, { reports = true } = {}) {
     },
   };
   const layers = [
-    { id: "background", type: "background", paint: { "background-color": "#eef2f3" } },
+    { id: "background", type: "background", paint: { "background-color": "#cfd8db" } },
     {
       id: "area-fill",
       type: "fill",
       source: "areas",
       "source-layer": "areas",
-      paint: { "fill-color": ["match", ["get", "level"], "neighbourhood", "#dde8ea", "#e6edee"], "fill-opacity": 0.6 },
+      paint: { "fill-color": "#ffffff", "fill-opacity": ["match", ["get", "level"], "municipality", 0.9, 0.15] },
     },
     {
       id: "area-line",

@@ -110,6 +110,7 @@ async function locationStep(main, ctx, state, show) {
   const showPlace = () => {
     if (!draft.location) return;
     const [lon, lat] = draft.location;
+    mapBox.dataset.location = `${lon.toFixed(6)},${lat.toFixed(6)}`; // for tests and debugging
     const names = mapHandle ? mapModule.areasAt(mapHandle.map, draft.location) : [];
     placeText.textContent = names.length
       ? t("report.location.in_area", { names: names.join(", ") })
@@ -135,7 +136,7 @@ async function locationStep(main, ctx, state, show) {
       draft.location = [position.longitude, position.latitude];
       draft.accuracy = position.accuracy;
       pin?.set(draft.location);
-      if (mapHandle && !wasGood) mapHandle.map.jumpTo({ center: draft.location });
+      if (mapHandle && !wasGood) mapHandle.map.jumpTo({ center: draft.location, zoom: Math.max(17, mapHandle.map.getZoom()) });
       setAccuracyText();
       showPlace();
       if (!wasGood && position.accuracy <= geo.GOOD_ENOUGH_M) announce(gpsText.textContent);
@@ -167,7 +168,7 @@ async function locationStep(main, ctx, state, show) {
         draft.location = [position.longitude, position.latitude];
         draft.accuracy = position.accuracy;
         pin?.set(draft.location);
-        mapHandle?.map.jumpTo({ center: draft.location });
+        mapHandle?.map.jumpTo({ center: draft.location, zoom: Math.max(17, mapHandle.map.getZoom()) });
         setAccuracyText();
         showPlace();
       });
@@ -215,7 +216,8 @@ async function locationStep(main, ctx, state, show) {
       },
     });
     mapBox.append(h("p", { class: "visually-hidden" }, t("report.location.pin_keys")));
-    mapHandle.map.once("idle", showPlace);
+    mapHandle.map.on("idle", showPlace);
+    showPlace();
     main.insertBefore(h("p", { class: "hint" }, t("report.location.drag_hint")), mapBox);
   } catch (error) {
     console.warn("no map", error);
