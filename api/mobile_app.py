@@ -40,6 +40,21 @@ TEMPLATES = {"index.html", "sw.js", "docs.html"}
 # Paths the client-side router never owns: an unknown path under these is a 404 problem, not the app.
 RESERVED = {"api", "open311", "tiles", "docs", "openapi.json", "healthz", "app", "redoc"}
 
+# A missing file (robots.txt, an old asset) is a 404, not the app; a token with a dot is a route.
+FILE_SUFFIXES = {
+    ".ico",
+    ".png",
+    ".jpg",
+    ".svg",
+    ".js",
+    ".mjs",
+    ".css",
+    ".map",
+    ".json",
+    ".txt",
+    ".xml",
+    ".html",
+}
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 CSP = "; ".join(
@@ -237,7 +252,7 @@ def install(app: FastAPI, *, reload: bool = False) -> AppBundle:
         """The app for every client-side route (deep links work on a cold start)."""
         path = request.path_params.get("path", "")
         first = path.split("/", 1)[0]
-        if first in RESERVED or "." in path.rsplit("/", 1)[-1]:
+        if first in RESERVED or Path(path).suffix.lower() in FILE_SUFFIXES:
             raise HTTPException(404, f"no route /{path}")
         refresh()
         return bundle.index.respond(request)

@@ -166,11 +166,12 @@ export const auth = {
   me: () => get("/api/v1/me"),
 };
 
+// Public reference data, asked without the token: the service worker may keep these for offline use.
 export const places = {
   jurisdictions: (point) =>
-    get("/api/v1/jurisdictions", { query: point ? { longitude: point[0], latitude: point[1] } : {} }),
-  categories: (slug) => get(`${J(slug)}/categories`),
-  areas: (level) => get(`${J()}/areas`, { query: { level } }),
+    get("/api/v1/jurisdictions", { query: point ? { longitude: point[0], latitude: point[1] } : {}, auth: false }),
+  categories: (slug) => get(`${J(slug)}/categories`, { auth: false }),
+  areas: (level) => get(`${J()}/areas`, { query: { level }, auth: false }),
 };
 
 export const reports = {
