@@ -63,8 +63,9 @@ export function t(key, params = {}) {
     return key;
   }
   if (typeof text === "object") text = text[plural.select(Number(params.count ?? 0))] ?? text.other;
+  // {count} is formatted for the language (1.234 / 1,234); ids and other values are shown as given.
   return text.replace(/\{(\w+)\}/g, (whole, name) =>
-    params[name] === undefined ? whole : typeof params[name] === "number" ? number(params[name]) : params[name],
+    params[name] === undefined ? whole : name === "count" ? number(params[name]) : String(params[name]),
   );
 }
 
