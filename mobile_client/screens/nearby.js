@@ -28,9 +28,19 @@ export async function render(main, ctx) {
   main.append(h("div", { class: "view-switch" }, showMap), mapBox, chosen, listSection);
 
   let handle = null;
-  const cleanup = () => handle?.map.remove();
+  let left = false;
+  const cleanup = () => {
+    left = true;
+    handle?.map.remove();
+  };
+  // Not waited for: the heading has focus and the screen is usable while the position, the list
+  // and the map arrive.
+  fill();
+  return cleanup;
+
+  async function fill() {
   const position = await geo.once(5000);
-  if (!ctx.isCurrent()) return cleanup;
+  if (left) return;
   const bbox = jurisdiction?.bbox;
   const here = position ? [position.longitude, position.latitude] : bbox ? [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2] : [4.9, 52.37];
 
@@ -68,7 +78,7 @@ export async function render(main, ctx) {
   const loadList = async () => {
     try {
       const answer = await api.reports.near(here, RADIUS_M);
-      if (!ctx.isCurrent()) return;
+      if (left) return;
       listSection.replaceChildren(h("h2", { id: "nearby-list-title" }, t("nearby.list_title")));
       if (!answer.items.length) {
         listSection.append(h("p", {}, t("nearby.empty")));
@@ -102,7 +112,7 @@ export async function render(main, ctx) {
 
   try {
     const { createMap } = await import("../js/map.js");
-    if (!ctx.isCurrent()) return cleanup;
+    if (left) return;
     handle = await createMap(mapBox, {
       slug: jurisdiction.slug,
       center: here,
@@ -111,10 +121,11 @@ export async function render(main, ctx) {
       onReport: showReport,
       label: t("nearby.map_label"),
     });
+    if (left) return handle.map.remove();
     mapBox.dataset.ready = "true";
   } catch (error) {
     console.warn("no map", error);
     mapBox.replaceWith(h("p", { class: "notice warning" }, t("nearby.no_map")));
   }
-  return cleanup;
+  }
 }

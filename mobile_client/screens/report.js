@@ -189,7 +189,9 @@ async function locationStep(main, ctx, state, show) {
   const slot = h("div", { class: "field", dataset: { field: "location" } }, h("p", { class: "field-error", hidden: true }));
   gpsText.before(slot);
 
-  // The map comes last: the form is usable before it has loaded (and without it).
+  // The map comes last and is not waited for: the form is usable before it has loaded (and without it).
+  showMap();
+  async function showMap() {
   try {
     mapModule = await import("../js/map.js");
     const { createMap, addPin } = mapModule;
@@ -203,7 +205,9 @@ async function locationStep(main, ctx, state, show) {
       reports: false,
       label: t("report.location.map_label"),
     });
+    if (!ctx.isCurrent() || draft?.step !== "location") return mapHandle.map.remove();
     state.stop.push(() => mapHandle.map.remove());
+    mapBox.dataset.ready = "true";
     const start = draft.location || mapHandle.map.getCenter().toArray();
     pin = addPin(mapHandle, start, {
       label: t("report.location.pin_label"),
@@ -222,6 +226,7 @@ async function locationStep(main, ctx, state, show) {
   } catch (error) {
     console.warn("no map", error);
     mapBox.replaceWith(h("p", { class: "notice warning" }, t("report.location.no_map")));
+  }
   }
 }
 

@@ -3,8 +3,8 @@ Chromium through Python Playwright. See docs/mobile-app.md ("Add a browser test"
 
 Per pytest-xdist worker, once: a database of its own (``civicloop_browser_<pid>``, migrated by alembic,
 with the reference data of ``tests/conftest.py``: Amsterdam and Utrecht, their areas, categories and
-staff), an SMTP sink, one uvicorn process (with the notifications worker and the clock, as in
-production) and one Chromium. Per test: a fresh browser context (own storage, service worker and
+staff), an SMTP sink and one uvicorn process (with the notifications worker and the clock, as in
+production); per test module one Chromium. Per test: a fresh browser context (own storage, service worker and
 IndexedDB) with a phone profile, geolocation granted at Dam square. Tests make their own data (a
 new anonymous device each, unique texts), so nothing is deleted and nothing is shared.
 """
@@ -159,13 +159,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is started it keeps an event loop marked as
+# running in this thread, and the async tests of other modules on the same xdist worker could not run
+# theirs. pytest finalizes module fixtures as soon as the worker moves to a test of another module.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
