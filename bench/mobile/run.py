@@ -67,8 +67,13 @@ class Bytes:
     def __init__(self, cdp: Any) -> None:
         self.urls: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
-        cdp.on("Network.responseReceived", lambda e: self.urls.__setitem__(e["requestId"], e["response"]["url"]))
-        cdp.on("Network.loadingFinished", lambda e: self.sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+        cdp.on(
+            "Network.responseReceived", lambda e: self.urls.__setitem__(e["requestId"], e["response"]["url"])
+        )
+        cdp.on(
+            "Network.loadingFinished",
+            lambda e: self.sizes.__setitem__(e["requestId"], e["encodedDataLength"]),
+        )
 
     def total(self, keep: Any = lambda url: True) -> int:
         return sum(size for rid, size in self.sizes.items() if keep(self.urls.get(rid, "")))
@@ -83,12 +88,16 @@ def register(page: Page) -> None:
 def cold(page: Page, cdp: Any) -> None:
     """Forget the HTTP cache, the service worker and its caches; keep the device's registration."""
     cdp.send("Network.clearBrowserCache")
-    page.evaluate("async () => { for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();"
-                  " for (const k of await caches.keys()) await caches.delete(k); }")
+    page.evaluate(
+        "async () => { for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();"
+        " for (const k of await caches.keys()) await caches.delete(k); }"
+    )
 
 
 def mark(page: Page, name: str) -> float:
-    page.wait_for_function(f"() => window.__marks && window.__marks[{json.dumps(name)}] !== undefined", timeout=60_000)
+    page.wait_for_function(
+        f"() => window.__marks && window.__marks[{json.dumps(name)}] !== undefined", timeout=60_000
+    )
     return page.evaluate(f"() => window.__marks[{json.dumps(name)}]")
 
 
@@ -152,8 +161,13 @@ def photo(browser: Browser, base_url: str) -> dict[str, float]:
         base64.b64encode(original).decode(),
     )
     ctx.close()
-    return {"photo_original_bytes": len(original), "photo_bytes": result["bytes"], "photo_resize_ms": result["ms"],
-            "photo_width": result["width"], "photo_height": result["height"]}
+    return {
+        "photo_original_bytes": len(original),
+        "photo_bytes": result["bytes"],
+        "photo_resize_ms": result["ms"],
+        "photo_width": result["width"],
+        "photo_height": result["height"],
+    }
 
 
 def main() -> None:

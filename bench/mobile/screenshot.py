@@ -1,6 +1,6 @@
 """The README's picture of the app, made by Playwright on a Pixel 7 against a running server:
 
-    .venv/bin/python -m bench.mobile.screenshot --base-url http://127.0.0.1:8000 [--out docs/app-report.png]
+.venv/bin/python -m bench.mobile.screenshot --base-url http://127.0.0.1:8000 [--out docs/app-report.png]
 """
 
 from __future__ import annotations

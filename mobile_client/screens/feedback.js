@@ -31,10 +31,9 @@ export function satisfactionQuestion(ctx, { onAnswer, headingLevel = "h2" }) {
         try {
           const done = await onAnswer(answer);
           section.replaceChildren(h(headingLevel, {}, t("feedback.thanks_title")));
-          section.append(
-            h("p", { role: "status" }, done?.waiting ? t("feedback.waiting") : done?.alreadyAnswered ? t("feedback.already") : key === "yes" ? t("feedback.thanks_fixed") : t("feedback.thanks_not_fixed")),
-          );
-          announce(section.textContent);
+          const said = done?.waiting ? t("feedback.waiting") : done?.alreadyAnswered ? t("feedback.already") : key === "yes" ? t("feedback.thanks_fixed") : t("feedback.thanks_not_fixed");
+          section.append(h("p", {}, said));
+          announce(`${t("feedback.thanks_title")}. ${said}`);
         } catch (error) {
           for (const b of buttons.querySelectorAll("button")) b.disabled = false;
           result.textContent = error.code === "already-answered" ? t("feedback.already") : errorSentence(error);

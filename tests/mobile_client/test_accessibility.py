@@ -103,7 +103,7 @@ def test_every_screen_passes_axe(open_phone, phone: str, language: str) -> None:
     expect(page.get_by_role("heading", name=app.t("settings.messages"))).to_be_visible()
     app.check_accessibility(context="settings")
     page.get_by_role("group", name=app.t("kind.area_alerts")).get_by_label(app.t("channel.email")).uncheck()
-    expect(page.get_by_text(app.t("settings.saved"))).to_be_visible()
+    expect(page.locator("main").get_by_text(app.t("settings.saved"))).to_be_visible()
     page.get_by_role("button", name=app.t("settings.area_follow")).click()
     expect(
         page.get_by_role("button", name=re.compile(re.escape(app.t("settings.area_stop", name="X")[:8])))
@@ -126,10 +126,10 @@ def test_every_screen_passes_axe(open_phone, phone: str, language: str) -> None:
 
     # Pages opened from links, and a page that does not exist.
     app.open("/feedback/eyJpZCI6MX0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-    expect(page.get_by_text(app.t("feedback.invalid_link"))).to_be_visible()
+    expect(page.locator("main").get_by_text(app.t("feedback.invalid_link"))).to_be_visible()
     app.check_accessibility(context="feedback, bad link")
     app.open("/unsubscribe/eyJpZCI6MX0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-    expect(page.get_by_text(app.t("unsubscribe.invalid_link"))).to_be_visible()
+    expect(page.locator("main").get_by_text(app.t("unsubscribe.invalid_link"))).to_be_visible()
     app.check_accessibility(context="unsubscribe, bad link")
     app.open("/no-such-page")
     app.expect_heading("not_found.title")

@@ -52,7 +52,7 @@ def test_the_resident_sees_the_resolution_and_says_it_is_not_fixed(app: App) -> 
     app.check_accessibility(context="report detail with the question")
     question.get_by_label(re.compile(app.t("feedback.comment"))).fill("Er zit nog steeds een gat.")
     question.get_by_role("button", name=app.t("feedback.answer_no")).click()
-    expect(page.get_by_text(app.t("feedback.thanks_not_fixed"))).to_be_visible()
+    expect(page.locator("main").get_by_text(app.t("feedback.thanks_not_fixed"))).to_be_visible()
     app.check_accessibility(context="answered")
     assert reopen_requests(app, report_id) == [("pending", False, 1)]
 
@@ -79,7 +79,7 @@ def test_the_link_in_the_satisfaction_email_opens_the_app_on_a_cold_start(app: A
     app.check_accessibility(context="account form filled")
     signup.get_by_role("button", name=app.t("account.sign_up_button")).click()
     app.expect_heading("settings.title")
-    expect(page.get_by_text(app.t("settings.signed_in", email=email))).to_be_visible()
+    expect(page.locator("main").get_by_text(app.t("settings.signed_in", email=email))).to_be_visible()
     app.nav("nav.report")
     report_through_the_wizard(app, category="Gat in de weg", description=f"Losse tegel {uuid.uuid4()}")
     report_id = sent_report_id(app)
@@ -104,6 +104,6 @@ def test_the_link_in_the_satisfaction_email_opens_the_app_on_a_cold_start(app: A
     other.expect_heading("feedback.title")
     other.check_accessibility(context="feedback link")
     other.page.get_by_role("button", name=other.t("feedback.answer_partly")).click()
-    expect(other.page.get_by_text(other.t("feedback.thanks_not_fixed"))).to_be_visible()
+    expect(other.page.locator("main").get_by_text(other.t("feedback.thanks_not_fixed"))).to_be_visible()
     other.check_accessibility(context="feedback answered")
     assert reopen_requests(app, report_id) == [("pending", False, 3)]

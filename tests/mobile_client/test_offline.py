@@ -33,7 +33,7 @@ def test_a_report_made_offline_is_sent_once_when_the_network_returns(app: App) -
 
     app.offline()
     app.open("/report")
-    expect(page.get_by_text(app.t("app.offline"), exact=True)).to_be_visible()
+    expect(page.locator("#connection")).to_have_text(app.t("app.offline"))
     description = f"Kapotte lamp, offline gemeld {uuid.uuid4()}"
     report_through_the_wizard(app, category="Gat in de weg", description=description, photo=camera_jpeg())
     expect(page.locator(".notice")).to_have_text(app.t("report.waiting_for_network"))
