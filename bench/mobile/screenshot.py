@@ -20,8 +20,7 @@ def main() -> None:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
-            **driver.devices["Pixel 7"],
-            device_scale_factor=1.5,
+            **(driver.devices["Pixel 7"] | {"device_scale_factor": 1.5}),
             locale="nl-NL",
             geolocation={"longitude": 4.8936, "latitude": 52.3727, "accuracy": 9},
             permissions=["geolocation"],

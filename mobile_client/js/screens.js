@@ -7,6 +7,7 @@
 //   nav      {label, icon, order}: shown in the main navigation (role-aware)
 //   roles    who sees it in the navigation and may open it (default: any signed-in device/account)
 //   public   opens without a registered device (links from e-mails, the welcome screen)
+//   preload  () => Promise: started at app start when the app opens on this screen (e.g. a map library)
 
 export const RESIDENT = "resident";
 export const FIELD_STAFF = "field_staff";
@@ -31,6 +32,7 @@ export const SCREENS = [
   {
     path: "/nearby",
     load: () => import("../screens/nearby.js"),
+    preload: () => import("../js/map.js").then((m) => m.loadMapLibrary()),
     title: "nearby.title",
     nav: { label: "nav.nearby", icon: "map", order: 30 },
   },

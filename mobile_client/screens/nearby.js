@@ -34,7 +34,9 @@ export async function render(main, ctx) {
     handle?.map.remove();
   };
   // Not waited for: the heading has focus and the screen is usable while the position, the list
-  // and the map arrive.
+  // and the map arrive. The map library starts loading at once, beside the rest.
+  const mapModule = import("../js/map.js");
+  mapModule.then((m) => m.loadMapLibrary()).catch(() => {});
   fill();
   return cleanup;
 
@@ -45,11 +47,12 @@ export async function render(main, ctx) {
   const here = position ? [position.longitude, position.latitude] : bbox ? [(bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2] : [4.9, 52.37];
 
   let categories = [];
-  try {
-    categories = await api.places.categories();
-  } catch {
-    categories = [];
-  }
+  const named = api.places.categories().then(
+    (found) => {
+      categories = found;
+    },
+    () => {},
+  );
   const categoryName = (code) => i18n.pick(categories.find((c) => c.code === code)?.name) || code;
 
   const showReport = async (id) => {
@@ -77,7 +80,7 @@ export async function render(main, ctx) {
 
   const loadList = async () => {
     try {
-      const answer = await api.reports.near(here, RADIUS_M);
+      const [answer] = await Promise.all([api.reports.near(here, RADIUS_M), named]);
       if (left) return;
       listSection.replaceChildren(h("h2", { id: "nearby-list-title" }, t("nearby.list_title")));
       if (!answer.items.length) {
@@ -111,7 +114,7 @@ export async function render(main, ctx) {
   loadList();
 
   try {
-    const { createMap } = await import("../js/map.js");
+    const { createMap } = await mapModule;
     if (left) return;
     handle = await createMap(mapBox, {
       slug: jurisdiction.slug,

@@ -208,6 +208,8 @@ async function locationStep(main, ctx, state, show) {
     if (!ctx.isCurrent() || draft?.step !== "location") return mapHandle.map.remove();
     state.stop.push(() => mapHandle.map.remove());
     mapBox.dataset.ready = "true";
+    // The position may have come while the map was loading.
+    if (draft.location) mapHandle.map.jumpTo({ center: draft.location, zoom: Math.max(17, mapHandle.map.getZoom()) });
     const start = draft.location || mapHandle.map.getCenter().toArray();
     pin = addPin(mapHandle, start, {
       label: t("report.location.pin_label"),
