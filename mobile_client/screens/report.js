@@ -285,7 +285,10 @@ async function categoryStep(main, ctx, state, show) {
     set.classList.remove("field");
     for (const choice of set.querySelectorAll(".choice")) {
       const item = group.items.find((c) => c.code === choice.querySelector("input").value);
-      choice.dataset.words = [i18n.pick(item.name), i18n.pick(group.name), ...(item.keywords || [])].join(" ").toLowerCase();
+      // Names in every language and the keywords: "lamp" finds the street light, in Dutch or English.
+      choice.dataset.words = [...Object.values(item.name || {}), ...Object.values(group.name === i18n.pick(item.name) ? {} : (categories.find((c) => c.code === code)?.name || {})), ...(item.keywords || [])]
+        .join(" ")
+        .toLowerCase();
     }
     tree.append(set);
   }
