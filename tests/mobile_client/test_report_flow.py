@@ -85,5 +85,9 @@ def test_a_report_with_a_photo_and_a_dragged_pin_lands_in_the_right_neighbourhoo
 
     # The resident sees it under My reports, with its status.
     app.nav("nav.my_reports")
-    expect(page.get_by_role("link", name=re.compile(rf"\b{report_id}\b"))).to_be_visible()
+    expect(
+        page.locator("main").get_by_role(
+            "link", name=app.t("my_reports.item_title", id=report_id, category="Gat in de weg")
+        )
+    ).to_be_visible()
     app.check_accessibility(context="my reports")
