@@ -102,7 +102,9 @@ async function locationStep(main, ctx, state, show) {
   const gpsText = h("p", { class: "notice", id: "gps-status" }, t("report.location.searching"));
   const placeText = h("p", { class: "meta", id: "place-names" });
   const mapBox = h("div", { class: "map", id: "report-map" });
-  main.append(gpsText, mapBox, placeText);
+  // Everything is in place before the map arrives: nothing moves under the resident's finger.
+  const dragHint = h("p", { class: "hint" }, t("report.location.drag_hint"));
+  main.append(gpsText, dragHint, mapBox, placeText);
   let pin = null;
   let mapHandle = null;
   let mapModule = null;
@@ -224,9 +226,9 @@ async function locationStep(main, ctx, state, show) {
     mapBox.append(h("p", { class: "visually-hidden" }, t("report.location.pin_keys")));
     mapHandle.map.on("idle", showPlace);
     showPlace();
-    main.insertBefore(h("p", { class: "hint" }, t("report.location.drag_hint")), mapBox);
   } catch (error) {
     console.warn("no map", error);
+    dragHint.remove();
     mapBox.replaceWith(h("p", { class: "notice warning" }, t("report.location.no_map")));
   }
   }

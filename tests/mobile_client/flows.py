@@ -13,7 +13,7 @@ from tests.mobile_client.harness import App
 def next_step(app: App) -> None:
     before = app.heading().inner_text()
     app.page.get_by_role("button", name=app.t("common.next")).click()
-    expect(app.heading()).not_to_have_text(before)
+    expect(app.heading()).not_to_have_text(before, timeout=15_000)
     app.wait_for_screen()
 
 
