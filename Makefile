@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow lint venv
+.PHONY: run test test-slow lint venv vendor
 
 venv: $(STAMP)
 
@@ -47,6 +47,12 @@ test: venv
 # The comparisons with pabutools that take minutes each (Lodz and Wroclaw, MES + add1).
 test-slow: venv
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+# Refresh the app's vendored browser libraries from the npm registry (no node needed): the versions are in
+# mobile_client/vendoring.py, the files and their sha512 in mobile_client/vendor/lock.json.
+vendor: venv
+	$(BIN)/python -m mobile_client.vendoring
+	$(BIN)/python -m mobile_client.vendoring --check
 
 lint: venv
 	$(BIN)/ruff check .

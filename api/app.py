@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import health, problems
+from api import health, mobile_app, problems
 from api.clock import clock
 from api.middleware import BodyGuard
 from api.open311.router import router as open311_router
@@ -73,7 +73,15 @@ def create_app(
         if engine is not None:
             await engine.dispose()
 
-    app = FastAPI(title="civicloop", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan)
+    # /docs is served by mobile_app with Swagger UI from this server (no CDN: it works offline).
+    app = FastAPI(
+        title="civicloop",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.media = MediaStore(settings.media_dir)
     app.state.notification_settings = NotificationSettings.from_settings(settings)
@@ -104,4 +112,6 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Last: its catch-all answers the app's client-side routes.
+    mobile_app.install(app, reload=settings.environment == "development")
     return app

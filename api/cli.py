@@ -231,7 +231,9 @@ def serve(
             _print_demo(_run_in_transaction(url, partial(load_demo, notification_settings=notifications)))
     base = f"http://{host}:{port}"
     public = default_public_base_url(settings, host, port)
-    typer.echo(f"civicloop serves on {base}  (API docs: {base}/docs, health: {base}/healthz, {base}/readyz)")
+    typer.echo(
+        f"civicloop serves the app on {base}/  (API docs: {base}/docs, health: {base}/healthz, {base}/readyz)"
+    )
     if public != base:
         typer.echo(f"links in notifications point to {public}")
     if local:

@@ -122,15 +122,29 @@ POLE_FIELDS = [
 # (code, parent, nl, en, department, extra settings)
 CATEGORIES: list[tuple[str, str | None, str, str, str | None, dict[str, object]]] = [
     ("street", None, "Straat", "Street", None, {}),
-    ("pothole", "street", "Gat in de weg", "Pothole", "Wegen", {"handling_days": 5}),
-    ("loose-tile", "street", "Losliggende stoeptegel", "Loose paving stone", "Wegen", {"handling_days": 10}),
+    (
+        "pothole",
+        "street",
+        "Gat in de weg",
+        "Pothole",
+        "Wegen",
+        {"handling_days": 5, "keywords": ["kuil", "hole"]},
+    ),
+    (
+        "loose-tile",
+        "street",
+        "Losliggende stoeptegel",
+        "Loose paving stone",
+        "Wegen",
+        {"handling_days": 10, "keywords": ["tegel", "stoep", "tile"]},
+    ),
     (
         "street-light",
         "street",
         "Kapotte straatverlichting",
         "Broken street light",
         "Verlichting",
-        {"handling_days": 5, "extra_fields": POLE_FIELDS},
+        {"handling_days": 5, "extra_fields": POLE_FIELDS, "keywords": ["lamp", "lantaarnpaal", "licht"]},
     ),
     ("waste", None, "Afval", "Waste", None, {}),
     (
@@ -139,7 +153,7 @@ CATEGORIES: list[tuple[str, str | None, str, str, str | None, dict[str, object]]
         "Gedumpt afval",
         "Dumped waste",
         "Afval",
-        {"handling_days": 2, "handling_day_kind": "calendar"},
+        {"handling_days": 2, "handling_day_kind": "calendar", "keywords": ["vuilnis", "grofvuil", "rubbish"]},
     ),
     (
         "full-container",
@@ -150,7 +164,14 @@ CATEGORIES: list[tuple[str, str | None, str, str, str | None, dict[str, object]]
         {"handling_days": 1, "handling_day_kind": "calendar"},
     ),
     ("green", None, "Groen", "Greenery", None, {}),
-    ("fallen-tree", "green", "Omgevallen boom", "Fallen tree", "Groen", {"handling_days": 1}),
+    (
+        "fallen-tree",
+        "green",
+        "Omgevallen boom",
+        "Fallen tree",
+        "Groen",
+        {"handling_days": 1, "keywords": ["tak"]},
+    ),
     ("nuisance", None, "Overlast", "Nuisance", None, {}),
     ("noise", "nuisance", "Geluidsoverlast", "Noise", "Openbare ruimte", {"is_public": False}),
 ]

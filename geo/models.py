@@ -162,6 +162,12 @@ class Report(Base):
         Index("ix_reports_department_status", "department_id", "status"),
         Index("ix_reports_category_status", "category_id", "status"),
         Index("ix_reports_area", "area_id"),
+        Index(
+            "ix_reports_reporter",
+            "reporter_account_id",
+            text("id DESC"),
+            postgresql_where=text("reporter_account_id IS NOT NULL"),
+        ),
         CheckConstraint(
             "status IN ('submitted', 'accepted', 'scheduled', 'in_progress', 'on_hold', 'resolved',"
             " 'closed', 'reopened')",

@@ -49,6 +49,42 @@ async def jurisdiction_by_slug(session: AsyncSession, slug: str) -> Jurisdiction
     return JurisdictionRef(*row) if row else None
 
 
+JURISDICTIONS_SQL = """
+SELECT j.slug, j.name, j.timezone, j.default_locale,
+       (SELECT CASE WHEN e IS NULL THEN NULL
+               ELSE ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)] END
+        FROM (SELECT ST_Extent(a.geom) AS e FROM areas a WHERE a.jurisdiction_id = j.id) AS extent) AS bbox
+FROM jurisdictions j
+ORDER BY j.slug
+"""
+
+# The most local first: a point in Amsterdam lies in a jurisdiction "nl" (all municipalities) and in
+# "amsterdam"; the one whose smallest containing area is smallest is the one the resident means.
+JURISDICTIONS_AT_SQL = """
+SELECT j.slug, j.name, j.timezone, j.default_locale,
+       (SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)]
+        FROM (SELECT ST_Extent(a.geom) AS e FROM areas a WHERE a.jurisdiction_id = j.id) AS extent) AS bbox
+FROM jurisdictions j
+JOIN LATERAL (
+    SELECT min(ST_Area(a.geom)) AS smallest FROM areas a
+    WHERE a.jurisdiction_id = j.id
+      AND ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326))
+) AS here ON here.smallest IS NOT NULL
+ORDER BY here.smallest, j.slug
+"""
+
+
+async def jurisdictions(
+    session: AsyncSession, *, at: tuple[float, float] | None = None
+) -> list[dict[str, Any]]:
+    """Every jurisdiction with the bounding box of its areas; with ``at``, only those containing it."""
+    if at is None:
+        rows = await session.execute(text(JURISDICTIONS_SQL))
+    else:
+        rows = await session.execute(text(JURISDICTIONS_AT_SQL), {"longitude": at[0], "latitude": at[1]})
+    return [dict(row._mapping) for row in rows]
+
+
 CONTAINING_AREA_SQL = """
 SELECT id FROM areas
 WHERE jurisdiction_id = :jurisdiction_id
@@ -62,8 +98,11 @@ WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geog
 SELECT r.id, c.code AS category, r.status, r.description, r.created_at,
        ST_AsGeoJSON(r.location)::json AS location,
        ST_Distance(r.location::geography, here.point) AS distance_m,
-       (SELECT count(*) FROM report_supporters s WHERE s.report_id = r.id) AS supporters
-FROM reports r JOIN categories c ON c.id = r.category_id, here
+       (SELECT count(*) FROM report_supporters s WHERE s.report_id = r.id) AS supporters,
+       (SELECT '/api/v1/jurisdictions/' || j.slug || '/reports/' || r.id || '/photos/' || p.id || '/thumbnail'
+        FROM photos p WHERE p.report_id = r.id AND p.kind = 'report' ORDER BY p.id LIMIT 1) AS thumbnail_url
+FROM reports r JOIN categories c ON c.id = r.category_id
+     JOIN jurisdictions j ON j.id = r.jurisdiction_id, here
 WHERE r.jurisdiction_id = :jurisdiction_id
   AND r.category_id = :category_id
   AND r.status IN {OPEN_STATUS_SQL}
@@ -285,3 +324,60 @@ async def worklist(
         },
     )
     return [dict(row._mapping) for row in result]
+
+
+# The reports an account made or follows, newest first: two index range scans (the reporter index and
+# the followers' account index) instead of a scan of the jurisdiction's reports.
+MY_REPORTS_SQL = """
+WITH mine AS (
+    SELECT id FROM reports
+    WHERE reporter_account_id = :account_id AND jurisdiction_id = :jurisdiction_id
+      AND (CAST(:before_id AS bigint) IS NULL OR id < :before_id)
+      AND (CAST(:report_id AS bigint) IS NULL OR id = :report_id)
+    UNION
+    SELECT f.report_id FROM report_followers f
+    WHERE f.account_id = :account_id
+      AND (CAST(:before_id AS bigint) IS NULL OR f.report_id < :before_id)
+      AND (CAST(:report_id AS bigint) IS NULL OR f.report_id = :report_id)
+)
+SELECT coalesce(json_agg(item ORDER BY item.id DESC), '[]')::text FROM (
+    SELECT r.id, c.code AS category, c.name AS category_name, r.status, r.status_reason,
+           left(r.description, 280) AS description, r.address, r.created_at, r.updated_at, r.due_at,
+           r.resolved_at, r.reporter_account_id IS NOT DISTINCT FROM :account_id AS reported,
+           EXISTS (SELECT 1 FROM report_followers f
+                   WHERE f.report_id = r.id AND f.account_id = :account_id) AS following,
+           (SELECT '/api/v1/jurisdictions/' || :slug || '/reports/' || r.id || '/photos/' || p.id
+                   || '/thumbnail'
+            FROM photos p WHERE p.report_id = r.id AND p.kind = 'report' ORDER BY p.id LIMIT 1)
+               AS thumbnail_url
+    FROM reports r JOIN categories c ON c.id = r.category_id
+    WHERE r.id IN (SELECT id FROM mine) AND r.jurisdiction_id = :jurisdiction_id
+    ORDER BY r.id DESC
+    LIMIT :limit
+) AS item
+"""
+
+
+async def my_reports_json(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    slug: str,
+    account_id: int,
+    before_id: int | None,
+    report_id: int | None,
+    limit: int,
+) -> str:
+    """JSON array of the account's own and followed reports (the resident sees their own private ones)."""
+    found = await session.scalar(
+        text(MY_REPORTS_SQL),
+        {
+            "jurisdiction_id": jurisdiction_id,
+            "slug": slug,
+            "account_id": account_id,
+            "before_id": before_id,
+            "report_id": report_id,
+            "limit": limit,
+        },
+    )
+    return str(found)

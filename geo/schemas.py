@@ -285,6 +285,7 @@ class DuplicateCandidate(BaseModel):
     location: dict[str, Any]
     distance_m: float
     supporters: int
+    thumbnail_url: str | None = None  # the first photo's thumbnail: "is this the one?" at a glance
     created_at: datetime
 
 

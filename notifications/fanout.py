@@ -263,7 +263,7 @@ def _report_values(ctx: Context, slug: str, report: Any, extra: dict[str, object
             "reference": f"#{report.id}",
             "category": localized(report.category_name, locale),
             "area": report.area_name or "",
-            "url": ctx.url(f"/api/v1/jurisdictions/{slug}/reports/{report.id}"),
+            "url": ctx.url(f"/reports/{report.id}"),  # the report's page in the residents' app
             **(extra or {}),
         }
 
@@ -435,7 +435,8 @@ async def satisfaction_requested(ctx: Context, event: Event) -> Outcome:
         {"id": request_id},
         ttl_seconds=ctx.settings.satisfaction_link_days * 86400,
     )
-    answer_url = ctx.url(f"/api/v1/notifications/satisfaction/{token}")
+    # A page of the residents' app: one tap answers it (the API's link route only takes a POST).
+    answer_url = ctx.url(f"/feedback/{token}")
     recipients = await accounts(ctx, event, [event.payload.get("account_id")], report_id=report.id)
     values = _report_values(ctx, slug, report, {"satisfaction_url": answer_url})
     data = {"report_id": report.id, "satisfaction_request_id": request_id, "answer_token": token}
@@ -649,11 +650,21 @@ async def _webhooks(ctx: Context, jurisdiction_id: int) -> list[Any]:
     return ctx.webhooks[jurisdiction_id]
 
 
-def unsubscribe_url(settings: NotificationSettings, recipient_key: str, kind: str, channel: str) -> str:
-    token = tokens.sign(
+def unsubscribe_token(settings: NotificationSettings, recipient_key: str, kind: str, channel: str) -> str:
+    return tokens.sign(
         settings.secret_key.get_secret_value(), "unsubscribe", {"r": recipient_key, "k": kind, "c": channel}
     )
+
+
+def unsubscribe_url(settings: NotificationSettings, recipient_key: str, kind: str, channel: str) -> str:
+    """The RFC 8058 one-click URL for the ``List-Unsubscribe`` header: the mail client POSTs to it."""
+    token = unsubscribe_token(settings, recipient_key, kind, channel)
     return settings.public_base_url.rstrip("/") + f"/api/v1/notifications/unsubscribe/{token}"
+
+
+def unsubscribe_page(settings: NotificationSettings, token: str) -> str:
+    """The link in the mail's text: a page of the residents' app that unsubscribes in one tap."""
+    return settings.public_base_url.rstrip("/") + f"/unsubscribe/{token}"
 
 
 def webhook_body(event: Event, slug: str, *, include_personal_data: bool) -> dict[str, Any]:
@@ -745,14 +756,20 @@ async def plan_deliveries(ctx: Context, event: Event) -> list[dict[str, Any]]:
                         data={**plan.data, "subscription_id": sub.id},
                     )
             if recipient.email and allowed("email"):
+                token = unsubscribe_token(ctx.settings, key, plan.kind, "email")
+                base = ctx.settings.public_base_url.rstrip("/")
+                footer = templates.substitute(
+                    templates.label(recipient.locale, "email", "unsubscribe_footer"),
+                    {"url": unsubscribe_page(ctx.settings, token)},
+                )
                 row(
                     "email",
                     key,
-                    **common,
+                    **(common | {"body": f"{message.body}\n\n-- \n{footer}"}),
                     address=recipient.email,
                     data={
                         **plan.data,
-                        "unsubscribe_url": unsubscribe_url(ctx.settings, key, plan.kind, "email"),
+                        "unsubscribe_url": f"{base}/api/v1/notifications/unsubscribe/{token}",
                     },
                 )
     for webhook in await _webhooks(ctx, event.jurisdiction_id):

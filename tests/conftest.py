@@ -156,6 +156,11 @@ STREET_LIGHT_FIELDS = [
 
 @pytest.fixture(scope="session")
 async def world(engine: AsyncEngine) -> World:
+    return await build_world(engine)
+
+
+async def build_world(engine: AsyncEngine) -> World:
+    """Commit the reference data into the database of ``engine`` (the browser tests' own one too)."""
     factory = async_sessionmaker(engine, expire_on_commit=False)
     async with factory() as session:
         amsterdam = Jurisdiction(

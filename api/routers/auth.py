@@ -76,9 +76,22 @@ async def create_account(
     body: AccountCreate,
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
-    _: Identity | None = Depends(PUBLIC),
+    identity: Identity | None = Depends(PUBLIC),
 ) -> TokenRead:
+    """Called with an anonymous device's token, the device's account becomes this registered account
+    (its reports, follows and messages stay); without a token, a new account is made."""
     jurisdiction = await get_jurisdiction(session, body.jurisdiction)
+    if identity is not None and identity.is_anonymous and identity.jurisdiction_id == jurisdiction.id:
+        account, token = await accounts.upgrade_device(
+            session,
+            account_id=identity.account_id,
+            email=str(body.email),
+            password=body.password,
+            display_name=body.display_name,
+            locale=body.locale,
+            ttl_days=settings.access_token_ttl_days,
+        )
+        return TokenRead(token=token, account_id=account.id)
     account, token = await accounts.register_account(
         session,
         jurisdiction_id=jurisdiction.id,

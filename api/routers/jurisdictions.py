@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from api.auth import ADMIN, PUBLIC
 from api.deps import SessionDep
 from core.errors import InvalidInput, NotFound
 from core.identity import Account, Identity, RoleGrant
+from geo import queries as geo_queries
 from geo import service
 from geo.errors import AreaNotFound, DepartmentNotFound
 from geo.models import Area, Category, Department, Jurisdiction
@@ -31,11 +32,27 @@ router = APIRouter(prefix="/api/v1", tags=["jurisdictions"])
 GEOJSON = "application/geo+json"
 
 
-@router.get("/jurisdictions", response_model=list[JurisdictionRead])
+class JurisdictionListed(JurisdictionRead):
+    bbox: list[float] | None = Field(
+        description="min_lon, min_lat, max_lon, max_lat of its areas (where a map starts); null without areas"
+    )
+
+
+@router.get(
+    "/jurisdictions",
+    response_model=list[JurisdictionListed],
+    summary="Jurisdictions; with longitude and latitude, those containing that point, most local first",
+)
 async def list_jurisdictions(
-    session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
-) -> list[Jurisdiction]:
-    return list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.slug)))
+    longitude: float | None = Query(default=None, ge=-180, le=180, allow_inf_nan=False),
+    latitude: float | None = Query(default=None, ge=-90, le=90, allow_inf_nan=False),
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
+) -> list[dict[str, Any]]:
+    if (longitude is None) != (latitude is None):
+        raise InvalidInput("give both longitude and latitude, or neither", code="invalid-point")
+    at = (longitude, latitude) if longitude is not None and latitude is not None else None
+    return await geo_queries.jurisdictions(session, at=at)
 
 
 @router.get("/jurisdictions/{jurisdiction}", response_model=JurisdictionRead)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, BaseModel, Field
@@ -194,6 +195,37 @@ async def list_reports(
         limit=limit,
     )
     return Response(await queries.list_reports_json(session, flt), media_type="application/json")
+
+
+@router.get(
+    "/me/reports",
+    summary="My reports: the ones I made or follow, newest first",
+    response_model=None,
+    responses={200: {"description": "{items: [...], next_before_id}"}},
+)
+async def my_reports(
+    jurisdiction: str,
+    before_id: int | None = Query(default=None, ge=1, le=2**62, description="page: ids below this one"),
+    report_id: int | None = Query(default=None, ge=1, le=2**62, description="only this report, if mine"),
+    limit: int = Query(default=50, ge=1, le=200),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> Response:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    items = await queries.my_reports_json(
+        session,
+        jurisdiction_id=found.id,
+        slug=found.slug,
+        account_id=identity.account_id,
+        before_id=before_id,
+        report_id=report_id,
+        limit=limit + 1,
+    )
+    rows = orjson.loads(items)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    page = {"items": rows, "next_before_id": rows[-1]["id"] if more else None}
+    return Response(orjson.dumps(page), media_type="application/json")
 
 
 @router.get(

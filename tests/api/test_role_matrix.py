@@ -497,6 +497,12 @@ def on_report(category: str) -> Build:
     return build
 
 
+def lists_own_report(response: httpx.Response, call: Call, caller: str) -> None:
+    """Only the reporter finds the report among "my reports" (the others made or follow none)."""
+    ids = [item["id"] for item in response.json()["items"]]
+    assert (call.path["report_id"] in ids) == (caller == "resident"), (caller, ids)
+
+
 def on_photo(category: str) -> Build:
     async def build(setup: Setup) -> Call:
         report = await setup.report(category, with_photo=True)
@@ -638,6 +644,17 @@ MATRIX: dict[str, Case] = {
         RESIDENT,
         on_report("nuisance-neighbours"),
         private_resident_route(204, device=HIDDEN, council=HIDDEN, roads_staff=HIDDEN),
+    ),
+    "my reports": Case(
+        "GET", f"{J}/me/reports", RESIDENT, on_report("pothole"), residents(200), check=lists_own_report
+    ),
+    "my non-public reports": Case(
+        "GET",
+        f"{J}/me/reports",
+        RESIDENT,
+        on_report("nuisance-neighbours"),
+        residents(200),
+        check=lists_own_report,
     ),
     "worklist": Case("GET", f"{J}/worklist", STAFF, nothing, restricted(200, STAFF_CALLERS)),
     "staff view": Case(

@@ -54,10 +54,17 @@ async def test_report_resolve_satisfaction_reopen_and_metrics(
     assert f"/reports/{report['id']}/photos/{upload.json()['id']}" in body
     # The satisfaction request (delay 0 in the tests) went out in the same run.
     question = next(m for m in mails if m["Subject"].startswith("Is het opgelost?"))
-    link = next(
-        line for line in question.get_payload(decode=True).decode().split() if "/satisfaction/" in line
-    )
+    # The link opens the residents' app (one tap answers there); the app calls the API's link routes.
+    link = next(line for line in question.get_payload(decode=True).decode().split() if "/feedback/" in line)
+    assert link.startswith("https://civicloop.test/feedback/")
     token = link.rsplit("/", 1)[1]
+    # The text's unsubscribe link is an app page with the token of the one-click List-Unsubscribe header.
+    footer = next(
+        line for line in question.get_payload(decode=True).decode().split() if "/unsubscribe/" in line
+    )
+    header = question["List-Unsubscribe"].strip("<>")
+    assert footer.startswith("https://civicloop.test/unsubscribe/")
+    assert header == "https://civicloop.test/api/v1/notifications/unsubscribe/" + footer.rsplit("/", 1)[1]
 
     # The inbox has the same messages, newest first, all unread.
     count = await client.get(f"{BASE}/me/inbox/unread-count", headers=bearer(world.tokens["resident"]))

@@ -1,0 +1,45 @@
+// What each kind of outbox item does on the wire. Imported by the page and by the service worker,
+// so Background Sync can send without a page open. Add a kind for a new offline write here.
+import { registerSender } from "./outbox.js";
+import { reports, feedback } from "./api.js";
+
+/**
+ * A report: its photos first (each with its own Idempotency-Key, the id saved on the item as soon
+ * as the server has the photo), then the report with the photo ids and the item's key.
+ * payload: {jurisdiction, body, photos: [{blob, name, key, uploadedId}]}
+ */
+registerSender("report", async (item, save) => {
+  const { jurisdiction, body, photos = [] } = item.payload;
+  for (const photo of photos) {
+    if (photo.uploadedId) continue;
+    const uploaded = await reports.uploadPhoto(jurisdiction, photo.blob, photo.name, { idempotencyKey: photo.key });
+    photo.uploadedId = uploaded.id;
+    photo.blob = null; // the server has it; keep the queue small
+    await save();
+  }
+  const report = await reports.submit(
+    jurisdiction,
+    { ...body, photo_ids: photos.map((p) => p.uploadedId) },
+    item.idempotencyKey,
+  );
+  return { reportId: report.id, status: report.status };
+});
+
+/** "Me too" on a report. payload: {jurisdiction, reportId} */
+registerSender("support", async (item) => {
+  const { jurisdiction, reportId } = item.payload;
+  const answer = await reports.support(jurisdiction, reportId, item.idempotencyKey);
+  return { reportId, supporters: answer.supporters };
+});
+
+/** "Is it fixed?" answered while signed in. payload: {jurisdiction, requestId, answer} */
+registerSender("satisfaction", async (item) => {
+  const { jurisdiction, requestId, answer } = item.payload;
+  try {
+    const done = await feedback.answer(jurisdiction, requestId, answer, item.idempotencyKey);
+    return { reportId: done.report_id, reopenRequestId: done.reopen_request_id };
+  } catch (error) {
+    if (error.code === "already-answered") return { alreadyAnswered: true };
+    throw error;
+  }
+});
