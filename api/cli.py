@@ -158,7 +158,7 @@ def _print_demo(result: DemoResult) -> None:
                 f" /api/v1/jurisdictions/amsterdam/budget-rounds/{result.budget_round_id}"
             )
         typer.echo(
-            f"for the field staff: {result.work_reports} open reports near the Dam and"
+            f"for the field staff: {result.work_reports} reports near the Dam (most of them open) and"
             f" {result.message_templates} message templates; for the Centrum council:"
             f" {len(result.motion_ids)} motions (one open to vote on)"
         )

@@ -2,7 +2,8 @@
 
 - Open reports of every department at named places within a few hundred metres of the Dam (the point a
   phone without a position fix, and the browser tests, start from), one of them overdue and two of them
-  the same pothole (to merge), with the demo resident as reporter so their app hears back.
+  the same pothole (to merge), with the demo resident as reporter so their app hears back; and a corner
+  where rubbish keeps being dumped (five resolved reports over three months): a hotspot for the council.
 - Public message templates per status (and one for street lights only), in Dutch and English.
 - Motions for the Centrum council: one open to vote on, one draft to open, one closed with its roll call.
 
@@ -155,6 +156,18 @@ WORK_SPOTS = [
         "dumped-waste",
         "Matras en kapotte stoel naast de container gezet.",
         age_hours=3.0,
+    ),
+    # The same corner keeps filling up with dumped rubbish: a hotspot on the council's dashboard.
+    *(
+        WorkSpot(
+            "Warmoesstraat 18",
+            (4.89585 + 0.00005 * n, 52.37415 + 0.00003 * n),
+            "dumped-waste",
+            "Weer vuilniszakken en grofvuil naast de container op de hoek.",
+            path=(Status.ACCEPTED, Status.RESOLVED),
+            age_hours=24 * days,
+        )
+        for n, days in enumerate((9, 23, 41, 58, 76))
     ),
     WorkSpot(
         "Beursplein",

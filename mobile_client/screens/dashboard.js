@@ -109,6 +109,16 @@ export async function render(main, ctx) {
     load();
   });
 
+  const percent = (value) => (value === null || value === undefined ? t("dashboard.no_data") : i18n.number(value, { style: "percent", maximumFractionDigits: 0 }));
+  const duration = (hours) => {
+    if (hours === null || hours === undefined) return t("dashboard.no_data");
+    if (hours < 48) return i18n.number(hours, { style: "unit", unit: "hour", unitDisplay: "long", maximumFractionDigits: 0 });
+    return i18n.number(hours / 24, { style: "unit", unit: "day", unitDisplay: "long", maximumFractionDigits: 1 });
+  };
+
+  /** A table cell with its raw value for the CSV and for checks; the text formatted for people. */
+  const cell = (measure, value, text) => h("td", { dataset: { measure, value: value ?? "" } }, text);
+
   let left = false;
   let mapHandle = null;
   let csvRows = null;
@@ -169,16 +179,6 @@ export async function render(main, ctx) {
   function emptyRow() {
     return { inputs: 0, outcome_messaged: 0, outcome_message_share: null, median_hours_to_first_response: null, median_hours_to_resolution: null, deadline_due: 0, deadline_met: 0, deadline_compliance: null, satisfaction_answers: 0, satisfaction_score: null, fixed_share: null, resolved: 0, reopened: 0, reopen_rate: null };
   }
-
-  const percent = (value) => (value === null || value === undefined ? t("dashboard.no_data") : i18n.number(value, { style: "percent", maximumFractionDigits: 0 }));
-  const duration = (hours) => {
-    if (hours === null || hours === undefined) return t("dashboard.no_data");
-    if (hours < 48) return i18n.number(hours, { style: "unit", unit: "hour", unitDisplay: "long", maximumFractionDigits: 0 });
-    return i18n.number(hours / 24, { style: "unit", unit: "day", unitDisplay: "long", maximumFractionDigits: 1 });
-  };
-
-  /** A table cell with its raw value for the CSV and for checks; the text formatted for people. */
-  const cell = (measure, value, text) => h("td", { dataset: { measure, value: value ?? "" } }, text);
 
   function keyFigures(row) {
     const figures = [
@@ -300,19 +300,25 @@ export async function render(main, ctx) {
     });
   }
 
+  function periodName(group, unit) {
+    const [year, part] = group.split(unit === "week" ? "-W" : "-").map(Number);
+    if (unit === "week") return t("dashboard.week_label", { week: part, year });
+    return new Intl.DateTimeFormat(i18n.language(), { month: "long", year: "numeric", timeZone: "UTC" }).format(Date.UTC(year, part - 1, 1));
+  }
+
   function periodChart(rows, labels, unit) {
     const byGroup = new Map(rows.map((r) => [r.group, r]));
     // Every week or month of the period, also those without reports (the API leaves them out).
     const all = [...new Set([...labels, ...byGroup.keys()])].sort().map((label) => byGroup.get(label) || { group: label, inputs: 0, resolved: 0 });
-    for (const r of all) for (const measure of ["inputs", "resolved"]) csvRows.push([unit, r.group, r.group, measure, r[measure]]);
+    for (const r of all) for (const measure of ["inputs", "resolved"]) csvRows.push([unit, r.group, periodName(r.group, unit), measure, r[measure]]);
     const title = unit === "week" ? t("dashboard.per_week") : t("dashboard.per_month");
     return chart({
       title,
-      bars: all.map((r) => ({ label: r.group, value: r.inputs, text: i18n.number(r.inputs) })),
+      bars: all.map((r) => ({ label: periodName(r.group, unit), value: r.inputs, text: i18n.number(r.inputs) })),
       table: dataTable(
         title,
         [unit === "week" ? t("dashboard.week") : t("dashboard.month"), t("dashboard.inputs"), t("dashboard.resolved")],
-        all.map((r) => h("tr", { dataset: { group: r.group } }, h("th", { scope: "row" }, r.group), cell("inputs", r.inputs, i18n.number(r.inputs)), cell("resolved", r.resolved, i18n.number(r.resolved)))),
+        all.map((r) => h("tr", { dataset: { group: r.group } }, h("th", { scope: "row" }, periodName(r.group, unit)), cell("inputs", r.inputs, i18n.number(r.inputs)), cell("resolved", r.resolved, i18n.number(r.resolved)))),
       ),
     });
   }

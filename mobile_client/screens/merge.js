@@ -64,7 +64,7 @@ export async function render(main, ctx) {
       { jurisdiction: session.jurisdiction().slug, reportId: id, version: view.version, body, base: baseOf(view) },
       { summary: { reportId: id, status: "closed", masterId: body.into_report_id } },
     );
-    const done = await outbox.settled(item.id, 8000);
+    const done = navigator.onLine ? await outbox.settled(item.id, 8000) : await outbox.get(item.id);
     if (!ctx.isCurrent()) return;
     if (done?.state === "sent") {
       setFlash(t("merge.done", { id: body.into_report_id }));

@@ -72,7 +72,7 @@ export async function render(main, ctx) {
       }
       submit.disabled = true;
       const item = await outbox.enqueue("motion_vote", { jurisdiction: session.jurisdiction().slug, motionId: id, choice }, { summary: { motionId: id, choice } });
-      const done = await outbox.settled(item.id, 8000);
+      const done = navigator.onLine ? await outbox.settled(item.id, 8000) : await outbox.get(item.id);
       submit.disabled = false;
       if (!ctx.isCurrent()) return;
       if (done?.state === "sent") {
@@ -102,7 +102,7 @@ export async function render(main, ctx) {
       ? h(
           "table",
           { class: "data roll-call" },
-          h("caption", {}, t("motion.roll_call")),
+          h("caption", { class: "visually-hidden" }, t("motion.roll_call")),
           h(
             "thead",
             {},

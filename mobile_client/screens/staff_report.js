@@ -13,6 +13,8 @@ const views = new Map();
 const templates = new Map();
 const CLOSE_REASONS = ["not_ours", "cannot_fix", "no_action_needed", "spam", "other"];
 const PHOTO_STATUSES = new Set(["resolved", "in_progress", "on_hold"]);
+// The moves in the order of the work: forward first, closing without a fix last.
+const ORDER = ["accepted", "scheduled", "in_progress", "on_hold", "resolved", "reopened", "closed"];
 let flash = null;
 const sending = new Set(); // outbox ids of changes whose outcome the screen is waiting for
 
@@ -117,6 +119,7 @@ export async function render(main, ctx) {
   main.append(timeline);
 
   let left = false;
+  let shown = new Set(); // outbox ids of changes shown as waiting: when one is sent, show the new report
   const unsubscribe = outbox.subscribe(() => paintPending());
   await paintPending();
   return () => {
@@ -152,7 +155,6 @@ export async function render(main, ctx) {
     return all.filter((item) => item.summary.reportId === id && item.state !== "sent");
   }
 
-  let shown = new Set();
   async function paintPending() {
     const items = await mine();
     if (left) return;
@@ -272,7 +274,8 @@ export async function render(main, ctx) {
     sending.add(key); // this function shows the outcome; paintPending leaves it alone meanwhile
     const item = await outbox.enqueue(kind, payload, { summary, key });
     announce(t("staff.sending"));
-    const done = await outbox.settled(item.id, 8000);
+    // Offline it waits in the outbox: say so at once instead of after a timeout.
+    const done = navigator.onLine ? await outbox.settled(item.id, 8000) : await outbox.get(item.id);
     sending.delete(key);
     if (!ctx.isCurrent()) return;
     if (done?.state === "sent") {
@@ -306,7 +309,8 @@ export async function render(main, ctx) {
       return;
     }
     const list = h("div", { class: "actions actions-stack" });
-    for (const status of view.allowed_transitions) {
+    const moves = [...view.allowed_transitions].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
+    for (const status of moves) {
       list.append(button(t(`staff.to.${status}`), () => openForm(status), { kind: status === "closed" ? "secondary" : "primary" }));
     }
     if (view.allowed_transitions.includes("closed") && !view.merged_into_id) {
