@@ -135,8 +135,9 @@ export async function render(main, ctx) {
     mapHandle?.map.remove();
     mapHandle = null;
     content.replaceChildren(loading());
-    // A whole minute, so the same period can be asked again (and checked) to the second.
-    const end = new Date(Math.floor(Date.now() / 60000) * 60000);
+    // Up to the next whole minute (what was reported a moment ago counts), so the same period can be
+    // asked again, and checked, to the second.
+    const end = new Date(Math.ceil((Date.now() + 1) / 60000) * 60000);
     const start = new Date(end.getTime() - state.days * 86400000);
     const unit = state.days <= 90 ? "week" : "month";
     const scope = { start: start.toISOString(), end: end.toISOString(), area_id: state.areaId ?? undefined };
@@ -209,9 +210,9 @@ export async function render(main, ctx) {
   }
 
   /** A bar chart (for the eye; hidden from screen readers) with the same data as a table under it. */
-  function chart({ title, note, bars, table }) {
+  function chart({ name, title, note, bars, table, scale = null }) {
     const titleId = uid("chart");
-    const max = Math.max(1, ...bars.map((b) => b.value || 0));
+    const max = scale ?? Math.max(1, ...bars.map((b) => b.value || 0));
     const drawn = h(
       "div",
       { class: "bars", "aria-hidden": "true" },
@@ -223,7 +224,7 @@ export async function render(main, ctx) {
     );
     return h(
       "section",
-      { class: "chart", "aria-labelledby": titleId },
+      { class: "chart", "aria-labelledby": titleId, dataset: { chart: name } },
       h("h2", { id: titleId }, title),
       note ? h("p", { class: "meta" }, note) : null,
       bars.length ? drawn : h("p", {}, t("dashboard.nothing")),
@@ -231,13 +232,19 @@ export async function render(main, ctx) {
     );
   }
 
+  /** A table in a box that scrolls sideways on a narrow phone (focusable, so a keyboard can scroll it). */
   function dataTable(caption, columns, rows) {
+    const captionId = uid("caption");
     return h(
-      "table",
-      { class: "data" },
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rows),
+      "div",
+      { class: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": captionId },
+      h(
+        "table",
+        { class: "data" },
+        h("caption", { id: captionId }, caption),
+        h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, rows),
+      ),
     );
   }
 
@@ -252,8 +259,10 @@ export async function render(main, ctx) {
     }
     const title = t("dashboard.told_title");
     return chart({
+      name: "told",
       title,
       note: t("dashboard.told_note"),
+      scale: 100, // shares: a full bar is everyone
       bars: kinds.map(([kind, found]) => ({ label: t(`dashboard.input.${kind}`), value: (found.outcome_message_share || 0) * 100, text: percent(found.outcome_message_share) })),
       table: dataTable(
         title,
@@ -279,6 +288,7 @@ export async function render(main, ctx) {
     for (const r of sorted) for (const measure of measures) csvRows.push(["category", r.group, name(r.group), measure, r[measure]]);
     const title = t("dashboard.per_category");
     return chart({
+      name: "category",
       title,
       bars: sorted.map((r) => ({ label: name(r.group), value: r.inputs, text: i18n.number(r.inputs) })),
       table: dataTable(
@@ -313,6 +323,7 @@ export async function render(main, ctx) {
     for (const r of all) for (const measure of ["inputs", "resolved"]) csvRows.push([unit, r.group, periodName(r.group, unit), measure, r[measure]]);
     const title = unit === "week" ? t("dashboard.per_week") : t("dashboard.per_month");
     return chart({
+      name: "period",
       title,
       bars: all.map((r) => ({ label: periodName(r.group, unit), value: r.inputs, text: i18n.number(r.inputs) })),
       table: dataTable(

@@ -21,7 +21,7 @@ REMBRANDTPLEIN = (4.89660, 52.36630)
 WATERLOOPLEIN = (4.90220, 52.36760)
 SPUI = (4.88930, 52.36850)
 SPUI_ACROSS = (4.88950, 52.36855)  # about 15 m from SPUI: the same problem, reported twice
-MUNTPLEIN = (4.89380, 52.36700)
+PALEISSTRAAT = (4.89050, 52.37350)  # inside the test world's Dam neighbourhood
 
 
 def stand_at(app: App, point: tuple[float, float]) -> None:
