@@ -61,6 +61,16 @@ export async function render(main, ctx) {
     flash = null;
   }
   if (stale) main.append(h("p", { class: "notice warning" }, t("staff.offline_copy", { time: i18n.dateTime(stale) })));
+  // Photos are fetched with the token (a non-public report's are not public) and shown from memory.
+  const objectUrls = [];
+  const showPhoto = (img, path) =>
+    api.objectUrl(path).then(
+      (src) => {
+        objectUrls.push(src);
+        img.src = src;
+      },
+      () => {},
+    );
   loadTemplates();
 
   const pending = h("div", { class: "pending" });
@@ -87,7 +97,7 @@ export async function render(main, ctx) {
     view.photos.forEach((photo, i) => {
       const img = h("img", { alt: t("detail.photo_alt", { number: i + 1 }), width: 112, height: 112 });
       list.append(h("li", {}, img));
-      api.objectUrl(photo.thumbnail_url).then((src) => (img.src = src), () => {});
+      showPhoto(img, photo.thumbnail_url);
     });
     main.append(h("h2", {}, t("detail.photos")), list);
   }
@@ -125,11 +135,12 @@ export async function render(main, ctx) {
   return () => {
     left = true;
     unsubscribe();
+    for (const url of objectUrls) URL.revokeObjectURL(url);
   };
 
   function historyEntry(change) {
     const photo = change.photo ? h("img", { alt: t("detail.after_photo"), width: 160 }) : null;
-    if (photo) api.objectUrl(change.photo.thumbnail_url).then((src) => (photo.src = src), () => {});
+    if (photo) showPhoto(photo, change.photo.thumbnail_url);
     return h(
       "li",
       {},

@@ -98,7 +98,7 @@ def test_a_resident_s_report_is_handled_on_the_street_and_the_resident_sees_it(a
     expect(message).to_have_value(f"Het gat is gedicht ({token}).")
     message.fill(f"Het gat is gedicht ({token}). Bedankt!")
     page.get_by_label(re.compile("^" + staff.t("staff.after_photo"))).set_input_files(
-        files=[{"name": "IMG_2001.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}]
+        files=[{"name": "IMG_2001.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg(2400, 1800)}]
     )
     expect(page.locator(".photo-preview img")).to_be_visible()
     staff.check_accessibility(context="resolve form with photo")
