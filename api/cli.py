@@ -157,6 +157,11 @@ def _print_demo(result: DemoResult) -> None:
                 f"demo budget round {result.budget_round_id} in Centrum, from proposals to implementation:"
                 f" /api/v1/jurisdictions/amsterdam/budget-rounds/{result.budget_round_id}"
             )
+        typer.echo(
+            f"for the field staff: {result.work_reports} reports near the Dam (most of them open) and"
+            f" {result.message_templates} message templates; for the Centrum council:"
+            f" {len(result.motion_ids)} motions (one open to vote on)"
+        )
     typer.echo(f"demo accounts (password {DEMO_PASSWORD!r}, demo only):")
     for account in result.accounts:
         scope = f" ({account.scope})" if account.scope else ""

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo_work import WORK_SPOTS, load_demo_motions, load_message_templates, load_work_reports
 from core import accounts
 from core.identity import Account, Identity, RoleGrant
 from geo import service
@@ -82,6 +83,9 @@ class DemoResult:
     areas: list[ImportResult] = field(default_factory=list)
     budget_round_id: int | None = None
     history_deliveries: int = 0
+    work_reports: int = 0
+    message_templates: int = 0
+    motion_ids: list[int] = field(default_factory=list)
 
 
 ACCOUNTS = [
@@ -323,6 +327,7 @@ async def load_demo(
 
     staff: dict[int, Identity] = {}
     residents: list[Identity] = []
+    council: list[Identity] = []
     for demo_account in ACCOUNTS:
         account, _ = await accounts.register_account(
             session,
@@ -344,6 +349,14 @@ async def load_demo(
             )
         elif demo_account.role == "council_member":
             scope = {"area_id": district_import.area_ids[demo_account.scope]}
+            council.append(
+                Identity(
+                    account_id=account.id,
+                    jurisdiction_id=jurisdiction.id,
+                    is_anonymous=False,
+                    council_area_ids=frozenset({scope["area_id"]}),
+                )
+            )
         elif demo_account.role == "resident":
             residents.append(
                 Identity(account_id=account.id, jurisdiction_id=jurisdiction.id, is_anonymous=False)
@@ -426,6 +439,12 @@ async def load_demo(
                     session, jurisdiction_id=jurisdiction.id, report_id=report.id, resident=supporter
                 )
         result.reports += 1
+    # Work waiting for the demo's field staff near the Dam, reported by the demo resident.
+    plans += await load_work_reports(
+        session, jurisdiction=jurisdiction, categories=categories, staff=staff, reporter=residents[0], now=now
+    )
+    result.work_reports = len(WORK_SPOTS)
+    result.message_templates = await load_message_templates(session, jurisdiction_id=jurisdiction.id)
     await _backdate(session, plans)
     # A neighbourhood budget that went from proposals to implementation updates (participation's demo).
     centrum = await session.scalar(
@@ -434,6 +453,9 @@ async def load_demo(
     )
     if centrum is not None:
         result.budget_round_id = (await load_demo_round(session, jurisdiction.id, centrum)).id
+        result.motion_ids = await load_demo_motions(
+            session, jurisdiction_id=jurisdiction.id, area_id=centrum, member=council[0], now=now
+        )
     result.history_deliveries = await record_history_as_delivered(
         session, jurisdiction_id=jurisdiction.id, settings=notification_settings
     )

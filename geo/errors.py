@@ -56,3 +56,7 @@ class CategoryNotSelectable(Conflict):
 
 class ReportNotOpen(Conflict):
     code = "report-not-open"
+
+
+class MessageTemplateNotFound(NotFound):
+    code = "message-template-not-found"

@@ -213,3 +213,29 @@ class ReportFollower(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
     __table_args__ = (PrimaryKeyConstraint("report_id", "account_id"),)
+
+
+class MessageTemplate(Base):
+    """A ready public message for a status change (optionally for one category), in nl and en.
+
+    Staff pick one when they move a report and may edit it before it is sent; the text sent is stored
+    on the status change, so editing a template later never rewrites what residents were told."""
+
+    __tablename__ = "public_message_templates"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    title: Mapped[dict[str, str]] = mapped_column(JSONB)
+    message: Mapped[dict[str, str]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('accepted', 'scheduled', 'in_progress', 'on_hold', 'resolved', 'closed', 'reopened')",
+            name="status",
+        ),
+        Index("ix_public_message_templates_jurisdiction_status", "jurisdiction_id", "status"),
+    )

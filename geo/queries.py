@@ -284,13 +284,14 @@ async def area_within(session: AsyncSession, *, area_id: int, ancestors: frozens
 
 
 WORKLIST_SQL = """
-SELECT r.id, c.code AS category, r.status, r.description, r.address, r.due_at, r.version, r.created_at,
-       ST_AsGeoJSON(r.location)::json AS location, {distance} AS distance_m
+SELECT r.id, c.code AS category, c.name AS category_name, r.status, r.description, r.address, r.due_at,
+       r.version, r.created_at, ST_AsGeoJSON(r.location)::json AS location, {distance} AS distance_m
 FROM reports r JOIN categories c ON c.id = r.category_id
 WHERE r.jurisdiction_id = :jurisdiction_id
   AND r.department_id = ANY(:department_ids)
   AND r.status = ANY(:statuses)
   AND r.merged_into_id IS NULL
+  AND (CAST(:category_ids AS int[]) IS NULL OR r.category_id = ANY(:category_ids))
 ORDER BY {order}
 LIMIT :limit
 """
@@ -311,6 +312,7 @@ async def worklist(
     longitude: float | None,
     latitude: float | None,
     limit: int,
+    category_ids: tuple[int, ...] | None = None,
 ) -> list[dict[str, Any]]:
     result = await session.execute(
         text(WORKLIST_ANYWHERE_SQL if longitude is None or latitude is None else WORKLIST_NEAR_SQL),
@@ -318,8 +320,101 @@ async def worklist(
             "jurisdiction_id": jurisdiction_id,
             "department_ids": department_ids,
             "statuses": statuses,
+            "category_ids": list(category_ids) if category_ids is not None else None,
             "longitude": longitude,
             "latitude": latitude,
+            "limit": limit,
+        },
+    )
+    return [dict(row._mapping) for row in result]
+
+
+WORKLIST_SUMMARY_SQL = """
+SELECT r.status, count(*) AS reports, count(*) FILTER (WHERE r.due_at < now()) AS overdue
+FROM reports r
+WHERE r.jurisdiction_id = :jurisdiction_id
+  AND r.department_id = ANY(:department_ids)
+  AND r.status = ANY(:statuses)
+  AND r.merged_into_id IS NULL
+  AND (CAST(:category_ids AS int[]) IS NULL OR r.category_id = ANY(:category_ids))
+GROUP BY r.status
+ORDER BY r.status
+"""
+
+
+async def worklist_summary(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    department_ids: list[int],
+    category_ids: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
+    """Open reports of these departments per status, and how many are past their due date."""
+    rows = (
+        await session.execute(
+            text(WORKLIST_SUMMARY_SQL),
+            {
+                "jurisdiction_id": jurisdiction_id,
+                "department_ids": department_ids,
+                "statuses": OPEN_STATUS_LIST,
+                "category_ids": list(category_ids) if category_ids is not None else None,
+            },
+        )
+    ).all()
+    statuses = [{"status": row.status, "reports": row.reports, "overdue": row.overdue} for row in rows]
+    return {
+        "total": sum(row.reports for row in rows),
+        "overdue": sum(row.overdue for row in rows),
+        "statuses": statuses,
+    }
+
+
+# Open reports near a report that staff could merge it into: the same index as the duplicate check
+# (the partial GiST on open, unmerged reports), nearest first, the same category before others.
+_MERGE_CANDIDATES = """
+SELECT r.id, c.code AS category, c.name AS category_name, r.status, left(r.description, 280) AS description,
+       r.address, ST_AsGeoJSON(r.location)::json AS location,
+       ST_Distance(r.location::geography, {_HERE}) AS distance_m,
+       (SELECT count(*) FROM report_supporters s WHERE s.report_id = r.id) AS supporters,
+       r.category_id = :category_id AS same_category, r.created_at
+FROM reports r JOIN categories c ON c.id = r.category_id
+WHERE r.jurisdiction_id = :jurisdiction_id
+  AND r.id <> :report_id
+  AND r.merged_into_id IS NULL
+  AND r.status IN {OPEN_STATUS_SQL}
+  AND ST_DWithin(r.location::geography, {_HERE}, :radius)
+  AND (CAST(:department_ids AS int[]) IS NULL OR r.department_id = ANY(:department_ids))
+ORDER BY r.category_id = :category_id DESC, distance_m, r.id
+LIMIT :limit
+"""
+MERGE_CANDIDATES_SQL = _MERGE_CANDIDATES.replace("{_HERE}", _HERE).replace(
+    "{OPEN_STATUS_SQL}", OPEN_STATUS_SQL
+)
+
+
+async def merge_candidates(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    report_id: int,
+    category_id: int,
+    longitude: float,
+    latitude: float,
+    radius: float,
+    department_ids: list[int] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """``department_ids`` None: every department (an administrator)."""
+    result = await session.execute(
+        text(MERGE_CANDIDATES_SQL),
+        {
+            "jurisdiction_id": jurisdiction_id,
+            "report_id": report_id,
+            "category_id": category_id,
+            "longitude": longitude,
+            "latitude": latitude,
+            "radius": radius,
+            "department_ids": department_ids,
             "limit": limit,
         },
     )

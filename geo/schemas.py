@@ -275,6 +275,7 @@ class ReportStaff(ReportPublic):
     reporter_account_id: int | None
     contact: dict[str, str | None]
     history: list[StaffStatusChangeRead]  # type: ignore[assignment]
+    allowed_transitions: list[str]
 
 
 class DuplicateCandidate(BaseModel):
@@ -292,6 +293,7 @@ class DuplicateCandidate(BaseModel):
 class WorkItem(BaseModel):
     id: int
     category: str
+    category_name: dict[str, str]
     status: str
     description: str
     address: str | None
@@ -300,6 +302,83 @@ class WorkItem(BaseModel):
     due_at: datetime | None
     version: int
     created_at: datetime
+
+
+class WorkStatusCount(BaseModel):
+    status: str
+    reports: int
+    overdue: int
+
+
+class WorkSummary(BaseModel):
+    """The open reports of my departments: how many, per status, and how many are past their due date."""
+
+    total: int
+    overdue: int
+    statuses: list[WorkStatusCount]
+
+
+class MergeCandidate(BaseModel):
+    id: int
+    category: str
+    category_name: dict[str, str]
+    status: str
+    description: str
+    address: str | None
+    location: dict[str, Any]
+    distance_m: float
+    supporters: int
+    same_category: bool
+    created_at: datetime
+
+
+MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class TranslatedMessage(Input):
+    """A public message in the residents' languages; Dutch is required, English falls back to Dutch."""
+
+    nl: MessageText
+    en: MessageText | None = None
+
+
+class MessageTemplateCreate(Input):
+    """A ready public message staff pick when they change a report's status, and may edit before sending."""
+
+    status: Status
+    category: Code | None = None
+    title: Translated
+    text: TranslatedMessage
+
+    @field_validator("status")
+    @classmethod
+    def _not_submitted(cls, value: Status) -> Status:
+        if value is Status.SUBMITTED:
+            raise ValueError("no report is ever moved to submitted; choose another status")
+        return value
+
+
+class MessageTemplateUpdate(Input):
+    category: Code | None = None
+    title: Translated | None = None
+    text: TranslatedMessage | None = None
+
+    @model_validator(mode="after")
+    def _only_category_takes_null(self) -> MessageTemplateUpdate:
+        if nulls := sorted(k for k in self.model_fields_set - {"category"} if getattr(self, k) is None):
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep it")
+        if not self.model_fields_set:
+            raise ValueError("change at least one field")
+        return self
+
+
+class MessageTemplateRead(BaseModel):
+    id: int
+    status: str
+    category: str | None
+    title: dict[str, str]
+    text: dict[str, str]
+    updated_at: datetime
 
 
 class AreaRead(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.models import Area, Category, Jurisdiction, Photo, Report, ReportStatusChange, ReportSupporter
+from geo.workflow import TRANSITIONS, Status
 
 
 def photo_view(photo: Photo, *, base: str) -> dict[str, Any]:
@@ -83,5 +84,7 @@ async def render_report(session: AsyncSession, report: Report, *, staff: bool) -
             "department_id": report.department_id,
             "reporter_account_id": report.reporter_account_id,
             "contact": {"email": report.reporter_email, "phone": report.reporter_phone},
+            # The workflow table's row for this report: the app offers exactly these moves.
+            "allowed_transitions": sorted(s.value for s in TRANSITIONS[Status(report.status)]),
         }
     return view

@@ -29,10 +29,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Periods are calendar weeks (ISO, "2026-W07") and months ("2026-02") in the jurisdiction's time zone.
+_LOCAL_CREATED = "f.created_at AT TIME ZONE (SELECT timezone FROM jurisdictions WHERE id = :j)"
 GROUPS = {
     "none": ("NULL::text", ""),
     "area": ("ar.name", "LEFT JOIN areas ar ON ar.id = f.area_id"),
     "category": ("c.code", "JOIN categories c ON c.id = f.category_id"),
+    "week": (f"to_char(date_trunc('week', {_LOCAL_CREATED}), 'IYYY-\"W\"IW')", ""),
+    "month": (f"to_char(date_trunc('month', {_LOCAL_CREATED}), 'YYYY-MM')", ""),
 }
 
 METRICS_SQL = """

@@ -305,6 +305,67 @@ class StatusChange(BaseModel):
     to: Literal["open", "closed"]
 
 
+class MyMotionRead(BaseModel):
+    """A motion of the caller's council, with what the app needs to offer a vote."""
+
+    id: int
+    area_id: int
+    area_name: str
+    title: str
+    description: str
+    status: str
+    quorum: str
+    majority: str
+    closes_at: datetime | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    members: int
+    present: int
+    my_choice: str | None
+    may_vote: bool
+    may_manage: bool
+
+
+class CouncilRoundRead(BaseModel):
+    id: int
+    title: str
+    area_id: int
+    area_name: str
+    phase: str
+    budget: str
+    currency: str
+    voting_opens_at: datetime | None
+    voting_closes_at: datetime | None
+    proposals: int
+    voters: int
+    reachable: int
+    """Voters with an account (a code or paper vote has none and cannot be told the outcome)."""
+    told: int
+    told_share: float | None
+
+
+class CouncilConsultationRoundRead(BaseModel):
+    id: int
+    title: str
+    consultation_id: int
+    consultation_title: str
+    area_id: int
+    area_name: str
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    you_said_we_did_published: bool
+    responses: int
+    told: int
+    told_share: float | None
+
+
+class CouncilParticipationRead(BaseModel):
+    budget_rounds: list[CouncilRoundRead]
+    consultation_rounds: list[CouncilConsultationRoundRead]
+
+
 # ---------------------------------------------------------------------------------------------- consultations
 
 QuestionKind = Literal["single_choice", "multiple_choice", "scale", "free_text", "ranking", "map_point"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,8 @@ from core.errors import Forbidden
 from core.identity import Identity
 from geo import queries, service
 from geo.errors import AreaNotFound
+from participation import council_overview
+from participation.schemas import CouncilParticipationRead, MyMotionRead
 
 router = APIRouter(prefix="/api/v1", tags=["council"])
 
@@ -53,3 +55,49 @@ async def area_report_summary(
         "rows": [dict(row._mapping) for row in rows],
         "total": sum(row.reports for row in rows),
     }
+
+
+@router.get(
+    "/jurisdictions/{jurisdiction}/me/motions",
+    response_model=list[MyMotionRead],
+    summary="The motions of my council (administrators: all), with my vote",
+)
+async def my_motions(
+    jurisdiction: str,
+    status: Literal["draft", "open", "closed"] | None = Query(default=None),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(COUNCIL),
+) -> list[dict[str, Any]]:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    return await council_overview.my_motions(
+        session, jurisdiction_id=found.id, identity=identity, status=status
+    )
+
+
+@router.get(
+    "/jurisdictions/{jurisdiction}/council/participation",
+    response_model=CouncilParticipationRead,
+    summary="Budget rounds and consultations in my areas, with how many took part and heard the outcome",
+)
+async def council_participation(
+    jurisdiction: str,
+    area_id: int | None = Query(default=None, ge=1, le=2**31 - 1, description="one of my areas (or below)"),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(COUNCIL),
+) -> dict[str, Any]:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    if area_id is not None:
+        exists = await session.scalar(
+            text("SELECT id FROM areas WHERE id = :id AND jurisdiction_id = :j"),
+            {"id": area_id, "j": found.id},
+        )
+        if exists is None:
+            raise AreaNotFound(f"no area {area_id} in this jurisdiction")
+        if not identity.is_admin_of(found.id) and not await queries.area_within(
+            session, area_id=area_id, ancestors=identity.council_area_ids
+        ):
+            raise Forbidden("council members see the rounds of their own area", code="not-your-area")
+        roots: list[int] | None = [area_id]
+    else:
+        roots = None if identity.is_admin_of(found.id) else sorted(identity.council_area_ids)
+    return await council_overview.participation_overview(session, jurisdiction_id=found.id, roots=roots)

@@ -579,7 +579,11 @@ async def loop_metrics(
     end: datetime | None = Query(default=None, description="default: now"),
     area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
     category: str | None = Query(default=None, max_length=64),
-    group_by: str = Query(default="none", pattern="^(none|area|category)$"),
+    group_by: str = Query(
+        default="none",
+        pattern="^(none|area|category|week|month)$",
+        description="week and month: calendar periods in the municipality's time zone (2026-W07, 2026-02)",
+    ),
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(COUNCIL),
 ) -> Any:

@@ -19,8 +19,9 @@ from api.idempotency import idempotent
 from core.errors import Forbidden, InvalidInput, PreconditionRequired
 from core.identity import Identity
 from geo import queries, service
-from geo.schemas import MergeCreate, ReportStaff, TransitionCreate, WorkItem
-from geo.views import render_report
+from geo.queries import JurisdictionRef
+from geo.schemas import MergeCandidate, MergeCreate, ReportStaff, TransitionCreate, WorkItem, WorkSummary
+from geo.views import point_geojson, render_report
 from geo.workflow import OPEN_STATUSES, Status
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["field staff"])
@@ -50,6 +51,40 @@ def expected_version(request: Request, body_version: int | None) -> int:
     return version
 
 
+async def _departments(
+    session: AsyncSession, found: JurisdictionRef, identity: Identity, department_id: int | None
+) -> list[int]:
+    """The departments whose reports the caller works on: one they name, else all of theirs (an
+    administrator without departments of their own: every department)."""
+    if department_id is not None:
+        if not identity.is_staff_of(found.id, department_id):
+            raise Forbidden("that is not one of your departments", code="not-your-department")
+        return [department_id]
+    if identity.is_admin_of(found.id) and not identity.department_ids:
+        return await service.department_ids(session, jurisdiction_id=found.id)
+    return sorted(identity.department_ids)
+
+
+async def _category_filter(
+    session: AsyncSession, found: JurisdictionRef, category: str | None
+) -> tuple[int, ...] | None:
+    """Comma-separated category codes (a group stands for its categories), or None for all."""
+    if category is None:
+        return None
+    codes = [code for code in category.split(",") if code]
+    if not codes:
+        return None
+    return await service.category_ids_for_codes(session, jurisdiction_id=found.id, codes=codes)
+
+
+CategoryQuery = Query(
+    default=None,
+    max_length=2000,
+    pattern=r"^[a-z0-9][a-z0-9_-]{0,63}(,[a-z0-9][a-z0-9_-]{0,63})*$",
+    description="comma-separated category codes; a group stands for its categories",
+)
+
+
 @router.get(
     "/worklist", response_model=list[WorkItem], summary="Open reports of my departments, nearest first"
 )
@@ -58,6 +93,7 @@ async def worklist(
     longitude: float | None = Query(default=None, ge=-180, le=180, allow_inf_nan=False),
     latitude: float | None = Query(default=None, ge=-90, le=90, allow_inf_nan=False),
     status: str | None = Query(default=None, max_length=200, description="comma-separated; default: open"),
+    category: str | None = CategoryQuery,
     department_id: int | None = Query(default=None, ge=1),
     limit: int = Query(default=100, ge=1, le=500),
     session: AsyncSession = SessionDep,
@@ -66,14 +102,8 @@ async def worklist(
     found = await service.get_jurisdiction(session, jurisdiction)
     if (longitude is None) != (latitude is None):
         raise InvalidInput("give both longitude and latitude, or neither", code="invalid-position")
-    if department_id is not None:
-        if not identity.is_staff_of(found.id, department_id):
-            raise Forbidden("that is not one of your departments", code="not-your-department")
-        departments = [department_id]
-    elif identity.is_admin_of(found.id) and not identity.department_ids:
-        departments = await service.department_ids(session, jurisdiction_id=found.id)
-    else:
-        departments = sorted(identity.department_ids)
+    departments = await _departments(session, found, identity, department_id)
+    category_ids = await _category_filter(session, found, category)
     statuses = sorted(s.value for s in OPEN_STATUSES)
     if status is not None:
         statuses = [s for s in status.split(",") if s]
@@ -87,6 +117,29 @@ async def worklist(
         longitude=longitude,
         latitude=latitude,
         limit=limit,
+        category_ids=category_ids,
+    )
+
+
+@router.get(
+    "/worklist/summary",
+    response_model=WorkSummary,
+    summary="How many open reports my departments have, per status, and how many are overdue",
+)
+async def worklist_summary(
+    jurisdiction: str,
+    category: str | None = CategoryQuery,
+    department_id: int | None = Query(default=None, ge=1),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> dict[str, Any]:
+    found = await service.get_jurisdiction(session, jurisdiction)
+    departments = await _departments(session, found, identity, department_id)
+    return await queries.worklist_summary(
+        session,
+        jurisdiction_id=found.id,
+        department_ids=departments,
+        category_ids=await _category_filter(session, found, category),
     )
 
 
@@ -173,3 +226,32 @@ async def merge(
         return 200, view, {"ETag": etag(report.version)}
 
     return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+
+
+@router.get(
+    "/reports/{report_id}/merge-candidates",
+    response_model=list[MergeCandidate],
+    summary="Open reports nearby this one could be merged into (same category first, then nearest)",
+)
+async def merge_candidates(
+    jurisdiction: str,
+    report_id: ReportId,
+    radius: float = Query(default=250, ge=1, le=2000, allow_inf_nan=False, description="metres"),
+    limit: int = Query(default=20, ge=1, le=100),
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(STAFF),
+) -> list[dict[str, Any]]:
+    found, report = await _staff_report(session, jurisdiction, report_id, identity)
+    longitude, latitude = point_geojson(report.location)["coordinates"]
+    return await queries.merge_candidates(
+        session,
+        jurisdiction_id=found.id,
+        report_id=report.id,
+        category_id=report.category_id,
+        longitude=longitude,
+        latitude=latitude,
+        radius=radius,
+        # Merging needs staff rights on both reports: offer only those.
+        department_ids=None if identity.is_admin_of(found.id) else sorted(identity.department_ids),
+        limit=limit,
+    )

@@ -80,8 +80,8 @@ function url(path, query) {
   return u;
 }
 
-function headers({ idempotencyKey, json, auth = true } = {}) {
-  const h = { Accept: "application/json, application/problem+json" };
+function headers({ idempotencyKey, json, auth = true, extra = {} } = {}) {
+  const h = { Accept: "application/json, application/problem+json", ...extra };
   if (auth && config.token) h.Authorization = `Bearer ${config.token}`;
   if (idempotencyKey) h["Idempotency-Key"] = idempotencyKey;
   if (json) h["Content-Type"] = "application/json";
@@ -96,13 +96,13 @@ async function answer(response) {
   return body;
 }
 
-/** One JSON request. Throws ApiError (offline: no answer at all). */
-export async function request(method, path, { body, query, idempotencyKey, auth = true, signal } = {}) {
+/** One JSON request (`headers`: extra ones, e.g. If-Match). Throws ApiError (offline: no answer at all). */
+export async function request(method, path, { body, query, idempotencyKey, auth = true, signal, headers: extra } = {}) {
   let response;
   try {
     response = await fetch(url(path, query), {
       method,
-      headers: headers({ idempotencyKey, json: body !== undefined, auth }),
+      headers: headers({ idempotencyKey, json: body !== undefined, auth, extra }),
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       signal,
       credentials: "omit",
@@ -191,6 +191,51 @@ export const reports = {
   near: ([longitude, latitude], radius = 1000) =>
     get(`${J()}/reports`, { query: { near: `${longitude},${latitude}`, radius, limit: 50 } }),
   photoUrl: (path) => path,
+};
+
+/** A file the API serves only with the token (a photo of a non-public report): an object URL for <img>. */
+export async function objectUrl(path) {
+  let response;
+  try {
+    response = await fetch(url(path), { headers: headers(), credentials: "omit" });
+  } catch (error) {
+    throw new ApiError({ offline: true, detail: String(error) });
+  }
+  if (!response.ok) throw problemToError(response.status, await response.json().catch(() => null));
+  return URL.createObjectURL(await response.blob());
+}
+
+// Field staff: the work list, the staff view, status changes guarded by the version read (If-Match).
+const ifMatch = (version) => ({ "If-Match": `"v${version}"` });
+
+export const staff = {
+  worklist: (query) => get(`${J()}/worklist`, { query }),
+  summary: (query) => get(`${J()}/worklist/summary`, { query }),
+  report: (id) => get(`${J()}/reports/${id}/staff-view`),
+  templates: (status, category) => get(`${J()}/message-templates`, { query: { status, category } }),
+  mergeCandidates: (id) => get(`${J()}/reports/${id}/merge-candidates`),
+  uploadAfterPhoto: (slug, blob, name, { idempotencyKey, onProgress } = {}) => {
+    const form = new FormData();
+    form.append("file", blob, name);
+    form.append("kind", "after");
+    return upload(`${J(slug)}/photos`, form, { idempotencyKey, onProgress });
+  },
+  transition: (slug, id, body, version, idempotencyKey) =>
+    post(`${J(slug)}/reports/${id}/transitions`, body, { idempotencyKey, headers: ifMatch(version) }),
+  merge: (slug, id, body, version, idempotencyKey) =>
+    post(`${J(slug)}/reports/${id}/merge`, body, { idempotencyKey, headers: ifMatch(version) }),
+};
+
+// Council members: motions, the neighbourhood dashboard (the loop metrics), rounds of their areas.
+export const council = {
+  motions: (query) => get(`${J()}/me/motions`, { query }),
+  motion: (id) => get(`${J()}/motions/${id}`),
+  vote: (slug, id, choice) => put(`${J(slug)}/motions/${id}/vote`, { choice }),
+  setMotionStatus: (id, to) => post(`${J()}/motions/${id}/status`, { to }),
+  loopMetrics: (query) => get(`${J()}/loop-metrics`, { query }),
+  participationMetrics: (query) => get(`${J()}/loop-metrics/participation`, { query }),
+  hotspots: (query) => get(`${J()}/council/hotspots`, { query }),
+  participation: (query) => get(`${J()}/council/participation`, { query }),
 };
 
 export const messages = {

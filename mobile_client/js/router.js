@@ -75,6 +75,11 @@ export async function render() {
     return navigate(`/welcome?next=${encodeURIComponent(next)}`, { replace: true });
   }
   if (!screen.public && !allowed(screen, session.roles())) {
+    // A staff or council screen opened before signing in (a link, a bookmark): sign in, then go there.
+    if (session.get()?.anonymous) {
+      const next = location.pathname + location.search;
+      return navigate(`/account?next=${encodeURIComponent(next)}`, { replace: true });
+    }
     return navigate("/", { replace: true });
   }
   if (cleanup) {

@@ -48,6 +48,38 @@ export const SCREENS = [
     title: "settings.title",
     nav: { label: "nav.settings", icon: "gear", order: 50 },
   },
+  // Field staff: the work list of their departments, one report with its moves, merging duplicates.
+  {
+    path: "/work",
+    load: () => import("../screens/worklist.js"),
+    title: "work.title",
+    nav: { label: "nav.work", icon: "work", order: 5 },
+    roles: [FIELD_STAFF, ADMIN],
+  },
+  { path: "/work/:id", load: () => import("../screens/staff_report.js"), title: "staff.title", roles: [FIELD_STAFF, ADMIN] },
+  { path: "/work/:id/merge", load: () => import("../screens/merge.js"), title: "merge.title", roles: [FIELD_STAFF, ADMIN] },
+  // Council members: their council's motions, the neighbourhood dashboard, rounds of their areas.
+  {
+    path: "/motions",
+    load: () => import("../screens/motions.js"),
+    title: "motions.title",
+    nav: { label: "nav.motions", icon: "vote", order: 6 },
+    roles: [COUNCIL_MEMBER, ADMIN],
+  },
+  { path: "/motions/:id", load: () => import("../screens/motion.js"), title: "motion.title", roles: [COUNCIL_MEMBER, ADMIN] },
+  {
+    path: "/dashboard",
+    load: () => import("../screens/dashboard.js"),
+    title: "dashboard.title",
+    nav: { label: "nav.dashboard", icon: "chart", order: 7 },
+    roles: [COUNCIL_MEMBER, ADMIN],
+  },
+  {
+    path: "/council/rounds",
+    load: () => import("../screens/council_rounds.js"),
+    title: "council_rounds.title",
+    roles: [COUNCIL_MEMBER, ADMIN],
+  },
   { path: "/account", load: () => import("../screens/account.js"), title: "account.title" },
   { path: "/welcome", load: () => import("../screens/welcome.js"), title: "welcome.title", public: true },
   { path: "/feedback/:token", load: () => import("../screens/feedback.js"), title: "feedback.title", public: true },

@@ -1,7 +1,7 @@
 // What each kind of outbox item does on the wire. Imported by the page and by the service worker,
 // so Background Sync can send without a page open. Add a kind for a new offline write here.
 import { registerSender } from "./outbox.js";
-import { reports, feedback } from "./api.js";
+import { reports, feedback, staff, council } from "./api.js";
 
 /**
  * A report: its photos first (each with its own Idempotency-Key, the id saved on the item as soon
@@ -42,4 +42,37 @@ registerSender("satisfaction", async (item) => {
     if (error.code === "already-answered") return { alreadyAnswered: true };
     throw error;
   }
+});
+
+/**
+ * A status change by field staff, made on the version they read: the after-photo first (its own key,
+ * its id saved on the item), then the change with If-Match. A 412 (someone changed the report since)
+ * fails the item: the report's screen shows what changed and offers to redo it on the new version.
+ * payload: {jurisdiction, reportId, version, body, photo: {blob, name, key, uploadedId} | null, base}
+ */
+registerSender("transition", async (item, save) => {
+  const { jurisdiction, reportId, version, body, photo } = item.payload;
+  if (photo && !photo.uploadedId) {
+    const uploaded = await staff.uploadAfterPhoto(jurisdiction, photo.blob, photo.name, { idempotencyKey: photo.key });
+    photo.uploadedId = uploaded.id;
+    photo.blob = null;
+    await save();
+  }
+  const sent = { ...body, ...(photo ? { photo_id: photo.uploadedId } : {}) };
+  const report = await staff.transition(jurisdiction, reportId, sent, version, item.idempotencyKey);
+  return { reportId, status: report.status, version: report.version };
+});
+
+/** A duplicate merged into its master. payload: {jurisdiction, reportId, version, body, base} */
+registerSender("merge", async (item) => {
+  const { jurisdiction, reportId, version, body } = item.payload;
+  const report = await staff.merge(jurisdiction, reportId, body, version, item.idempotencyKey);
+  return { reportId, masterId: body.into_report_id, status: report.status, version: report.version };
+});
+
+/** A council member's vote on a motion (a PUT: the last one counts). payload: {jurisdiction, motionId, choice} */
+registerSender("motion_vote", async (item) => {
+  const { jurisdiction, motionId, choice } = item.payload;
+  const cast = await council.vote(jurisdiction, motionId, choice);
+  return { motionId, choice: cast.choice };
 });

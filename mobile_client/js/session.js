@@ -4,7 +4,8 @@ import { kv } from "./store.js";
 import * as api from "./api.js";
 
 const KEY = "session";
-let current = null; // {token, accountId, jurisdiction: {slug, name, bbox}, anonymous, roles, email}
+let current = null; // {token, accountId, jurisdiction: {slug, name, bbox}, anonymous, roles, email,
+//                     councilAreaIds, departmentIds}
 const listeners = new Set();
 
 export function onChange(listener) {
@@ -56,7 +57,14 @@ export async function refresh() {
   if (!current?.token) return current;
   try {
     const me = await api.auth.me();
-    await save({ ...current, accountId: me.account_id, anonymous: me.is_anonymous, roles: me.roles });
+    await save({
+      ...current,
+      accountId: me.account_id,
+      anonymous: me.is_anonymous,
+      roles: me.roles,
+      councilAreaIds: me.council_area_ids,
+      departmentIds: me.department_ids,
+    });
   } catch (error) {
     if (error.status === 401) await save(null); // the token expired or was revoked: start again
     else if (!error.offline) throw error;

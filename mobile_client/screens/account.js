@@ -56,7 +56,9 @@ function form(ctx, { id, title, intro, fields, submit, send }) {
     try {
       await send(values);
       announce(t("account.done"));
-      ctx.navigate("/settings");
+      // Back to the screen that asked for the sign-in (only a path of this app), else the settings.
+      const next = ctx.query.get("next");
+      ctx.navigate(next && /^\/(?!\/)/.test(next) ? next : "/settings");
     } catch (error) {
       go.disabled = false;
       showErrors(element, apiErrors(error, Object.keys(inputs)));

@@ -1,7 +1,7 @@
 """Every route declares exactly one policy, the one the role matrix expects, and has a matrix row.
 
 The matrix is the union of the tables of ``test_role_matrix*.py`` (reports; Open311; map; participation;
-notifications).
+notifications; the app's field staff and council routes).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tests.api import (
     test_role_matrix_notifications,
     test_role_matrix_open311,
     test_role_matrix_participation,
+    test_role_matrix_work,
 )
 from tests.api.test_role_matrix import Case
 
@@ -33,6 +34,7 @@ TABLES = {
     "tests/api/test_role_matrix_map.py": test_role_matrix_map.MATRIX,
     "tests/api/test_role_matrix_participation.py": test_role_matrix_participation.MATRIX,
     "tests/api/test_role_matrix_notifications.py": test_role_matrix_notifications.MATRIX,
+    "tests/api/test_role_matrix_work.py": test_role_matrix_work.MATRIX,
 }
 ROWS: dict[str, Case] = {
     f"{file}: {name}": case for file, table in TABLES.items() for name, case in table.items()

@@ -11,6 +11,7 @@ import pytest
 
 from geo.workflow import CloseReason, Status
 from notifications.schemas import Kind, UserChannel
+from participation.workflow import MotionStatus, Phase
 
 APP = Path(__file__).resolve().parent.parent.parent / "mobile_client"
 CATALOGS = {lang: json.loads((APP / "i18n" / f"{lang}.json").read_text()) for lang in ("nl", "en")}
@@ -73,6 +74,36 @@ def test_the_keys_made_at_run_time_exist() -> None:
         "report.location.gps_": ["denied", "unavailable", "unsupported"],
         "settings.frequency_": ["instant", "daily"],
         "errors.": ["photo-unreadable", "photo-too-large"],
+        # Field staff and council screens.
+        "staff.to.": [s.value for s in Status],
+        "motions.group.": [s.value for s in MotionStatus],
+        "motion.state.": [s.value for s in MotionStatus] + ["adopted", "rejected", "no_quorum"],
+        "motion.choice.": ["yes", "no", "abstain"],
+        "motion.majority.": ["simple", "absolute", "two_thirds"],
+        "motion.to.": ["open", "closed"],
+        "motion.confirm.": ["open", "closed"],
+        "motion.confirm_text.": ["open", "closed"],
+        "motion.done.": ["open", "closed"],
+        "motion.manage_hint.": ["open", "closed"],
+        "dashboard.figure.": [
+            "inputs",
+            "outcome_messaged",
+            "outcome_message_share",
+            "median_hours_to_first_response",
+            "median_hours_to_resolution",
+            "deadline_due",
+            "deadline_met",
+            "deadline_compliance",
+            "satisfaction_answers",
+            "satisfaction_score",
+            "fixed_share",
+            "resolved",
+            "reopened",
+            "reopen_rate",
+        ],
+        "dashboard.input.": ["reports", "votes", "consultation_responses"],
+        "council_rounds.phase.": [p.value for p in Phase],
+        "council_rounds.status.": ["draft", "open", "closed"],
     }
     assert prefixes <= set(families), f"a new family of run-time keys: {prefixes - set(families)}"
     missing = [prefix + member for prefix, members in families.items() for member in members]
