@@ -22,6 +22,7 @@ from api.routers import (
     participation,
     reports,
     staff,
+    taking_part,
 )
 from api.routers import map as map_routes
 from api.routers import notifications as notification_routes
@@ -98,6 +99,7 @@ def create_app(
         participation,
         council_votes,
         consultations,
+        taking_part,
     ):
         app.include_router(module.router)
     app.include_router(open311_router)
