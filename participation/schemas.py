@@ -516,6 +516,8 @@ class ConsultationRoundRead(BaseModel):
     title: str
     area_id: int
     area_name: str
+    area_centre: dict[str, Any] = Field(description="a point inside the area (GeoJSON), to start a map at")
+    area_bbox: list[float] = Field(description="the area's bounding box: west, south, east, north")
     eligibility: str
     min_age: int | None
     status: str
@@ -531,3 +533,8 @@ class RespondentEligibility(BaseModel):
     reason: str | None
     responded: bool
     updated_at: datetime | None
+
+
+class Following(BaseModel):
+    proposal_id: int
+    following: bool

@@ -8,6 +8,7 @@ Whether someone voted is read from ``voter_participations`` (never from a ballot
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,12 +24,14 @@ from participation.models import (
     Consultation,
     ConsultationResponse,
     ConsultationRound,
+    ProjectFollower,
     VoterParticipation,
 )
 from participation.schemas import (
     CodeLookup,
     ConsultationRoundRead,
     ConsultationRoundSummary,
+    Following,
     RespondentEligibility,
     RoundSummary,
     TakingPart,
@@ -271,16 +274,26 @@ async def consultation_round(
 
     consultation = await session.get(Consultation, consultation_round.consultation_id)
     assert consultation is not None
-    area_name = await session.scalar(
-        text("SELECT name FROM areas WHERE id = :a"), {"a": consultation_round.area_id}
-    )
+    area = (
+        await session.execute(
+            text(
+                "SELECT name, ST_AsGeoJSON(ST_PointOnSurface(geom), 6) AS centre,"
+                " ST_XMin(geom) AS west, ST_YMin(geom) AS south,"
+                " ST_XMax(geom) AS east, ST_YMax(geom) AS north"
+                " FROM areas WHERE id = :a"
+            ),
+            {"a": consultation_round.area_id},
+        )
+    ).one()
     rendered = await render_round(session, consultation_round)
     return ConsultationRoundRead.model_validate(
         rendered
         | {
             "consultation_title": consultation.title,
             "consultation_description": consultation.description,
-            "area_name": area_name or "",
+            "area_name": area.name,
+            "area_centre": json.loads(area.centre),
+            "area_bbox": [area.west, area.south, area.east, area.north],
         }
     )
 
@@ -317,3 +330,12 @@ async def respondent_eligibility(
         responded=updated_at is not None,
         updated_at=updated_at,
     )
+
+
+async def following(session: AsyncSession, *, proposal_id: int, account_id: int) -> Following:
+    found = await session.scalar(
+        select(ProjectFollower.account_id).where(
+            ProjectFollower.proposal_id == proposal_id, ProjectFollower.account_id == account_id
+        )
+    )
+    return Following(proposal_id=proposal_id, following=found is not None)

@@ -15,13 +15,14 @@ from api.routers.participation import participation_keys
 from core.errors import InvalidInput
 from core.identity import Identity
 from geo import service as geo_service
-from participation import budget_rounds, consultations, taking_part
+from participation import budget_rounds, consultations, proposals, taking_part
 from participation.electorate import ParticipationKeys
 from participation.errors import ConsultationNotFound
 from participation.schemas import (
     CodeLookup,
     CodeLookupRequest,
     ConsultationRoundRead,
+    Following,
     RespondentEligibility,
     TakingPart,
     VoterEligibility,
@@ -124,3 +125,21 @@ async def respondent_eligibility(
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     return await taking_part.respondent_eligibility(session, consultation_round=found, identity=identity)
+
+
+@router.get(
+    "/jurisdictions/{jurisdiction}/budget-rounds/{round_id}/proposals/{proposal_id}/follow",
+    response_model=Following,
+    summary="Whether I follow this project (a request of its own, never derived from a ballot)",
+)
+async def following(
+    jurisdiction: str,
+    round_id: Id,
+    proposal_id: Id,
+    session: AsyncSession = SessionDep,
+    identity: Identity = Depends(RESIDENT),
+) -> Following:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    proposal = await proposals.get_proposal(session, budget_round=found, proposal_id=proposal_id)
+    return await taking_part.following(session, proposal_id=proposal.id, account_id=identity.account_id)

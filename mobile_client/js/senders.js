@@ -1,7 +1,7 @@
 // What each kind of outbox item does on the wire. Imported by the page and by the service worker,
 // so Background Sync can send without a page open. Add a kind for a new offline write here.
 import { registerSender } from "./outbox.js";
-import { reports, feedback } from "./api.js";
+import { reports, feedback, rounds, consultations } from "./api.js";
 
 /**
  * A report: its photos first (each with its own Idempotency-Key, the id saved on the item as soon
@@ -40,6 +40,45 @@ registerSender("satisfaction", async (item) => {
     return { reportId: done.report_id, reopenRequestId: done.reopen_request_id };
   } catch (error) {
     if (error.code === "already-answered") return { alreadyAnswered: true };
+    throw error;
+  }
+});
+
+/**
+ * An idea for a budget round, like a report: its photos first, then the idea with the item's key.
+ * payload: {jurisdiction, roundId, body, photos: [{blob, name, key, uploadedId}]}
+ */
+registerSender("proposal", async (item, save) => {
+  const { jurisdiction, roundId, body, photos = [] } = item.payload;
+  for (const photo of photos) {
+    if (photo.uploadedId) continue;
+    const uploaded = await rounds.uploadPhoto(jurisdiction, photo.blob, photo.name, { idempotencyKey: photo.key });
+    photo.uploadedId = uploaded.id;
+    photo.blob = null;
+    await save();
+  }
+  const proposal = await rounds.propose(
+    jurisdiction,
+    roundId,
+    { ...body, photo_ids: photos.map((p) => p.uploadedId) },
+    item.idempotencyKey,
+  );
+  return { roundId, proposalId: proposal.id, status: proposal.status };
+});
+
+/**
+ * The answers to a consultation round (a resident's one response, replaced when changed).
+ * payload: {jurisdiction, roundId, answers}. A refusal names its questions: `fields["question.<id>"]`.
+ */
+registerSender("response", async (item) => {
+  const { jurisdiction, roundId, answers } = item.payload;
+  try {
+    const saved = await consultations.respond(jurisdiction, roundId, answers, item.idempotencyKey);
+    return { roundId, updatedAt: saved.updated_at, replaced: saved.replaced };
+  } catch (error) {
+    for (const violation of error.problem?.violations || []) {
+      error.fields[`question.${violation.question_id}`] = { message: violation.detail, type: violation.code };
+    }
     throw error;
   }
 });

@@ -32,12 +32,14 @@ from tests.api.test_role_matrix import (
 )
 from tests.api.test_role_matrix_participation import (
     CONSULTATION_ROUND,
+    PROPOSAL,
     ROUND,
     ROUND_NOT_FOUND,
     consultation,
     on_consultation_round,
     on_round,
     on_utrecht_consultation,
+    proposal_of_another_round,
     vote,
     voting_round,
 )
@@ -138,6 +140,17 @@ def only_the_verified_resident_answered(response: httpx.Response, call: Call, ca
     assert answer["reason"] == (None if verified else "address-not-verified"), (caller, answer)
 
 
+async def followed_project(setup: Setup) -> Call:
+    round_id, ids = await voting_round(setup)
+    url = f"{setup.base}/budget-rounds/{round_id}/proposals/{ids[0]}/follow"
+    await setup.ok("PUT", url, "resident", 204)
+    return Call(path={"round_id": round_id, "proposal_id": ids[0]})
+
+
+def only_the_follower_follows(response: httpx.Response, call: Call, caller: str) -> None:
+    assert response.json() == {"proposal_id": call.path["proposal_id"], "following": caller == "resident"}
+
+
 MATRIX: dict[str, Case] = {
     "rounds that concern me": Case(
         "GET",
@@ -164,6 +177,21 @@ MATRIX: dict[str, Case] = {
         RESIDENT,
         on_round("voting", jurisdiction="utrecht"),
         an_amsterdam_object_on_the_utrecht_path(ROUND_NOT_FOUND),  # type: ignore[arg-type]
+    ),
+    "whether I follow a project": Case(
+        "GET",
+        f"{PROPOSAL}/follow",
+        RESIDENT,
+        followed_project,
+        residents(200),
+        check=only_the_follower_follows,
+    ),
+    "whether I follow a project of another round": Case(
+        "GET",
+        f"{PROPOSAL}/follow",
+        RESIDENT,
+        proposal_of_another_round,
+        residents((404, "proposal-not-found")),
     ),
     "look up a letter's voting code": Case(
         "POST", "/api/v1/voting-codes/lookup", PUBLIC, letter_code, everyone(200), check=the_codes_round
