@@ -67,6 +67,7 @@ export async function render(main, ctx) {
     }
     if (problems.length) return showErrors(main, problems);
     send.disabled = true;
+    saved.replaceChildren(h("p", { class: "notice" }, t("consultation.sending")));
     const item = await ctx.outbox.enqueue("response", { jurisdiction: slug, roundId: id, answers }, { summary: { roundId: id, title: round.title } });
     const done = await ctx.outbox.settled(item.id, 8000);
     if (!ctx.isCurrent()) return;

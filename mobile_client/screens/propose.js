@@ -152,7 +152,8 @@ export async function render(main, ctx) {
     );
     const status = h("p", { class: "notice", role: "status" }, t("propose.sending"));
     form.before(status);
-    const done = await ctx.outbox.settled(item.id, 8000);
+    // Offline it waits in the outbox (sent on "online", at the next start or by Background Sync).
+    const done = navigator.onLine ? await ctx.outbox.settled(item.id, 8000) : await ctx.outbox.get(item.id);
     if (!ctx.isCurrent()) return;
     if (done?.state === "sent") {
       drafts.delete(id);
@@ -171,7 +172,7 @@ export async function render(main, ctx) {
     } else {
       drafts.delete(id);
       status.textContent = t("propose.waiting");
-      send.remove();
+      send.replaceWith(h("a", { class: "button secondary", href: `/rounds/${id}` }, t("propose.back_to_round")));
     }
   });
 
