@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import cli_apikey, cli_notifications, cli_participation
 from api.demo import PASSWORD as DEMO_PASSWORD
-from api.demo import DemoConflict, DemoResult, has_jurisdictions, load_demo
+from api.demo import DemoConflict, DemoResult, demo_loaded, has_jurisdictions, load_demo
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.local_postgres import (
     LocalPostgresError,
@@ -242,7 +242,9 @@ def serve(
         if local and not demo:
 
             async def demo_if_empty(session: AsyncSession) -> DemoResult | None:
-                if await has_jurisdictions(session):
+                # An empty database gets the demo; a demo database is brought up to date (and its
+                # letters printed again); a database with other jurisdictions is left alone.
+                if await has_jurisdictions(session) and not await demo_loaded(session):
                     return None
                 return await load_demo(session, notification_settings=notifications, participation_keys=keys)
 
@@ -250,7 +252,8 @@ def serve(
             if result is None:
                 typer.echo("the database holds jurisdictions already; demo data not loaded")
             else:
-                typer.echo("the database was empty: loading the demo data")
+                if result.loaded:
+                    typer.echo("the database was empty: loading the demo data")
                 _print_demo(result, public)
         elif demo:
             _print_demo(

@@ -234,6 +234,14 @@ async def load_demo_voting_round(
         await session.flush()
         await budget_rounds.change_phase(session, budget_round, to="review", actor=None)
         await budget_rounds.change_phase(session, budget_round, to="voting", actor=None)
+        # Voting opened two days ago (its message to the checked residents was told then).
+        await session.execute(
+            text(
+                "UPDATE outbox_events SET created_at = now() - interval '2 days'"
+                " WHERE aggregate_type = 'budget_round' AND aggregate_id = :id AND processed_at IS NULL"
+            ),
+            {"id": budget_round.id},
+        )
     if keys is not None and codes:
         await electorate.import_codes(
             session, keys=keys, budget_round=budget_round, area_id=area_id, codes=codes
@@ -392,4 +400,48 @@ async def load_demo_consultation(
         ),
     )
     await session.flush()
+    # The first round is history: opened four weeks ago, answered, closed two weeks ago, told one week ago.
+    await _backdate_round(session, closed_round.id, opened=28, closed=14, told=7)
+    await _backdate_round(session, open_round.id, opened=2, closed=None, told=None)
     return open_round.id, closed_round.id
+
+
+_BACKDATE_ROUND_EVENTS = text(
+    "UPDATE outbox_events SET created_at = now() - make_interval(days => CASE topic"
+    " WHEN 'consultation.opened' THEN :opened WHEN 'consultation.closed' THEN :closed"
+    " WHEN 'consultation.you_said_we_did' THEN :told ELSE :answered END)"
+    " + make_interval(mins => CAST(id % 600 AS int))"
+    " WHERE aggregate_type = :kind AND aggregate_id = :id AND processed_at IS NULL"
+)
+
+
+async def _backdate_round(
+    session: AsyncSession, round_id: int, *, opened: int, closed: int | None, told: int | None
+) -> None:
+    answered = (opened + (closed or 0)) // 2
+    params = {
+        "kind": "consultation_round",
+        "id": round_id,
+        "opened": opened,
+        "closed": closed or 0,
+        "told": told or 0,
+        "answered": answered,
+    }
+    await session.execute(_BACKDATE_ROUND_EVENTS, params)
+    await session.execute(
+        text(
+            "UPDATE consultation_responses SET updated_at = now() - make_interval(days => :d)"
+            " + make_interval(mins => CAST(id % 600 AS int)) WHERE round_id = :id"
+        ),
+        {"d": answered, "id": round_id},
+    )
+    if told is not None:
+        await session.execute(
+            text(
+                "UPDATE consultation_rounds SET you_said_we_did ="
+                " jsonb_set(you_said_we_did, '{published_at}',"
+                " to_jsonb(to_char((now() - make_interval(days => :d)) AT TIME ZONE 'UTC',"
+                ' \'YYYY-MM-DD"T"HH24:MI:SS"+00:00"\'))) WHERE id = :id'
+            ),
+            {"d": told, "id": round_id},
+        )

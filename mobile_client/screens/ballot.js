@@ -66,6 +66,9 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
     } else {
       main.append(h("p", {}, t("ballot.who_intro")));
     }
+    if (!session.isRegistered()) {
+      main.append(h("p", { class: "meta" }, t("ballot.have_account"), " ", h("a", { href: "/account" }, t("ballot.sign_in"))));
+    }
     const input = h("input", { type: "text", name: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: false });
     const form = h(
       "form",
