@@ -16,6 +16,15 @@ export async function jurisdictionOf(ctx) {
   }
 }
 
+/** Append children skipping null/false and flattening arrays (DOM append would write "null"). */
+export function put(parent, ...children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child);
+  }
+  return parent;
+}
+
 /** A path inside the app that keeps `?j=` when the page was opened with it. */
 export function linkTo(ctx, path) {
   const named = ctx.query.get("j");
@@ -161,7 +170,9 @@ export function rankingList({ t, items, order, limit = null, name, legend, hint,
         return wrapper;
       }),
     );
-    root.replaceChildren(
+    root.replaceChildren();
+    put(
+      root,
       chosen.length ? ranked : h("p", { class: "meta" }, t("ranking.none_yet")),
       rest.length ? h("h3", {}, t("ranking.not_chosen")) : null,
       rest.length ? available : null,

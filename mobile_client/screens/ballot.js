@@ -7,7 +7,7 @@
 // "change my vote" starts from an empty ballot. Without a network the ballot is not sent (and not kept
 // for later): the resident tries again when online. See docs/mobile-app.md, "Ballot secrecy on the phone".
 import { h, heading, failure, button, showErrors, clearErrors, errorSentence, announce, uid } from "../js/ui.js";
-import { jurisdictionOf, linkTo, money, inlineError, rankingList } from "../js/participation.js";
+import { jurisdictionOf, linkTo, money, inlineError, rankingList, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const id = Number(ctx.params.id);
@@ -27,7 +27,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
       eligibility = await api.rounds.eligibility(slug, roundId);
     }
   } catch (error) {
-    main.append(heading(t("ballot.title")), error.status === 404 ? h("p", {}, t("round.not_found")) : failure(error, () => ctx.rerender()));
+    put(main, heading(t("ballot.title")), error.status === 404 ? h("p", {}, t("round.not_found")) : failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;
@@ -38,19 +38,19 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
     main.replaceChildren(heading(t("ballot.heading", { round: round.title })));
     const back = h("p", {}, h("a", { href: linkTo(ctx, `/rounds/${roundId}`) }, t("ballot.about_round")));
     if (round.phase === "proposals" || round.phase === "review") {
-      main.append(h("p", { class: "notice" }, round.voting_opens_at ? t("ballot.not_yet_on", { date: i18n.dateTime(round.voting_opens_at) }) : t("ballot.not_yet")), back);
+      put(main, h("p", { class: "notice" }, round.voting_opens_at ? t("ballot.not_yet_on", { date: i18n.dateTime(round.voting_opens_at) }) : t("ballot.not_yet")), back);
       return;
     }
     if (round.phase !== "voting") {
       const voted = voter.codeInfo?.voted || eligibility?.voted;
-      main.append(
+      put(main, 
         h("p", { class: "notice" }, t("ballot.closed")),
         voted ? h("p", { class: "notice success" }, t("ballot.included")) : null,
         h("p", {}, h("a", { class: "button primary", href: linkTo(ctx, `/rounds/${roundId}/results`) }, t("ballot.see_results"))),
       );
       return;
     }
-    if (round.voting_closes_at) main.append(h("p", { class: "meta" }, t("round.voting_until", { date: i18n.dateTime(round.voting_closes_at) })));
+    if (round.voting_closes_at) put(main, h("p", { class: "meta" }, t("round.voting_until", { date: i18n.dateTime(round.voting_closes_at) })));
     if (voter.code) return ballot();
     if (eligibility?.eligible) return ballot();
     whoVotes();
@@ -60,14 +60,14 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
   // Who votes: the account cannot (or the phone is not registered here): the code from the letter.
 
   function whoVotes() {
-    main.append(h("h2", {}, t("ballot.who_title")));
+    put(main, h("h2", {}, t("ballot.who_title")));
     if (eligibility && !eligibility.eligible) {
-      main.append(h("p", { class: "notice" }, errorSentence({ code: eligibility.reason }), " ", t("ballot.use_code_instead")));
+      put(main, h("p", { class: "notice" }, errorSentence({ code: eligibility.reason }), " ", t("ballot.use_code_instead")));
     } else {
-      main.append(h("p", {}, t("ballot.who_intro")));
+      put(main, h("p", {}, t("ballot.who_intro")));
     }
     if (!session.isRegistered()) {
-      main.append(h("p", { class: "meta" }, t("ballot.have_account"), " ", h("a", { href: "/account" }, t("ballot.sign_in"))));
+      put(main, h("p", { class: "meta" }, t("ballot.have_account"), " ", h("a", { href: "/account" }, t("ballot.sign_in"))));
     }
     const input = h("input", { type: "text", name: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: false });
     const form = h(
@@ -103,7 +103,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
         showErrors(main, [{ field: "code", message: errorSentence(error) }]);
       }
     });
-    main.append(form);
+    put(main, form);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -112,10 +112,10 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
   function ballot() {
     const info = voter.code ? voter.codeInfo : eligibility;
     if (info?.voted && !info.can_change) {
-      main.append(h("p", { class: "notice success" }, t(voter.code ? "errors.code-already-used" : "ballot.voted_no_change")));
+      put(main, h("p", { class: "notice success" }, t(voter.code ? "errors.code-already-used" : "ballot.voted_no_change")));
       return;
     }
-    main.append(
+    put(main, 
       h("p", { class: "notice" }, voter.code ? t("ballot.with_code") : t("ballot.with_account")),
       info?.voted ? h("p", { class: "notice" }, t("ballot.voted_can_change")) : null,
     );
@@ -123,7 +123,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
     const type = round.ballot_type;
     const budget = Number(round.budget);
     const cost = (p) => Number(p.final_cost ?? p.estimated_cost);
-    main.append(
+    put(main, 
       h(
         "section",
         { class: "rules", "aria-labelledby": "ballot-rules" },
@@ -172,7 +172,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
     if (type === "knapsack") {
       bar = h("progress", { max: budget, value: 0, "aria-labelledby": "budget-bar-label", id: "budget-bar" });
       noFit = h("p", { class: "hint" });
-      main.append(
+      put(main, 
         h(
           "div",
           { class: "budget-bar", dataset: { field: "budget" } },
@@ -183,7 +183,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
         ),
       );
     } else {
-      main.append(status);
+      put(main, status);
     }
 
     if (type === "ranked") {
@@ -198,10 +198,10 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
         onChange: () => clearErrors(main),
         onRefused: (_, wrapper) => inlineError(wrapper, t("ballot.rank_limit", { count: rules.top_k })),
       });
-      main.append(ranking.element);
+      put(main, ranking.element);
     } else {
-      for (const project of projects) fieldset.append(choice(project));
-      main.append(fieldset);
+      for (const project of projects) put(fieldset, choice(project));
+      put(main, fieldset);
     }
 
     function choice(project) {
@@ -240,7 +240,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
           inlineError(wrapper, message);
           update();
         });
-        wrapper.append(
+        put(wrapper, 
           h("label", { for: inputId }, t("ballot.points_for", { title: project.title })),
           h("p", { class: "meta", id: costId }, money(i18n, cost(project), round.currency)),
           input,
@@ -267,7 +267,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
         clearErrors(fieldset);
         update();
       });
-      wrapper.append(
+      put(wrapper, 
         h("div", { class: "choice" }, input, h("label", { for: inputId }, project.title)),
         h("p", { class: "meta", id: costId }, money(i18n, cost(project), round.currency)),
         fit,
@@ -279,7 +279,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
     update();
     const send = button(t("ballot.send"), null, { type: "submit" });
     const form = h("form", { novalidate: true, class: "ballot-form" }, h("div", { class: "actions" }, send));
-    main.append(form);
+    put(main, form);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearErrors(main);
@@ -380,7 +380,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
       ),
     );
     if (canChange) {
-      main.append(
+      put(main, 
         h("p", {}, round.voting_closes_at ? t("ballot.change_until", { date: i18n.dateTime(round.voting_closes_at) }) : t("ballot.change_while_open")),
         h("div", { class: "actions" }, button(t("ballot.change"), () => {
           show();
@@ -389,7 +389,7 @@ export async function renderBallot(main, ctx, { slug, roundId, code = null, code
         }, { kind: "secondary" })),
       );
     }
-    main.append(h("p", {}, h("a", { href: linkTo(ctx, `/rounds/${roundId}`) }, t("ballot.about_round"))));
+    put(main, h("p", {}, h("a", { href: linkTo(ctx, `/rounds/${roundId}`) }, t("ballot.about_round"))));
     main.querySelector("h1").focus();
     announce(t("ballot.counted"));
   }

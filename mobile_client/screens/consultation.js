@@ -3,7 +3,7 @@
 // map, a place from the list or the place in words). Answers are editable until the round closes; they
 // go through the outbox (sent now, or when the network is back). Who may answer is said first.
 import { h, heading, field, choices, button, showErrors, clearErrors, errorSentence, announce, failure } from "../js/ui.js";
-import { inlineError, rankingList } from "../js/participation.js";
+import { inlineError, rankingList, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const { t, i18n, api, session } = ctx;
@@ -20,40 +20,40 @@ export async function render(main, ctx) {
       api.consultations.mine(slug, id),
     ]);
   } catch (error) {
-    main.append(heading(t("consultation.title")), error.status === 404 ? h("p", {}, t("consultation.not_found")) : failure(error, () => ctx.rerender()));
+    put(main, heading(t("consultation.title")), error.status === 404 ? h("p", {}, t("consultation.not_found")) : failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;
-  main.append(heading(`${round.consultation_title}: ${round.title}`));
-  main.append(h("p", { class: "meta" }, t("consultation.for_area", { area: round.area_name })));
-  if (round.consultation_description) main.append(h("p", {}, round.consultation_description));
+  put(main, heading(`${round.consultation_title}: ${round.title}`));
+  put(main, h("p", { class: "meta" }, t("consultation.for_area", { area: round.area_name })));
+  if (round.consultation_description) put(main, h("p", {}, round.consultation_description));
   if (round.status === "closed") {
-    main.append(
+    put(main, 
       h("p", { class: "notice" }, t("consultation.closed")),
       h("p", {}, h("a", { class: "button primary", href: `/consultation-rounds/${id}/results` }, t("consultation.see_results"))),
     );
     return;
   }
   if (!eligibility.eligible) {
-    main.append(h("div", { class: "notice warning" }, h("p", {}, errorSentence({ code: eligibility.reason })), eligibility.reason === "address-not-verified" ? h("p", {}, t("propose.how_to_take_part")) : null));
+    put(main, h("div", { class: "notice warning" }, h("p", {}, errorSentence({ code: eligibility.reason })), eligibility.reason === "address-not-verified" ? h("p", {}, t("propose.how_to_take_part")) : null));
     return;
   }
-  main.append(
+  put(main, 
     h("p", { class: "meta" }, round.closes_at ? t("consultation.until", { date: i18n.dateTime(round.closes_at) }) : t("consultation.editable")),
     h("p", { class: "meta" }, t("consultation.not_secret")),
   );
   const saved = h("div", { "aria-live": "polite" });
-  if (mine) saved.append(h("p", { class: "notice success" }, t("consultation.saved_at", { time: i18n.dateTime(mine.updated_at) })));
-  main.append(saved);
+  if (mine) put(saved, h("p", { class: "notice success" }, t("consultation.saved_at", { time: i18n.dateTime(mine.updated_at) })));
+  put(main, saved);
 
   const given = new Map((mine?.answers || []).map((a) => [a.question_id, a]));
   const readers = new Map(); // question id -> () => answer fields or null
   const stops = [];
   const form = h("form", { novalidate: true });
-  for (const question of round.questions) form.append(questionBlock(question));
+  for (const question of round.questions) put(form, questionBlock(question));
   const send = button(t(mine ? "consultation.save_changes" : "consultation.send"), null, { type: "submit" });
-  form.append(h("div", { class: "actions" }, send));
-  main.append(form);
+  put(form, h("div", { class: "actions" }, send));
+  put(main, form);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -194,7 +194,7 @@ export async function render(main, ctx) {
     const mapPart = h("div", { class: "map-part" });
     const mapBox = h("div", { class: "map", id: `map-${question.id}` });
     const where = h("p", { class: "meta", "aria-live": "polite" }, state.point ? t("consultation.pin_set") : t("consultation.pin_not_set"));
-    mapPart.append(h("p", { class: "hint" }, t("consultation.pin_hint")), mapBox, where);
+    put(mapPart, h("p", { class: "hint" }, t("consultation.pin_hint")), mapBox, where);
     const listPart = choices({
       legend: t("consultation.pick_place"),
       name: `${name}.place`,
@@ -207,7 +207,7 @@ export async function render(main, ctx) {
     const words = h("textarea", { name: `${name}.text`, rows: 3, maxLength: 2000 });
     words.value = before?.text || "";
     const wordsPart = field({ label: t("consultation.describe_place"), hint: t("consultation.describe_hint"), control: words, name: `${name}.text` });
-    set.append(modeSet, mapPart, places.length ? listPart : null, wordsPart);
+    put(set, modeSet, mapPart, places.length ? listPart : null, wordsPart);
     const draw = () => {
       mapPart.hidden = state.mode !== "map";
       listPart.hidden = state.mode !== "place";
@@ -248,7 +248,7 @@ export async function render(main, ctx) {
             announce(where.textContent);
           },
         });
-        mapBox.append(h("p", { class: "visually-hidden" }, t("report.location.pin_keys")));
+        put(mapBox, h("p", { class: "visually-hidden" }, t("report.location.pin_keys")));
         mapBox.dataset.ready = "true";
       } catch (error) {
         console.warn("no map", error);

@@ -2,7 +2,7 @@
 // first, then per question the counts, the mean, the order, and for map questions the density of the
 // answers as a heat layer with the same numbers in a table. Opened from the message that announces it.
 import { h, heading, failure } from "../js/ui.js";
-import { jurisdictionOf, heatMap, cellCentre, metresBetween, HEAT_COLOURS } from "../js/participation.js";
+import { jurisdictionOf, heatMap, cellCentre, metresBetween, HEAT_COLOURS, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const { t, i18n, api } = ctx;
@@ -13,17 +13,17 @@ export async function render(main, ctx) {
   try {
     round = await api.consultations.round(slug, id);
   } catch (error) {
-    main.append(heading(t("consultation_results.title")), error.status === 404 ? h("p", {}, t("consultation.not_found")) : failure(error, () => ctx.rerender()));
+    put(main, heading(t("consultation_results.title")), error.status === 404 ? h("p", {}, t("consultation.not_found")) : failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;
-  main.append(heading(t("consultation_results.heading", { title: `${round.consultation_title}: ${round.title}` })));
+  put(main, heading(t("consultation_results.heading", { title: `${round.consultation_title}: ${round.title}` })));
   if (round.status !== "closed") {
-    main.append(h("p", { class: "notice" }, t("consultation_results.not_yet")), h("p", {}, h("a", { href: `/consultation-rounds/${id}` }, t("consultation_results.to_questions"))));
+    put(main, h("p", { class: "notice" }, t("consultation_results.not_yet")), h("p", {}, h("a", { href: `/consultation-rounds/${id}` }, t("consultation_results.to_questions"))));
     return;
   }
   const done = round.you_said_we_did;
-  main.append(
+  put(main, 
     h(
       "section",
       { class: "you-said", "aria-labelledby": "you-said-title" },
@@ -41,14 +41,14 @@ export async function render(main, ctx) {
   try {
     results = await api.consultations.results(slug, id);
   } catch (error) {
-    main.append(failure(error, () => ctx.rerender()));
+    put(main, failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;
-  main.append(h("h2", {}, t("consultation_results.answers_title")), h("p", {}, t("consultation_results.respondents", { count: results.respondents })));
+  put(main, h("h2", {}, t("consultation_results.answers_title")), h("p", {}, t("consultation_results.respondents", { count: results.respondents })));
   const maps = [];
   const handles = [];
-  for (const question of results.questions) main.append(block(question));
+  for (const question of results.questions) put(main, block(question));
   let left = false;
   for (const draw of maps) draw();
   return () => {
@@ -60,7 +60,7 @@ export async function render(main, ctx) {
     return h(
       "table",
       { class: "results-table" },
-      h("caption", {}, caption),
+      h("caption", { class: "visually-hidden" }, caption), // the question's heading says it on screen
       h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
       h("tbody", {}, rows.map((row) => h("tr", {}, row.map((cell, i) => (i === 0 ? h("th", { scope: "row" }, cell) : h("td", {}, cell)))))),
     );
@@ -75,24 +75,24 @@ export async function render(main, ctx) {
 
   function block(question) {
     const section = h("section", { class: "question-result", "aria-labelledby": `result-q${question.id}` });
-    section.append(h("h3", { id: `result-q${question.id}` }, `${question.position}. ${question.prompt}`), h("p", { class: "meta" }, t("consultation_results.answered", { count: question.answers })));
+    put(section, h("h3", { id: `result-q${question.id}` }, `${question.position}. ${question.prompt}`), h("p", { class: "meta" }, t("consultation_results.answered", { count: question.answers })));
     const caption = t("consultation_results.table_caption", { question: question.prompt });
     if (question.counts) {
-      section.append(table(caption, [t("consultation_results.option"), t("consultation_results.count"), t("consultation_results.share")], Object.entries(question.counts).map(([option, count]) => [option, i18n.number(count), bar(count, question.answers)])));
+      put(section, table(caption, [t("consultation_results.option"), t("consultation_results.count"), t("consultation_results.share")], Object.entries(question.counts).map(([option, count]) => [option, i18n.number(count), bar(count, question.answers)])));
     } else if (question.kind === "scale") {
-      section.append(
+      put(section, 
         h("p", {}, question.mean == null ? t("consultation_results.no_mean") : t("consultation_results.mean", { mean: i18n.number(question.mean, { maximumFractionDigits: 1 }), min: question.scale_min, max: question.scale_max })),
         table(caption, [t("consultation_results.value"), t("consultation_results.count"), t("consultation_results.share")], Object.entries(question.histogram).map(([value, count]) => [value, i18n.number(count), bar(count, question.answers)])),
       );
     } else if (question.kind === "ranking") {
-      section.append(
+      put(section, 
         h("p", {}, t("consultation_results.ranking_explained")),
         table(caption, [t("consultation_results.place"), t("consultation_results.option"), t("consultation_results.points"), t("consultation_results.first_choices")], question.ranking.map((option, index) => [String(index + 1), option, i18n.number(question.borda[option]), i18n.number(question.first_choices[option])])),
       );
     } else if (question.kind === "free_text") {
-      section.append(h("p", {}, t("consultation_results.texts_private")));
+      put(section, h("p", {}, t("consultation_results.texts_private")));
     } else if (question.kind === "map_point") {
-      section.append(...mapBlock(question, caption));
+      put(section, ...mapBlock(question, caption));
     }
     return section;
   }

@@ -2,7 +2,7 @@
 // reason, the final cost), after the vote why it was or was not funded, and for a funded project its
 // progress with dated updates and photos. Follow it to hear of its progress (a request of its own).
 import { h, heading, failure, button, announce, errorSentence } from "../js/ui.js";
-import { jurisdictionOf, linkTo, money, explanationSentence } from "../js/participation.js";
+import { jurisdictionOf, linkTo, money, explanationSentence, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const { t, i18n, api, session } = ctx;
@@ -15,36 +15,36 @@ export async function render(main, ctx) {
   try {
     [round, proposal] = await Promise.all([api.rounds.one(slug, id), api.rounds.proposal(slug, id, projectId)]);
   } catch (error) {
-    main.append(heading(t("project.title")), error.status === 404 ? h("p", {}, t("project.not_found")) : failure(error, () => ctx.rerender()));
+    put(main, heading(t("project.title")), error.status === 404 ? h("p", {}, t("project.not_found")) : failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;
-  main.append(heading(proposal.title));
+  put(main, heading(proposal.title));
   const tags = h("p", {}, h("span", { class: `tag proposal-${proposal.status}` }, t(`proposal.${proposal.status}`)));
   if (proposal.selected !== null) {
-    tags.append(" ", h("span", { class: `tag ${proposal.selected ? "result-funded" : "result-not-funded"}` }, t(proposal.selected ? "results.funded" : "results.not_funded")));
+    put(tags, " ", h("span", { class: `tag ${proposal.selected ? "result-funded" : "result-not-funded"}` }, t(proposal.selected ? "results.funded" : "results.not_funded")));
   }
-  main.append(tags);
+  put(main, tags);
   const facts = h("dl", { class: "summary-list" });
-  const fact = (term, value) => value && facts.append(h("dt", {}, term), h("dd", {}, value));
+  const fact = (term, value) => value && put(facts, h("dt", {}, term), h("dd", {}, value));
   fact(t("project.estimated_cost"), money(i18n, proposal.estimated_cost, round.currency));
   if (proposal.final_cost) fact(t("project.final_cost"), money(i18n, proposal.final_cost, round.currency));
   fact(t("project.round"), h("a", { href: linkTo(ctx, `/rounds/${id}`) }, round.title));
   fact(t("project.place"), proposal.location ? t("project.on_the_map") : t("project.whole_area"));
-  main.append(facts, h("h2", {}, t("project.what")), h("p", {}, proposal.description));
+  put(main, facts, h("h2", {}, t("project.what")), h("p", {}, proposal.description));
   if (proposal.photo_ids.length) {
-    main.append(
+    put(main, 
       h("ul", { class: "photos", "aria-label": t("project.photos") }, proposal.photo_ids.map((photo, index) =>
         h("li", {}, h("a", { href: api.rounds.photoUrl(slug, photo), "data-external": "" }, h("img", { src: api.rounds.photoUrl(slug, photo, true), alt: t("project.photo_alt", { number: index + 1 }) })))),
       ),
     );
   }
 
-  main.append(h("h2", {}, t("project.review")));
-  if (proposal.status === "submitted") main.append(h("p", {}, t("round.review_pending")));
-  else if (proposal.status === "withdrawn") main.append(h("p", {}, t("proposal.withdrawn")));
+  put(main, h("h2", {}, t("project.review")));
+  if (proposal.status === "submitted") put(main, h("p", {}, t("round.review_pending")));
+  else if (proposal.status === "withdrawn") put(main, h("p", {}, t("proposal.withdrawn")));
   else {
-    main.append(
+    put(main, 
       h("p", {}, t(proposal.status === "feasible" ? "project.feasible" : "project.infeasible")),
       proposal.review_reason ? h("p", { class: "message" }, proposal.review_reason) : null,
     );
@@ -53,7 +53,7 @@ export async function render(main, ctx) {
   const outcome = h("div", {});
   const progress = h("div", {});
   const follow = h("div", { class: "actions" });
-  main.append(outcome, progress, follow);
+  put(main, outcome, progress, follow);
   if (["results", "implementation"].includes(round.phase) && proposal.status === "feasible") {
     api.rounds.results(slug, id).then(
       (results) => {
@@ -68,7 +68,7 @@ export async function render(main, ctx) {
     try {
       const updates = await api.rounds.updates(slug, id, projectId);
       if (!ctx.isCurrent()) return;
-      progress.append(
+      put(progress, 
         h("h2", {}, t("project.progress_title")),
         h(
           "p",
@@ -98,7 +98,7 @@ export async function render(main, ctx) {
           : h("p", {}, t("project.no_updates")),
       );
     } catch (error) {
-      progress.append(failure(error));
+      put(progress, failure(error));
     }
   }
 

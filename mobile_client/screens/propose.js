@@ -4,7 +4,7 @@
 import { h, heading, field, choices, button, showErrors, clearErrors, apiErrors, announce, failure, errorSentence, uid } from "../js/ui.js";
 import * as geo from "../js/geo.js";
 import { prepare, MAX_PHOTOS, PhotoError } from "../js/photos.js";
-import { money } from "../js/participation.js";
+import { money, put } from "../js/participation.js";
 
 // What the resident typed survives leaving the screen (not a ballot: an idea is public).
 const drafts = new Map();
@@ -18,37 +18,37 @@ export async function render(main, ctx) {
   const id = Number(ctx.params.id);
   if (!Number.isInteger(id) || id < 1) return ctx.navigate("/not-found", { replace: true });
   const slug = session.jurisdiction().slug;
-  main.append(heading(t("propose.title")));
+  put(main, heading(t("propose.title")));
   let round;
   let eligibility = null;
   try {
     round = await api.rounds.one(slug, id);
   } catch (error) {
-    main.append(failure(error, () => ctx.rerender()));
+    put(main, failure(error, () => ctx.rerender()));
     return;
   }
   try {
     eligibility = await api.rounds.eligibility(slug, id);
   } catch (error) {
     if (!error.offline) {
-      main.append(failure(error, () => ctx.rerender()));
+      put(main, failure(error, () => ctx.rerender()));
       return;
     }
   }
   if (!ctx.isCurrent()) return;
-  main.append(h("p", {}, t("propose.intro", { round: round.title })));
+  put(main, h("p", {}, t("propose.intro", { round: round.title })));
   if (round.phase !== "proposals") {
-    main.append(h("p", { class: "notice warning" }, t("errors.proposals-closed")), h("p", {}, h("a", { href: `/rounds/${id}` }, t("propose.back_to_round"))));
+    put(main, h("p", { class: "notice warning" }, t("errors.proposals-closed")), h("p", {}, h("a", { href: `/rounds/${id}` }, t("propose.back_to_round"))));
     return;
   }
   if (eligibility && !eligibility.eligible) {
-    main.append(
+    put(main, 
       h("div", { class: "notice warning" }, h("p", {}, errorSentence({ code: eligibility.reason })), h("p", {}, t("propose.how_to_take_part"))),
       h("p", {}, h("a", { href: "/account" }, t("propose.make_account"))),
     );
     return;
   }
-  if (!eligibility) main.append(h("p", { class: "notice" }, t("propose.offline_note")));
+  if (!eligibility) put(main, h("p", { class: "notice" }, t("propose.offline_note")));
 
   const draft = drafts.get(id) ?? newDraft();
   drafts.set(id, draft);
@@ -60,7 +60,7 @@ export async function render(main, ctx) {
   description.addEventListener("input", () => (draft.description = description.value));
   const cost = h("input", { type: "text", name: "estimated_cost", inputMode: "numeric", value: draft.cost, autocomplete: "off" });
   cost.addEventListener("input", () => (draft.cost = cost.value));
-  form.append(
+  put(form, 
     field({ label: t("propose.idea_title"), hint: t("propose.idea_title_hint"), control: title, name: "title" }),
     field({ label: t("propose.description"), hint: t("propose.description_hint"), control: description, name: "description" }),
   );
@@ -83,8 +83,8 @@ export async function render(main, ctx) {
     },
   });
   mapPart.hidden = draft.place !== "point";
-  form.append(place, mapPart);
-  form.append(field({ label: t("propose.cost"), hint: t("propose.cost_hint"), control: cost, name: "estimated_cost" }));
+  put(form, place, mapPart);
+  put(form, field({ label: t("propose.cost"), hint: t("propose.cost_hint"), control: cost, name: "estimated_cost" }));
 
   const photoList = h("ul", { class: "photos", "aria-label": t("propose.photos_list") });
   const picker = h("input", { type: "file", accept: "image/*", multiple: true, name: "photos" });
@@ -121,11 +121,11 @@ export async function render(main, ctx) {
       }
     }
   });
-  form.append(field({ label: t("propose.photos"), hint: t("propose.photos_hint", { count: MAX_PHOTOS }), control: picker, name: "photos", optional: true }), photoList);
+  put(form, field({ label: t("propose.photos"), hint: t("propose.photos_hint", { count: MAX_PHOTOS }), control: picker, name: "photos", optional: true }), photoList);
   renderPhotos();
   const send = button(t("propose.send"), null, { type: "submit" });
-  form.append(h("div", { class: "actions" }, send));
-  main.append(form);
+  put(form, h("div", { class: "actions" }, send));
+  put(main, form);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -207,7 +207,7 @@ export async function render(main, ctx) {
         placeText.textContent = t("propose.pin_at", { lat: where[1].toFixed(5), lon: where[0].toFixed(5) });
       };
       addPin(handle, start || handle.map.getCenter().toArray(), { label: t("propose.pin_label"), onMove: show });
-      mapBox.append(h("p", { class: "visually-hidden" }, t("report.location.pin_keys")));
+      put(mapBox, h("p", { class: "visually-hidden" }, t("report.location.pin_keys")));
       show(start || handle.map.getCenter().toArray());
       mapBox.dataset.ready = "true";
     } catch (error) {

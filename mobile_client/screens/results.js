@@ -3,7 +3,7 @@
 // money at work"); follow a project to hear of its progress (a request of its own: the ballot stays
 // secret); and, for someone who voted, that their vote was included.
 import { h, heading, failure, button, announce, errorSentence } from "../js/ui.js";
-import { jurisdictionOf, linkTo, money, phaseLine, projectMap, explanationSentence } from "../js/participation.js";
+import { jurisdictionOf, linkTo, money, phaseLine, projectMap, explanationSentence, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const { t, i18n, api, session } = ctx;
@@ -18,11 +18,11 @@ export async function render(main, ctx) {
     round = await api.rounds.one(slug, id);
     [results, proposals] = await Promise.all([api.rounds.results(slug, id), api.rounds.proposals(slug, id, "feasible")]);
   } catch (error) {
-    main.append(heading(t("results.title")));
+    put(main, heading(t("results.title")));
     if (error.code === "results-not-published") {
-      main.append(h("p", { class: "notice" }, t("results.not_yet")), h("p", {}, h("a", { href: linkTo(ctx, `/rounds/${id}`) }, t("ballot.about_round"))));
+      put(main, h("p", { class: "notice" }, t("results.not_yet")), h("p", {}, h("a", { href: linkTo(ctx, `/rounds/${id}`) }, t("ballot.about_round"))));
     } else {
-      main.append(failure(error, () => ctx.rerender()));
+      put(main, failure(error, () => ctx.rerender()));
     }
     return;
   }
@@ -30,9 +30,9 @@ export async function render(main, ctx) {
   const byId = new Map(proposals.map((p) => [p.id, p]));
   const funded = results.projects.filter((p) => p.selected);
   const notFunded = results.projects.filter((p) => !p.selected);
-  main.append(heading(t("results.heading", { round: round.title })), phaseLine(t, round.phase));
+  put(main, heading(t("results.heading", { round: round.title })), phaseLine(t, round.phase));
   const included = h("div", {});
-  main.append(
+  put(main, 
     h("p", {}, t("results.voters", { count: results.num_participations ?? results.num_ballots ?? 0 })),
     h("p", {}, t("results.spent", { count: funded.length, spent: money(i18n, results.spent, round.currency), budget: money(i18n, round.budget, round.currency) })),
     included,
@@ -54,7 +54,7 @@ export async function render(main, ctx) {
     toggle.setAttribute("aria-expanded", String(!mapBox.hidden));
   }, { kind: "secondary", "aria-controls": "results-map", "aria-expanded": "true" });
   const picked = h("div", { "aria-live": "polite" });
-  main.append(h("div", { class: "view-switch" }, toggle), mapBox, h("p", { class: "meta" }, t("results.map_legend")), picked);
+  put(main, h("div", { class: "view-switch" }, toggle), mapBox, h("p", { class: "meta" }, t("results.map_legend")), picked);
 
   const card = (project, level = "h3") => {
     const proposal = byId.get(project.id);
@@ -120,7 +120,7 @@ export async function render(main, ctx) {
     return holder;
   }
 
-  main.append(
+  put(main, 
     h("h2", { id: "funded-title" }, t("results.funded_title", { count: funded.length })),
     round.phase === "implementation" ? h("p", {}, t("results.money_at_work")) : null,
     funded.length ? h("ul", { class: "cards", "aria-labelledby": "funded-title" }, funded.map((p) => card(p))) : h("p", {}, t("results.none_funded")),

@@ -1,7 +1,7 @@
 // One budget round: where it stands (phase, dates, budget), what to do now (send an idea, vote, see
 // the results) and its ideas or projects on a map and as a list, with the staff's review of each.
 import { h, heading, failure, button } from "../js/ui.js";
-import { jurisdictionOf, linkTo, money, phaseLine, roundDates, projectMap } from "../js/participation.js";
+import { jurisdictionOf, linkTo, money, phaseLine, roundDates, projectMap, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const { t, i18n, api } = ctx;
@@ -13,28 +13,28 @@ export async function render(main, ctx) {
   try {
     [round, proposals] = await Promise.all([api.rounds.one(slug, id), api.rounds.proposals(slug, id)]);
   } catch (error) {
-    main.append(heading(t("round.title")), error.status === 404 ? h("p", {}, t("round.not_found")) : failure(error, () => ctx.rerender()));
+    put(main, heading(t("round.title")), error.status === 404 ? h("p", {}, t("round.not_found")) : failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;
-  main.append(heading(round.title), phaseLine(t, round.phase));
+  put(main, heading(round.title), phaseLine(t, round.phase));
   const facts = h("dl", { class: "summary-list" });
-  const fact = (term, value) => value && facts.append(h("dt", {}, term), h("dd", {}, value));
+  const fact = (term, value) => value && put(facts, h("dt", {}, term), h("dd", {}, value));
   fact(t("round.budget"), money(i18n, round.budget, round.currency));
   fact(t("round.phase_now"), t(`phase.${round.phase}_explained`));
   fact(t("round.dates"), roundDates(t, i18n, round));
-  main.append(facts);
-  if (round.description) main.append(h("p", {}, round.description));
+  put(main, facts);
+  if (round.description) put(main, h("p", {}, round.description));
 
   const next = h("div", { class: "actions" });
   if (round.phase === "proposals") {
-    next.append(h("a", { class: "button primary", href: `/rounds/${id}/propose` }, t("round.send_idea")));
+    put(next, h("a", { class: "button primary", href: `/rounds/${id}/propose` }, t("round.send_idea")));
   } else if (round.phase === "voting") {
-    next.append(h("a", { class: "button primary", href: linkTo(ctx, `/rounds/${id}/vote`) }, t("round.vote")));
+    put(next, h("a", { class: "button primary", href: linkTo(ctx, `/rounds/${id}/vote`) }, t("round.vote")));
   } else if (round.phase === "results" || round.phase === "implementation") {
-    next.append(h("a", { class: "button primary", href: linkTo(ctx, `/rounds/${id}/results`) }, t("round.see_results")));
+    put(next, h("a", { class: "button primary", href: linkTo(ctx, `/rounds/${id}/results`) }, t("round.see_results")));
   }
-  main.append(next);
+  put(main, next);
 
   const visible = proposals.filter((p) => p.status !== "withdrawn");
   const listTitle = t(["proposals", "review"].includes(round.phase) ? "round.ideas_title" : "round.projects_title");
@@ -46,7 +46,7 @@ export async function render(main, ctx) {
   }, { kind: "secondary", "aria-controls": "round-map", "aria-expanded": "true" });
   const chosen = h("div", { "aria-live": "polite" });
   const pending = h("div", {});
-  main.append(
+  put(main, 
     h("h2", { id: "round-list-title" }, listTitle, " ", h("span", { class: "meta" }, t("round.count", { count: visible.length }))),
     pending,
     visible.length ? h("div", { class: "view-switch" }, toggle) : null,

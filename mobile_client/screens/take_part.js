@@ -2,13 +2,13 @@
 // verified address) first, the rest of the city below; a way in with the code from a letter.
 import { h, heading, failure, loading } from "../js/ui.js";
 import * as geo from "../js/geo.js";
-import { money, roundDates } from "../js/participation.js";
+import { money, roundDates, put } from "../js/participation.js";
 
 export async function render(main, ctx) {
   const { t, api, session } = ctx;
-  main.append(heading(t("take_part.title")), h("p", {}, t("take_part.intro")));
+  put(main, heading(t("take_part.title")), h("p", {}, t("take_part.intro")));
   const status = h("div", {}, loading());
-  main.append(
+  put(main, 
     status,
     h(
       "p",
@@ -68,7 +68,7 @@ export async function render(main, ctx) {
   function budgetCard(round) {
     const { i18n } = ctx;
     const action = {
-      voting: ["take_part.vote", `/rounds/${round.id}/vote`],
+      voting: [round.voted ? "take_part.change_vote" : "take_part.vote", `/rounds/${round.id}/vote`],
       results: ["take_part.see_results", `/rounds/${round.id}/results`],
       implementation: ["take_part.see_progress", `/rounds/${round.id}/results`],
       proposals: ["take_part.send_idea", `/rounds/${round.id}`],

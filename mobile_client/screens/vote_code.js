@@ -2,6 +2,7 @@
 // code is taken out of the address at once (so it stays out of the history), looked up, and the
 // round's ballot opens with it. Without a code: a field to type the one from the letter.
 import { h, heading, field, button, showErrors, clearErrors, errorSentence } from "../js/ui.js";
+import { put } from "../js/participation.js";
 import { renderBallot } from "./ballot.js";
 
 export async function render(main, ctx) {
@@ -15,12 +16,12 @@ export async function render(main, ctx) {
       return renderBallot(main, ctx, { slug: info.jurisdiction, roundId: info.round_id, code: fromLink, codeInfo: info });
     } catch (error) {
       if (!ctx.isCurrent()) return;
-      main.append(heading(t("vote_code.title")), h("p", { class: "notice warning", role: "alert" }, errorSentence(error)));
+      put(main, heading(t("vote_code.title")), h("p", { class: "notice warning", role: "alert" }, errorSentence(error)));
     }
   } else {
-    main.append(heading(t("vote_code.title")));
+    put(main, heading(t("vote_code.title")));
   }
-  main.append(h("p", {}, t("vote_code.intro")));
+  put(main, h("p", {}, t("vote_code.intro")));
   const input = h("input", { type: "text", name: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: false });
   const form = h(
     "form",
@@ -42,5 +43,5 @@ export async function render(main, ctx) {
       showErrors(main, [{ field: "code", message: errorSentence(error) }]);
     }
   });
-  main.append(form);
+  put(main, form);
 }

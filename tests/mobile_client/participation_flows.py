@@ -149,3 +149,10 @@ def expect_counted(app: App, *, changed: bool = False) -> None:
     main = app.page.locator("main")
     expect(main.get_by_text(app.t("ballot.counted_changed" if changed else "ballot.counted"))).to_be_visible()
     expect(main.get_by_text(app.t("ballot.received_at", time="X").split("X")[0].strip())).to_be_visible()
+
+
+def checked(app: App, *, context: str) -> None:
+    """axe (WCAG 2.0/2.1 A and AA), no CSP violation or script error, and no stray "null"/"undefined"
+    where a text should be."""
+    app.check_accessibility(context=context)
+    expect(app.page.locator("main")).not_to_contain_text(re.compile(r"\b(null|undefined|NaN)\b"))

@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.mobile_client.participation_flows import budget_round, expect_counted, verified_resident
+from tests.mobile_client.participation_flows import budget_round, checked, expect_counted, verified_resident
 
 
 def stored_ballots(app, round_id: int) -> list[tuple[list[int], list[int] | None]]:  # type: ignore[no-untyped-def]
@@ -42,7 +42,7 @@ def test_points_and_an_order_without_dragging(open_phone) -> None:
     expect(page.get_by_role("region", name=app.t("ballot.rules_title"))).to_contain_text(
         app.t("ballot.rules_cumulative", count=10)
     )
-    app.check_accessibility(context="cumulative ballot")
+    checked(app, context="cumulative ballot")
     benches = page.get_by_label(app.t("ballot.points_for", title=names[0]))
     benches.fill("8")
     benches.press("Tab")
@@ -54,7 +54,7 @@ def test_points_and_an_order_without_dragging(open_phone) -> None:
     trees.press("Tab")
     expect(trees).to_have_value("4")  # only 4 of the 10 were left
     expect(page.locator("main .ballot-status")).to_have_text(app.t("ballot.points_left", count=0, total=10))
-    app.check_accessibility(context="points refused next to the project")
+    checked(app, context="points refused next to the project")
     page.get_by_role("button", name=app.t("ballot.send")).click()
     expect_counted(app)
     assert stored_ballots(app, points_round) == [([points_ids[names[0]], points_ids[names[1]]], [6, 4])]
@@ -63,7 +63,7 @@ def test_points_and_an_order_without_dragging(open_phone) -> None:
     expect(page.get_by_role("region", name=app.t("ballot.rules_title"))).to_contain_text(
         app.t("ballot.rules_ranked", count=2)
     )
-    app.check_accessibility(context="ranked ballot")
+    checked(app, context="ranked ballot")
     page.get_by_role("button", name=app.t("ranking.add_named", name=f"{names[2]} (€3,000)", place=1)).click()
     page.get_by_role("button", name=app.t("ranking.add_named", name=f"{names[0]} (€3,000)", place=2)).click()
     up = page.get_by_role("button", name=app.t("ranking.up_named", name=f"{names[0]} (€3,000)"))
@@ -74,7 +74,7 @@ def test_points_and_an_order_without_dragging(open_phone) -> None:
     page.get_by_role("button", name=app.t("ranking.add_named", name=f"{names[1]} (€3,000)", place=3)).click()
     refused = page.locator(f'[data-field="projects-{ranked_ids[names[1]]}"] .field-error')
     expect(refused).to_have_text(app.t("ballot.rank_limit", count=2))
-    app.check_accessibility(context="ranked, third refused")
+    checked(app, context="ranked, third refused")
     page.get_by_role("button", name=app.t("ballot.send")).click()
     expect_counted(app)
     assert stored_ballots(app, ranked_round) == [([ranked_ids[names[0]], ranked_ids[names[2]]], None)]

@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.mobile_client.participation_flows import DAM, ROYAL_PALACE, J
+from tests.mobile_client.participation_flows import DAM, ROYAL_PALACE, J, checked
 
 
 def consultation(live, tag: str) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -72,7 +72,7 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     one.page.get_by_role("link", name=f"Plein {tag}: Keuzes {tag}").click()
     expect(one.heading()).to_have_text(f"Plein {tag}: Keuzes {tag}")
     one.wait_for_screen()
-    one.check_accessibility(context="consultation")
+    checked(one, context="consultation")
 
     # Every kind of question; a rule broken (a third choice of two) is said next to the question.
     page.get_by_role("group", name="1. Meer bomen?").get_by_label("Ja").check()
@@ -84,7 +84,7 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     expect(several.locator(".field-error").first).to_have_text(
         one.t("consultation.max_choices_reached", count=2)
     )
-    one.check_accessibility(context="too many choices")
+    checked(one, context="too many choices")
     page.get_by_role("group", name=re.compile(r"^3\. Hoe mooi")).get_by_label("4").check()
     page.get_by_label(re.compile(r"^4\. Nog een idee\?")).fill(f"Een fontein {tag}")
     page.get_by_role("button", name=one.t("ranking.add_named", name="Spelen", place=1)).click()
@@ -94,18 +94,18 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     expect(page.get_by_role("list", name=one.t("ranking.chosen")).locator("li").first).to_contain_text(
         "Groen"
     )
-    one.check_accessibility(context="ranking reordered")
+    checked(one, context="ranking reordered")
     expect(page.locator(f"#map-{q['map_point']}[data-ready]")).to_be_visible()
     pin = page.get_by_role("button", name=one.t("consultation.pin_label", question="Waar moet de kraan?"))
     pin.focus()
     pin.press("ArrowRight")
     expect(page.locator("main").get_by_text(one.t("consultation.pin_set"))).to_be_visible()
-    one.check_accessibility(context="pin placed")
+    checked(one, context="pin placed")
     page.get_by_role("button", name=one.t("consultation.send")).click()
     expect(
         page.locator("main").get_by_text(one.t("consultation.saved_at", time="X").split("X")[0].strip())
     ).to_be_visible()
-    one.check_accessibility(context="answers saved")
+    checked(one, context="answers saved")
     [mine] = answers_of(one.live, round_id)
     assert mine[q["single_choice"]][0] == ["Ja"] and mine[q["multiple_choice"]][0] == ["Bank", "Kraan"]
     assert mine[q["scale"]][1] == 4 and mine[q["ranking"]][0] == ["Groen", "Spelen"]
@@ -128,11 +128,11 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     where = two.page.get_by_role("group", name=re.compile(r"^6\. Waar moet de kraan\?"))
     where.get_by_label(two.t("consultation.where_list")).check()
     expect(two.page.locator(f"#map-{q['map_point']}")).to_be_hidden()
-    two.check_accessibility(context="the list instead of the map")
+    checked(two, context="the list instead of the map")
     where.get_by_label("Bij het paleis").check()
     two.page.get_by_role("button", name=two.t("consultation.send")).click()
     expect(two.page.locator("main .notice.success")).to_be_visible()
-    two.check_accessibility(context="answered from the list")
+    checked(two, context="answered from the list")
     answers = answers_of(one.live, round_id)
     assert len(answers) == 2 and answers[1][q["map_point"]][3:] == tuple(ROYAL_PALACE["coordinates"])
 
@@ -172,13 +172,13 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     )
     expect(choice.get_by_role("row", name=re.compile("^Ja"))).to_contain_text("1")
     expect(page.locator("main")).to_contain_text(one.t("consultation_results.mean", mean="4", min=1, max=5))
-    one.check_accessibility(context="results and you said, we did")
+    checked(one, context="results and you said, we did")
 
     two.open(f"/consultation-rounds/{round_id}/results")
     expect(
         two.page.get_by_role("region", name=two.t("consultation_results.you_said_we_did"))
     ).to_contain_text(summary)
-    two.check_accessibility(context="results in English")
+    checked(two, context="results in English")
     two.open(f"/consultation-rounds/{round_id}")
     expect(two.page.locator("main").get_by_text(two.t("consultation.closed"))).to_be_visible()
-    two.check_accessibility(context="closed round")
+    checked(two, context="closed round")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.mobile_client.harness import App
-from tests.mobile_client.participation_flows import J, budget_round, verified_resident
+from tests.mobile_client.participation_flows import J, budget_round, checked, verified_resident
 from tests.mobile_client.photos import camera_jpeg
 
 
@@ -41,16 +41,16 @@ def test_an_idea_sent_offline_with_a_photo_arrives_once_and_shows_its_review(
     expect(app.heading()).to_have_text(f"Ideeën voor de Dam {tag}")
     app.wait_for_screen()
     expect(page.locator("main").get_by_text(app.t("round.no_ideas"))).to_be_visible()
-    app.check_accessibility(context="round in its proposals phase")
+    checked(app, context="round in its proposals phase")
     page.get_by_role("link", name=app.t("round.send_idea")).click()
     app.expect_heading("propose.title")
     expect(page.locator("#propose-map[data-ready]")).to_be_visible()
-    app.check_accessibility(context="idea form")
+    checked(app, context="idea form")
     page.get_by_role("button", name=app.t("propose.send")).click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text(app.t("propose.title_missing"))
     expect(summary).to_contain_text(app.t("propose.cost_missing"))
-    app.check_accessibility(context="idea form with errors")
+    checked(app, context="idea form with errors")
 
     title = f"Picknicktafels {tag}"
     page.get_by_label(app.t("propose.idea_title")).fill(title)
@@ -63,7 +63,7 @@ def test_an_idea_sent_offline_with_a_photo_arrives_once_and_shows_its_review(
     app.offline(True)
     page.get_by_role("button", name=app.t("propose.send")).click()
     expect(page.locator("main").get_by_text(app.t("propose.waiting"))).to_be_visible()
-    app.check_accessibility(context="idea waiting for the network")
+    checked(app, context="idea waiting for the network")
     assert proposals_of(app, round_id) == []
 
     app.offline(False)
@@ -86,10 +86,10 @@ def test_an_idea_sent_offline_with_a_photo_arrives_once_and_shows_its_review(
     card = page.locator("main .card").filter(has_text=title)
     expect(card).to_contain_text(app.t("proposal.infeasible"))
     expect(card).to_contain_text(reason)
-    app.check_accessibility(context="round with the reviewed idea")
+    checked(app, context="round with the reviewed idea")
     card.get_by_role("link", name=title).click()
     expect(app.heading()).to_have_text(title)
     expect(page.locator("main")).to_contain_text(reason)
     expect(page.get_by_role("img", name=app.t("project.photo_alt", number=1))).to_be_visible()
-    app.check_accessibility(context="idea's page")
+    checked(app, context="idea's page")
     assert len(proposals_of(app, round_id)) == 1  # sent once

@@ -12,6 +12,7 @@ from tests.mobile_client.participation_flows import (
     J,
     ballots_and_voters,
     budget_round,
+    checked,
     expect_counted,
     phone_storage,
 )
@@ -43,12 +44,12 @@ def test_a_letters_code_casts_exactly_one_ballot(open_phone) -> None:
         assert phone.page.url.endswith("/vote"), phone.page.url  # the code is out of the address and history
         expect(phone.page.locator("main").get_by_text(phone.t("ballot.with_code"))).to_be_visible()
         expect(phone.page.get_by_role("navigation")).to_be_hidden()
-        phone.check_accessibility(context="ballot from a letter")
+        checked(phone, context="ballot from a letter")
 
     first.page.get_by_label(f"Bomen {tag}").check()
     first.page.get_by_role("button", name=first.t("ballot.send")).click()
     expect_counted(first)
-    first.check_accessibility(context="counted with a code")
+    checked(first, context="counted with a code")
     assert ballots_and_voters(first.live, round_id) == (1, 1)
     assert code not in phone_storage(first)
 
@@ -58,14 +59,14 @@ def test_a_letters_code_casts_exactly_one_ballot(open_phone) -> None:
     alert = second.page.get_by_role("alert")
     expect(alert).to_contain_text(second.t("errors.code-already-used"))
     expect(second.page.get_by_label(f"Bankjes {tag}")).to_be_checked()  # the choice stays on the screen
-    second.check_accessibility(context="used code refused")
+    checked(second, context="used code refused")
     assert ballots_and_voters(first.live, round_id) == (1, 1)
 
     # The letter opened once more: the code was used, no ballot is offered.
     second.open(f"/vote?code={code}")
     expect(second.page.locator("main").get_by_text(second.t("errors.code-already-used"))).to_be_visible()
     expect(second.page.get_by_role("button", name=second.t("ballot.send"))).to_have_count(0)
-    second.check_accessibility(context="used code looked up")
+    checked(second, context="used code looked up")
 
     # A code that does not exist: the sentence for it, and a field to type the code again.
     second.open("/vote?code=ABCD-EFGH-JKMN-PQRS")
@@ -73,5 +74,5 @@ def test_a_letters_code_casts_exactly_one_ballot(open_phone) -> None:
     second.page.get_by_label(second.t("ballot.code_label")).fill(code.lower().replace("-", " "))
     second.page.get_by_role("button", name=second.t("ballot.code_use")).click()
     expect(second.page.locator("main").get_by_text(second.t("errors.code-already-used"))).to_be_visible()
-    second.check_accessibility(context="typed code")
+    checked(second, context="typed code")
     assert ids  # the round had its projects

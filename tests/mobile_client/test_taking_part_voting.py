@@ -17,6 +17,7 @@ from tests.mobile_client.participation_flows import (
     J,
     ballots_and_voters,
     budget_round,
+    checked,
     expect_counted,
     move,
     phone_storage,
@@ -55,7 +56,7 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     near = page.get_by_role("region", name=app.t("take_part.near_title"))
     expect(near.get_by_role("link", name=f"Buurtbudget Dam {tag}")).to_be_visible()
     expect(near.get_by_role("link", name=f"Pleinbudget Dam {tag}")).to_be_visible()
-    app.check_accessibility(context="take part")
+    checked(app, context="take part")
 
     # The round's page: the projects on a map and as a list.
     near.get_by_role("link", name=f"Buurtbudget Dam {tag}").click()
@@ -63,7 +64,7 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     app.wait_for_screen()
     expect(page.locator("#round-map[data-ready]")).to_be_visible()
     expect(main.get_by_role("link", name=f"Bomen {tag}")).to_be_visible()
-    app.check_accessibility(context="round")
+    checked(app, context="round")
 
     # Approval: the rules before the first choice; a third choice refused next to it.
     main.get_by_role("link", name=app.t("round.vote")).click()
@@ -71,7 +72,7 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     rules = page.get_by_role("region", name=app.t("ballot.rules_title"))
     expect(rules).to_contain_text(app.t("ballot.rules_approval_max", count=2))
     expect(main.get_by_text(app.t("ballot.with_account"))).to_be_visible()
-    app.check_accessibility(context="approval ballot")
+    checked(app, context="approval ballot")
     page.get_by_label(f"Bankjes {tag}").check()
     page.get_by_label(f"Bomen {tag}").check()
     page.get_by_label(f"Speeltuin {tag}").click()  # refused: stays unchecked
@@ -79,10 +80,10 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     refused = page.locator(f'[data-field="project-{approval_ids[f"Speeltuin {tag}"]}"] .field-error')
     expect(refused).to_have_text(app.t("ballot.max_reached", count=2))
     expect(page.get_by_label(f"Speeltuin {tag}")).to_have_attribute("aria-invalid", "true")
-    app.check_accessibility(context="approval, third choice refused")
+    checked(app, context="approval, third choice refused")
     page.get_by_role("button", name=app.t("ballot.send")).click()
     expect_counted(app)
-    app.check_accessibility(context="approval counted")
+    checked(app, context="approval counted")
     assert ballots_and_voters(app.live, approval) == (1, 1)
 
     # Knapsack: the running budget bar; what no longer fits is said and refused.
@@ -92,7 +93,7 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
         app.t("ballot.rules_knapsack", budget="X").split("X")[0].strip()
     )
     bar = page.locator("#budget-bar")
-    app.check_accessibility(context="knapsack ballot")
+    checked(app, context="knapsack ballot")
     page.get_by_label(f"Fontein {tag}").check()
     expect(bar).to_have_attribute("value", "6000")
     status = page.locator(".budget-bar .ballot-status")
@@ -103,12 +104,12 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     podium = page.locator(f'[data-field="project-{knapsack_ids[f"Podium {tag}"]}"] .field-error')
     expect(podium).to_contain_text(app.t("ballot.does_not_fit", cost="X", left="Y").split("X")[0].strip())
     expect(bar).to_have_attribute("value", "6000")
-    app.check_accessibility(context="knapsack, over budget refused")
+    checked(app, context="knapsack, over budget refused")
     page.get_by_label(f"Fietsrek {tag}").check()
     expect(bar).to_have_attribute("value", "9000")
     page.get_by_role("button", name=app.t("ballot.send")).click()
     expect_counted(app)
-    app.check_accessibility(context="knapsack counted")
+    checked(app, context="knapsack counted")
 
     # Change the vote: an empty ballot again (the phone does not know the first one).
     page.get_by_role("button", name=app.t("ballot.change")).click()
@@ -116,10 +117,10 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     expect(main.get_by_text(app.t("ballot.voted_can_change"))).to_be_visible()
     for name in ("Fontein", "Podium", "Fietsrek"):
         expect(page.get_by_label(f"{name} {tag}")).not_to_be_checked()
-    app.check_accessibility(context="changing the vote")
+    checked(app, context="changing the vote")
     page.get_by_role("button", name=app.t("ballot.send")).click()
     expect(page.get_by_role("alert")).to_contain_text(app.t("ballot.empty"))
-    app.check_accessibility(context="empty ballot refused before sending")
+    checked(app, context="empty ballot refused before sending")
     page.get_by_label(f"Podium {tag}").check()
     page.get_by_label(f"Fietsrek {tag}").check()
     page.get_by_role("button", name=app.t("ballot.send")).click()
@@ -148,13 +149,13 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     for card in page.locator(".card.result").all():
         expect(card.locator(".explanation")).not_to_be_empty()
     expect(not_funded.locator(".explanation")).to_have_text(app.t("explain.no_support"))
-    app.check_accessibility(context="results")
+    checked(app, context="results")
     with app.live.api() as anyone, app.live.db() as db:
         published = anyone.get(f"{J}/budget-rounds/{knapsack}/results").json()
         [[stored_result]] = db.execute(
             "SELECT result FROM budget_rounds WHERE id = %s", (knapsack,)
         ).fetchall()
-    assert published["selected"] == sorted(int(p) for p in stored_result["selected"])
+    assert published["selected"] == [int(p) for p in stored_result["selected"]]  # the same, in its order
     for key in ("explanations", "spent", "num_ballots", "num_participations", "rule"):
         assert json.dumps(published[key], sort_keys=True) == json.dumps(stored_result[key], sort_keys=True), (
             key
@@ -167,7 +168,7 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     move(app.live, approval, "results")
     app.open(f"/rounds/{approval}/vote")
     expect(main.get_by_text(app.t("ballot.included"))).to_be_visible()
-    app.check_accessibility(context="ballot after the close")
+    checked(app, context="ballot after the close")
 
     # Money at work: the municipality reports progress; the resident follows the project (its own request).
     podium_id = knapsack_ids[f"Podium {tag}"]
@@ -183,10 +184,10 @@ def test_a_resident_votes_changes_the_vote_and_sees_why_projects_won_or_lost(
     expect(app.heading()).to_have_text(f"Podium {tag}")
     expect(page.locator(".timeline")).to_contain_text(message)
     expect(page.locator("#project-progress")).to_have_attribute("value", "40")
-    app.check_accessibility(context="project with progress")
+    checked(app, context="project with progress")
     page.get_by_role("button", name=app.t("project.follow")).click()
     expect(page.get_by_role("button", name=app.t("project.unfollow"))).to_be_focused()
-    app.check_accessibility(context="project followed")
+    checked(app, context="project followed")
     with app.live.db() as db:
         followers = db.execute(
             "SELECT account_id FROM budget_project_followers WHERE proposal_id = %s", (podium_id,)
