@@ -306,7 +306,7 @@ def db_url(
 
 @demo_app.command("load")
 def demo_load() -> None:
-    """Load the Amsterdam demo data; running it again changes nothing."""
+    """Load the Amsterdam demo data; running it again changes nothing (an older demo gets what is new)."""
     settings = Settings()
     with _expected_errors():
         url, _ = database_url(settings)
