@@ -23,6 +23,7 @@ from api.routers import (
     participation,
     reports,
     staff,
+    taking_part,
 )
 from api.routers import map as map_routes
 from api.routers import notifications as notification_routes
@@ -100,6 +101,7 @@ def create_app(
         participation,
         council_votes,
         consultations,
+        taking_part,
     ):
         app.include_router(module.router)
     app.include_router(open311_router)

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import cli_apikey, cli_notifications, cli_participation
 from api.demo import PASSWORD as DEMO_PASSWORD
-from api.demo import DemoConflict, DemoResult, has_jurisdictions, load_demo
+from api.demo import DemoConflict, DemoResult, demo_loaded, has_jurisdictions, load_demo
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.local_postgres import (
     LocalPostgresError,
@@ -43,6 +43,7 @@ from core.settings import PROJECT_DIR, Settings
 from geo.area_import import AreaImportError, ImportResult, SkippedFeatures, UnknownJurisdiction, import_file
 from geo.area_import import parse_filters as parse_area_filters
 from notifications.settings import NotificationSettings
+from participation.electorate import ParticipationKeys
 
 LOCAL_DATABASE = "civicloop"
 USAGE_ERROR = 2
@@ -143,7 +144,8 @@ def _run_in_transaction(url: str, work: Callable[[AsyncSession], Awaitable[T]]) 
     return asyncio.run(run())
 
 
-def _print_demo(result: DemoResult) -> None:
+def _print_demo(result: DemoResult, base: str) -> None:
+    base = base.rstrip("/")
     if not result.loaded:
         typer.echo("demo data is already loaded; nothing changed")
     else:
@@ -155,17 +157,38 @@ def _print_demo(result: DemoResult) -> None:
         if result.budget_round_id is not None:
             typer.echo(
                 f"demo budget round {result.budget_round_id} in Centrum, from proposals to implementation:"
-                f" /api/v1/jurisdictions/amsterdam/budget-rounds/{result.budget_round_id}"
+                f" {base}/rounds/{result.budget_round_id}/results"
             )
         typer.echo(
             f"for the field staff: {result.work_reports} reports near the Dam (most of them open) and"
             f" {result.message_templates} message templates; for the Centrum council:"
             f" {len(result.motion_ids)} motions (one open to vote on)"
         )
+    if result.voting_round_id is not None:
+        typer.echo(
+            f"demo budget round {result.voting_round_id} in Centrum is voting:"
+            f" {base}/rounds/{result.voting_round_id}/vote"
+            " (sign in as bewoner@demo.example.org, whose address is checked, or use a letter's code)"
+        )
+    if result.voting_codes:
+        typer.echo("demo letters with a voting code (demo only; each votes once):")
+        for code in result.voting_codes:
+            typer.echo(f"  {base}/vote?code={code}")
+    if result.consultation_round_ids is not None:
+        open_round, closed_round = result.consultation_round_ids
+        typer.echo(
+            f"demo consultation in Centrum: answer {base}/consultation-rounds/{open_round},"
+            f" 'you said, we did' at {base}/consultation-rounds/{closed_round}/results"
+        )
     typer.echo(f"demo accounts (password {DEMO_PASSWORD!r}, demo only):")
     for account in result.accounts:
         scope = f" ({account.scope})" if account.scope else ""
         typer.echo(f"  {account.email:36} {account.role}{scope}")
+
+
+def _participation_keys(settings: Settings) -> ParticipationKeys:
+    """The server's keys: the demo's letters' codes are stored hashed with them, so they work here."""
+    return ParticipationKeys.from_secret(settings.secret_key.get_secret_value())
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -215,6 +238,8 @@ def serve(
 
     settings = Settings()
     notifications = NotificationSettings.from_settings(settings)
+    keys = _participation_keys(settings)
+    public = default_public_base_url(settings, host, port)
     with _expected_errors():
         url, local = database_url(settings)
         if not local:
@@ -222,20 +247,27 @@ def serve(
         if local and not demo:
 
             async def demo_if_empty(session: AsyncSession) -> DemoResult | None:
-                if await has_jurisdictions(session):
+                # An empty database gets the demo; a demo database is brought up to date (and its
+                # letters printed again); a database with other jurisdictions is left alone.
+                if await has_jurisdictions(session) and not await demo_loaded(session):
                     return None
-                return await load_demo(session, notification_settings=notifications)
+                return await load_demo(session, notification_settings=notifications, participation_keys=keys)
 
             result = _run_in_transaction(url, demo_if_empty)
             if result is None:
                 typer.echo("the database holds jurisdictions already; demo data not loaded")
             else:
-                typer.echo("the database was empty: loading the demo data")
-                _print_demo(result)
+                if result.loaded:
+                    typer.echo("the database was empty: loading the demo data")
+                _print_demo(result, public)
         elif demo:
-            _print_demo(_run_in_transaction(url, partial(load_demo, notification_settings=notifications)))
+            _print_demo(
+                _run_in_transaction(
+                    url, partial(load_demo, notification_settings=notifications, participation_keys=keys)
+                ),
+                public,
+            )
     base = f"http://{host}:{port}"
-    public = default_public_base_url(settings, host, port)
     typer.echo(
         f"civicloop serves the app on {base}/  (API docs: {base}/docs, health: {base}/healthz, {base}/readyz)"
     )
@@ -279,14 +311,19 @@ def db_url(
 
 @demo_app.command("load")
 def demo_load() -> None:
-    """Load the Amsterdam demo data; running it again changes nothing."""
+    """Load the Amsterdam demo data; running it again changes nothing (an older demo gets what is new)."""
     settings = Settings()
     with _expected_errors():
         url, _ = database_url(settings)
         result = _run_in_transaction(
-            url, partial(load_demo, notification_settings=NotificationSettings.from_settings(settings))
+            url,
+            partial(
+                load_demo,
+                notification_settings=NotificationSettings.from_settings(settings),
+                participation_keys=_participation_keys(settings),
+            ),
         )
-    _print_demo(result)
+    _print_demo(result, settings.public_base_url)
 
 
 @areas_app.command("import")

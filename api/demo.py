@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -36,7 +36,10 @@ from geo.schemas import CategoryCreate, ReportCreate, TransitionCreate
 from geo.workflow import CloseReason, Status
 from notifications import fanout
 from notifications.settings import NotificationSettings
-from participation.demo import load_demo_round
+from participation import electorate
+from participation.demo import demo_codes, load_demo_consultation, load_demo_round, load_demo_voting_round
+from participation.electorate import ParticipationKeys
+from participation.schemas import VerificationCreate
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 DISTRICTS_FILE = DEMO_DIR / "amsterdam_stadsdelen.geojson"
@@ -45,6 +48,7 @@ MUNICIPALITY_FILE = DEMO_DIR / "amsterdam_gemeente_2022.geojson"
 SLUG = "amsterdam"
 PASSWORD = "civicloop-demo"  # demo only: documented in the README, never use outside a demo
 MARKER_EMAIL = "admin@demo.example.org"
+RESIDENT_EMAIL = "bewoner@demo.example.org"
 SEED = 20240611
 REPORT_COUNT = 400
 DEPARTMENTS = ("Wegen", "Verlichting", "Afval", "Groen", "Openbare ruimte")
@@ -86,6 +90,9 @@ class DemoResult:
     work_reports: int = 0
     message_templates: int = 0
     motion_ids: list[int] = field(default_factory=list)
+    voting_round_id: int | None = None
+    consultation_round_ids: tuple[int, int] | None = None  # (open, closed)
+    voting_codes: list[str] = field(default_factory=list)
 
 
 ACCOUNTS = [
@@ -96,7 +103,7 @@ ACCOUNTS = [
     DemoAccount("groen@demo.example.org", "field_staff", "Groen"),
     DemoAccount("openbareruimte@demo.example.org", "field_staff", "Openbare ruimte"),
     DemoAccount("raad.centrum@demo.example.org", "council_member", "Centrum"),
-    DemoAccount("bewoner@demo.example.org", "resident"),
+    DemoAccount(RESIDENT_EMAIL, "resident"),
 ]
 
 POLE_FIELDS = [
@@ -279,11 +286,23 @@ async def load_demo(
     notification_settings: NotificationSettings,
     seed: int = SEED,
     report_count: int = REPORT_COUNT,
+    participation_keys: ParticipationKeys | None = None,
 ) -> DemoResult:
-    """Load the demo unless it is there already; flushes, the caller commits."""
+    """Load the demo unless it is there already; flushes, the caller commits.
+
+    A demo loaded before the voting round and the consultation existed gets them (once); the letters'
+    codes are stored with ``participation_keys`` (the server's), so they work with this server."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     if await demo_loaded(session):
-        return DemoResult(loaded=False, accounts=ACCOUNTS)
+        result = DemoResult(loaded=False, accounts=ACCOUNTS)
+        jurisdiction_id = await session.scalar(select(Jurisdiction.id).where(Jurisdiction.slug == SLUG))
+        assert jurisdiction_id is not None
+        if await _taking_part(session, jurisdiction_id, participation_keys, seed, result):
+            # Its events (voting opened, answers received...) are demo history too, not news to mail.
+            result.history_deliveries = await record_history_as_delivered(
+                session, jurisdiction_id=jurisdiction_id, settings=notification_settings
+            )
+        return result
     if await session.scalar(select(Jurisdiction.id).where(Jurisdiction.slug == SLUG)) is not None:
         raise DemoConflict(
             f"a jurisdiction {SLUG!r} exists that the demo did not create; use an empty database for the demo"
@@ -456,10 +475,85 @@ async def load_demo(
         result.motion_ids = await load_demo_motions(
             session, jurisdiction_id=jurisdiction.id, area_id=centrum, member=council[0], now=now
         )
+    await _taking_part(session, jurisdiction.id, participation_keys, seed, result)
     result.history_deliveries = await record_history_as_delivered(
         session, jurisdiction_id=jurisdiction.id, settings=notification_settings
     )
     return result
+
+
+async def _taking_part(
+    session: AsyncSession, jurisdiction_id: int, keys: ParticipationKeys | None, seed: int, result: DemoResult
+) -> bool:
+    """What a newcomer takes part in on ``make run``: a round in its voting phase (the demo resident's
+    address is checked, so they vote with their account; five letters' codes for everyone else) and a
+    consultation with an open round and a closed one with its results and "you said, we did". Whether
+    anything was new (a demo loaded by an earlier version gets them once)."""
+    centrum = await session.scalar(
+        text("SELECT id FROM areas WHERE jurisdiction_id = :j AND level = 'district' AND name = 'Centrum'"),
+        {"j": jurisdiction_id},
+    )
+    if centrum is None:
+        return False
+    count_sql = text(
+        "SELECT (SELECT count(*) FROM budget_rounds WHERE jurisdiction_id = :j)"
+        " + (SELECT count(*) FROM consultations WHERE jurisdiction_id = :j)"
+    )
+    before = await session.scalar(count_sql, {"j": jurisdiction_id})
+    emails = dict(
+        (
+            await session.execute(
+                select(Account.email, Account.id).where(
+                    Account.jurisdiction_id == jurisdiction_id,
+                    Account.email.in_([MARKER_EMAIL, RESIDENT_EMAIL]),
+                )
+            )
+        ).all()
+    )
+    verified = await session.scalar(
+        text("SELECT 1 FROM resident_verifications WHERE account_id = :a"), {"a": emails[RESIDENT_EMAIL]}
+    )
+    if verified is None:
+        staff = Identity(
+            account_id=emails[MARKER_EMAIL], jurisdiction_id=jurisdiction_id, is_anonymous=False, admin=True
+        )
+        await electorate.verify_resident(
+            session,
+            jurisdiction_id=jurisdiction_id,
+            data=VerificationCreate(
+                account_id=emails[RESIDENT_EMAIL],
+                address={"type": "Point", "coordinates": (4.8932, 52.3728)},  # behind the Dam
+                birth_date=date(1985, 4, 12),
+            ),
+            staff=staff,
+        )
+    result.voting_codes = demo_codes(seed)
+    result.voting_round_id = (
+        await load_demo_voting_round(
+            session,
+            jurisdiction_id=jurisdiction_id,
+            area_id=centrum,
+            keys=keys,
+            codes=result.voting_codes if keys is not None else [],
+            now=datetime.now(UTC),
+        )
+    ).id
+    if keys is None:
+        result.voting_codes = []
+    devices = [
+        Identity(account_id=account_id, jurisdiction_id=jurisdiction_id, is_anonymous=True)
+        for account_id in await session.scalars(
+            select(Account.id)
+            .where(Account.jurisdiction_id == jurisdiction_id, Account.is_anonymous.is_(True))
+            .order_by(Account.id)
+            .limit(24)
+        )
+    ]
+    result.consultation_round_ids = await load_demo_consultation(
+        session, jurisdiction_id=jurisdiction_id, area_id=centrum, respondents=devices, seed=seed
+    )
+    after = await session.scalar(count_sql, {"j": jurisdiction_id})
+    return bool(after != before or verified is None)
 
 
 _HISTORY_EVENTS = """

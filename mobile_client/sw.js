@@ -139,7 +139,9 @@ self.addEventListener("push", (event) => {
   }
   const title = data.title || data.subject || "civicloop";
   const reportId = data.data?.report_id;
-  const url = reportId ? `/reports/${reportId}` : "/inbox";
+  const page = data.data?.url ? new URL(data.data.url, self.location.origin) : null;
+  const sameApp = page && page.origin === self.location.origin && !page.pathname.startsWith("/api/");
+  const url = reportId ? `/reports/${reportId}` : sameApp ? page.pathname + page.search : "/inbox";
   event.waitUntil(
     self.registration.showNotification(title, {
       body: data.body || "",

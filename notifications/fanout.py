@@ -46,6 +46,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -510,28 +511,35 @@ async def _aggregate_title(ctx: Context, event: Event) -> object:
 
 
 def _participation_url(ctx: Context, event: Event, slug: str) -> str:
-    """Where the message points when the event names no ``url``: the public page of what it is about.
+    """Where the message points when the event names no ``url``: the page of what it is about in the
+    residents' app (``?j=`` names the jurisdiction, so the link works on a phone that never opened the app).
 
     Receipts (``ballot.received``, ``response.received``) point nowhere: they confirm, nothing more."""
     payload = event.payload
     if payload.get("url"):
         return str(payload["url"])
-    base = f"/api/v1/jurisdictions/{slug}"
     round_id, project_id = payload.get("round_id"), payload.get("project_id")
-    consultation_id = payload.get("consultation_id")
     paths = {
-        "round.voting_opened": f"{base}/budget-rounds/{event.aggregate_id}",
-        "round.results_published": f"{base}/budget-rounds/{event.aggregate_id}/results",
-        "project.progress": f"{base}/budget-rounds/{round_id}/proposals/{project_id}",
-        "consultation.opened": f"{base}/consultations/{consultation_id}",
-        "consultation.you_said_we_did": f"{base}/consultation-rounds/{event.aggregate_id}/results",
+        "round.voting_opened": f"/rounds/{event.aggregate_id}/vote",
+        "round.results_published": f"/rounds/{event.aggregate_id}/results",
+        "project.progress": _project_path(round_id, project_id),
+        "consultation.opened": f"/consultation-rounds/{event.aggregate_id}",
+        "consultation.you_said_we_did": f"/consultation-rounds/{event.aggregate_id}/results",
     }
-    needs = {"project.progress": (round_id, project_id), "consultation.opened": (consultation_id,)}
+    needs = {"project.progress": (round_id, project_id)}
     if event.topic not in paths or not all(
         isinstance(value, int) and not isinstance(value, bool) for value in needs.get(event.topic, ())
     ):
         return ""
-    return ctx.url(paths[event.topic])
+    return app_url(ctx, paths[event.topic], slug)
+
+
+def _project_path(round_id: object, project_id: object) -> str:
+    return f"/rounds/{round_id}/projects/{project_id}"
+
+
+def app_url(ctx: Context, path: str, slug: str) -> str:
+    return ctx.url(f"{path}?{urlencode({'j': slug})}")
 
 
 @handles(
@@ -572,7 +580,7 @@ async def participation(ctx: Context, event: Event) -> Outcome:
     projects = [
         (
             p.get("title"),
-            ctx.url(f"/api/v1/jurisdictions/{slug}/budget-rounds/{round_id}/proposals/{p['id']}")
+            app_url(ctx, _project_path(round_id, p["id"]), slug)
             if isinstance(p.get("id"), int) and isinstance(round_id, int)
             else "",
         )

@@ -19,7 +19,7 @@ from sqlalchemy import delete, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import NotAuthenticated
+from core.errors import InvalidInput, NotAuthenticated
 from core.identity import Identity
 from core.outbox import record_event
 from participation.electorate import area_in_jurisdiction, check_account_in_area, eligible_account_ids
@@ -35,6 +35,7 @@ from participation.schemas import (
     Answer,
     ConsultationCreate,
     ConsultationRoundCreate,
+    Place,
     ResponseSubmit,
     YouSaidWeDid,
 )
@@ -70,7 +71,9 @@ async def add_round(
     session.add(consultation_round)
     await session.flush()
     for position, question in enumerate(data.questions, start=1):
-        settings = question.model_dump(exclude={"kind", "prompt", "required"}, exclude_none=True)
+        for place in question.places or []:
+            await _check_place(session, area_id=data.area_id, place=place, position=position)
+        settings = question.model_dump(mode="json", exclude={"kind", "prompt", "required"}, exclude_none=True)
         session.add(
             ConsultationQuestion(
                 round_id=consultation_round.id,
@@ -83,6 +86,19 @@ async def add_round(
         )
     await session.flush()
     return consultation_round
+
+
+async def _check_place(session: AsyncSession, *, area_id: int, place: Place, position: int) -> None:
+    """A place offered instead of the map must lie in the consulted area: an answer there must count."""
+    inside = await session.scalar(
+        text("SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) FROM areas WHERE id = :a"),
+        {"x": place.point.coordinates[0], "y": place.point.coordinates[1], "a": area_id},
+    )
+    if not inside:
+        raise InvalidInput(
+            f"question {position}: the place {place.name!r} lies outside the consulted area",
+            code="place-outside-area",
+        )
 
 
 async def get_consultation(
@@ -248,6 +264,8 @@ async def _check_answers(
             "free_text": "text",
             "map_point": "point",
         }[q.kind]
+        if q.kind == "map_point" and given == {"text"}:
+            expected = "text"  # the place described in words, by those who do not use the map
         if given != {expected}:
             found.append(
                 _violation(q.id, "wrong-answer-type", f"a {q.kind} question is answered with '{expected}'")
@@ -464,9 +482,14 @@ _RANKS = text(
 )
 _TEXTS = text(
     "SELECT x.text_value FROM consultation_answers x JOIN consultation_responses r"
-    " ON r.id = x.response_id WHERE x.question_id = :q AND r.round_id = :round"
+    " ON r.id = x.response_id WHERE x.question_id = :q AND r.round_id = :round AND x.text_value IS NOT NULL"
     " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
     " ORDER BY md5(x.text_value)"
+)
+_DESCRIBED = text(
+    "SELECT count(*) FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
+    " WHERE x.question_id = :q AND r.round_id = :round AND x.text_value IS NOT NULL"
+    " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
 )
 _DENSITY = text(
     "SELECT ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * :cell, gy * :cell,"
@@ -474,7 +497,7 @@ _DENSITY = text(
     " SELECT floor(ST_X(ST_Transform(x.point, 3857)) / :cell)::bigint AS gx,"
     " floor(ST_Y(ST_Transform(x.point, 3857)) / :cell)::bigint AS gy, count(*) AS n"
     " FROM consultation_answers x JOIN consultation_responses r ON r.id = x.response_id"
-    " WHERE x.question_id = :q AND r.round_id = :round"
+    " WHERE x.question_id = :q AND r.round_id = :round AND x.point IS NOT NULL"
     " AND (CAST(:areas AS bigint[]) IS NULL OR r.respondent_area_id = ANY(CAST(:areas AS bigint[])))"
     " GROUP BY 1, 2) g ORDER BY n DESC, gx, gy"
 )
@@ -552,6 +575,10 @@ async def results(
                 item["texts"] = list(await session.scalars(_TEXTS, params))
         else:
             item["grid_metres"] = grid_metres
+            # Places described in words are no points on the grid: counted, read by insiders only.
+            item["described"] = await session.scalar(_DESCRIBED, params)
+            if include_texts:
+                item["descriptions"] = list(await session.scalars(_TEXTS, params))
             cells = await session.execute(_DENSITY, params)
             item["density"] = {
                 "type": "FeatureCollection",

@@ -371,6 +371,15 @@ class CouncilParticipationRead(BaseModel):
 QuestionKind = Literal["single_choice", "multiple_choice", "scale", "free_text", "ranking", "map_point"]
 
 
+class Place(BaseModel):
+    """A named place a map question offers as its non-map alternative ("by the school", "the square")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    point: Point
+
+
 class QuestionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -382,6 +391,7 @@ class QuestionCreate(BaseModel):
     scale_min: int | None = Field(default=None, ge=-100, le=100)
     scale_max: int | None = Field(default=None, ge=-100, le=100)
     max_length: int | None = Field(default=None, ge=1, le=10_000)
+    places: list[Place] | None = Field(default=None, min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _complete(self) -> QuestionCreate:
@@ -398,6 +408,12 @@ class QuestionCreate(BaseModel):
             raise ValueError("scale_min/scale_max only apply to scale questions")
         if self.max_choices is not None and self.kind != "multiple_choice":
             raise ValueError("max_choices only applies to multiple_choice questions")
+        if self.places is not None:
+            if self.kind != "map_point":
+                raise ValueError("places only apply to map_point questions")
+            names = [place.name.strip() for place in self.places]
+            if len(set(names)) != len(names) or not all(names):
+                raise ValueError("the places need distinct, non-empty names")
         return self
 
 
@@ -428,6 +444,9 @@ class ConsultationCreate(BaseModel):
 
 
 class Answer(BaseModel):
+    """One answer, in the field of its question's kind; a map question takes a ``point`` or, for those
+    who do not use the map, a ``text`` describing the place."""
+
     model_config = ConfigDict(extra="forbid")
 
     question_id: int = Field(ge=1)
@@ -448,3 +467,135 @@ class YouSaidWeDid(BaseModel):
 
     summary: str = Field(min_length=1, max_length=20_000)
     actions: list[str] = Field(default_factory=list, max_length=100)
+
+
+# ---------------------------------------------------------------------------------------------- taking part
+
+Concern = Literal["location", "address"]
+
+
+class RoundSummary(BaseModel):
+    """A budget round in the list of what a resident can take part in."""
+
+    id: int
+    title: str
+    description: str
+    area_id: int
+    area_name: str
+    phase: str
+    budget: Money
+    currency: str
+    ballot_type: str
+    voting_opens_at: datetime | None
+    voting_closes_at: datetime | None
+    concerns: list[Concern] = Field(
+        description="why it concerns the caller: its area covers the point given, or their verified address"
+    )
+    voted: bool | None = Field(description="whether the caller's account voted (never what); null: no token")
+
+
+class ConsultationRoundSummary(BaseModel):
+    id: int
+    consultation_id: int
+    consultation_title: str
+    title: str
+    area_id: int
+    area_name: str
+    eligibility: str
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    questions: int
+    you_said_we_did: bool
+    concerns: list[Concern]
+    responded: bool | None
+
+
+class TakingPart(BaseModel):
+    verified_address: bool | None = Field(description="null when the caller sent no token")
+    budget_rounds: list[RoundSummary]
+    consultation_rounds: list[ConsultationRoundSummary]
+
+
+class VoterEligibility(BaseModel):
+    """Whether the signed-in account may vote (and propose) in a round, told before the first choice;
+    ``reason`` is the code a cast would be refused with."""
+
+    round_id: int
+    eligible: bool
+    reason: str | None
+    voted: bool
+    channel: str | None
+    can_change: bool
+
+
+class CodeLookupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=4, max_length=64)
+
+
+class CodeLookup(BaseModel):
+    jurisdiction: str
+    round_id: int
+    area_id: int
+    phase: str
+    voted: bool
+    can_change: bool
+
+
+class PlaceRead(BaseModel):
+    name: str
+    point: dict[str, Any]
+
+
+class QuestionRead(BaseModel):
+    id: int
+    position: int
+    kind: str
+    prompt: str
+    required: bool
+    options: list[str] | None = None
+    max_choices: int | None = None
+    scale_min: int | None = None
+    scale_max: int | None = None
+    max_length: int | None = None
+    places: list[PlaceRead] | None = None
+
+
+class YouSaidWeDidRead(BaseModel):
+    summary: str
+    actions: list[str]
+    published_at: datetime
+
+
+class ConsultationRoundRead(BaseModel):
+    id: int
+    consultation_id: int
+    consultation_title: str
+    consultation_description: str
+    title: str
+    area_id: int
+    area_name: str
+    area_centre: dict[str, Any] = Field(description="a point inside the area (GeoJSON), to start a map at")
+    area_bbox: list[float] = Field(description="the area's bounding box: west, south, east, north")
+    eligibility: str
+    min_age: int | None
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    you_said_we_did: YouSaidWeDidRead | None
+    questions: list[QuestionRead]
+
+
+class RespondentEligibility(BaseModel):
+    round_id: int
+    eligible: bool
+    reason: str | None
+    responded: bool
+    updated_at: datetime | None
+
+
+class Following(BaseModel):
+    proposal_id: int
+    following: bool

@@ -265,3 +265,44 @@ export const feedback = {
   unsubscribe: (token) =>
     post(`/api/v1/notifications/unsubscribe/${encodeURIComponent(token)}`, undefined, { auth: false }),
 };
+
+// Taking part: budget rounds (ideas, ballots, results, progress) and consultations. A slug may be
+// passed for pages opened from a link on a phone without a session (`?j=`).
+export const rounds = {
+  takingPart: (slug, point) =>
+    get(`${J(slug)}/taking-part`, { query: point ? { longitude: point[0], latitude: point[1] } : {} }),
+  one: (slug, id) => get(`${J(slug)}/budget-rounds/${id}`),
+  proposals: (slug, id, status) => get(`${J(slug)}/budget-rounds/${id}/proposals`, { query: { status } }),
+  proposal: (slug, id, proposalId) => get(`${J(slug)}/budget-rounds/${id}/proposals/${proposalId}`),
+  updates: (slug, id, proposalId) => get(`${J(slug)}/budget-rounds/${id}/proposals/${proposalId}/updates`),
+  results: (slug, id) => get(`${J(slug)}/budget-rounds/${id}/results`),
+  eligibility: (slug, id) => get(`${J(slug)}/budget-rounds/${id}/eligibility`),
+  // A ballot with a letter's code goes without the device's token: the code is the voter.
+  cast: (slug, id, body) => post(`${J(slug)}/budget-rounds/${id}/ballots`, body, { auth: !body.code }),
+  lookupCode: (code) => post("/api/v1/voting-codes/lookup", { code }, { auth: false }),
+  following: (slug, id, proposalId) => get(`${J(slug)}/budget-rounds/${id}/proposals/${proposalId}/follow`),
+  follow: (slug, id, proposalId) => put(`${J(slug)}/budget-rounds/${id}/proposals/${proposalId}/follow`),
+  unfollow: (slug, id, proposalId) => remove(`${J(slug)}/budget-rounds/${id}/proposals/${proposalId}/follow`),
+  uploadPhoto: (slug, blob, name, { idempotencyKey, onProgress } = {}) => {
+    const form = new FormData();
+    form.append("file", blob, name);
+    return upload(`${J(slug)}/participation/photos`, form, { idempotencyKey, onProgress });
+  },
+  propose: (slug, id, body, idempotencyKey) =>
+    post(`${J(slug)}/budget-rounds/${id}/proposals`, body, { idempotencyKey }),
+  photoUrl: (slug, photoId, thumbnail = false) =>
+    `${J(slug)}/participation/photos/${photoId}${thumbnail ? "?thumbnail=true" : ""}`,
+};
+
+export const consultations = {
+  round: (slug, id) => get(`${J(slug)}/consultation-rounds/${id}`),
+  eligibility: (slug, id) => get(`${J(slug)}/consultation-rounds/${id}/eligibility`),
+  mine: (slug, id) =>
+    get(`${J(slug)}/consultation-rounds/${id}/response`).catch((error) => {
+      if (error.status === 404 && error.code === "no-response") return null;
+      throw error;
+    }),
+  respond: (slug, id, answers, idempotencyKey) =>
+    put(`${J(slug)}/consultation-rounds/${id}/response`, { answers }, { idempotencyKey }),
+  results: (slug, id) => get(`${J(slug)}/consultation-rounds/${id}/results`),
+};

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import * as session from "./session.js";
 import * as outbox from "./outbox.js";
 import "./senders.js";
+import "./participation_screens.js";
 import * as router from "./router.js";
 import { announce } from "./ui.js";
 

@@ -63,7 +63,7 @@ export const SCREENS = [
     path: "/motions",
     load: () => import("../screens/motions.js"),
     title: "motions.title",
-    nav: { label: "nav.motions", icon: "vote", order: 6 },
+    nav: { label: "nav.motions", icon: "motion", order: 6 },
     roles: [COUNCIL_MEMBER, ADMIN],
   },
   { path: "/motions/:id", load: () => import("../screens/motion.js"), title: "motion.title", roles: [COUNCIL_MEMBER, ADMIN] },

@@ -1,7 +1,7 @@
 // What each kind of outbox item does on the wire. Imported by the page and by the service worker,
 // so Background Sync can send without a page open. Add a kind for a new offline write here.
 import { registerSender } from "./outbox.js";
-import { reports, feedback, staff, council } from "./api.js";
+import { reports, feedback, staff, council, rounds, consultations } from "./api.js";
 
 /**
  * A report: its photos first (each with its own Idempotency-Key, the id saved on the item as soon
@@ -75,4 +75,43 @@ registerSender("motion_vote", async (item) => {
   const { jurisdiction, motionId, choice } = item.payload;
   const cast = await council.vote(jurisdiction, motionId, choice);
   return { motionId, choice: cast.choice };
+});
+
+/**
+ * An idea for a budget round, like a report: its photos first, then the idea with the item's key.
+ * payload: {jurisdiction, roundId, body, photos: [{blob, name, key, uploadedId}]}
+ */
+registerSender("proposal", async (item, save) => {
+  const { jurisdiction, roundId, body, photos = [] } = item.payload;
+  for (const photo of photos) {
+    if (photo.uploadedId) continue;
+    const uploaded = await rounds.uploadPhoto(jurisdiction, photo.blob, photo.name, { idempotencyKey: photo.key });
+    photo.uploadedId = uploaded.id;
+    photo.blob = null;
+    await save();
+  }
+  const proposal = await rounds.propose(
+    jurisdiction,
+    roundId,
+    { ...body, photo_ids: photos.map((p) => p.uploadedId) },
+    item.idempotencyKey,
+  );
+  return { roundId, proposalId: proposal.id, status: proposal.status };
+});
+
+/**
+ * The answers to a consultation round (a resident's one response, replaced when changed).
+ * payload: {jurisdiction, roundId, answers}. A refusal names its questions: `fields["question.<id>"]`.
+ */
+registerSender("response", async (item) => {
+  const { jurisdiction, roundId, answers } = item.payload;
+  try {
+    const saved = await consultations.respond(jurisdiction, roundId, answers, item.idempotencyKey);
+    return { roundId, updatedAt: saved.updated_at, replaced: saved.replaced };
+  } catch (error) {
+    for (const violation of error.problem?.violations || []) {
+      error.fields[`question.${violation.question_id}`] = { message: violation.detail, type: violation.code };
+    }
+    throw error;
+  }
 });

@@ -33,6 +33,8 @@ export async function render(main, ctx) {
     const body = h("div", { id, hidden: true }, message.body.split("\n").filter(Boolean).map((line) => h("p", {}, line)));
     const reportId = message.data?.report_id;
     if (reportId) body.append(h("p", {}, h("a", { href: `/reports/${reportId}` }, message.data?.satisfaction_request_id ? t("inbox.answer_question") : t("inbox.open_report", { id: reportId }))));
+    const page = !reportId && appPage(message.data?.url);
+    if (page) body.append(h("p", {}, h("a", { href: page }, t("inbox.open_page"))));
     const state = h("span", { class: "meta" }, message.read_at ? "" : t("inbox.new"));
     const toggle = button(message.title, async () => {
       body.hidden = !body.hidden;
@@ -57,4 +59,14 @@ export async function render(main, ctx) {
     list.append(card);
   }
   main.append(list);
+}
+
+/** A link in a message that opens a page of this app (budget rounds, consultations), as a path. */
+function appPage(url) {
+  try {
+    const parsed = new URL(url, location.origin);
+    return parsed.origin === location.origin && !parsed.pathname.startsWith("/api/") ? parsed.pathname + parsed.search : null;
+  } catch {
+    return null;
+  }
 }

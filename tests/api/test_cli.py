@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,10 +129,42 @@ def test_skips_fail_the_import_unless_allowed(cli_database: str, tmp_path: Path)
 
 def test_demo_load_is_idempotent(cli_database: str) -> None:
     tables = ("jurisdictions", "areas", "accounts", "role_grants", "categories", "reports",
-              "report_status_changes", "outbox_events")  # fmt: skip
+              "report_status_changes", "outbox_events", "budget_rounds", "budget_proposals", "voting_codes",
+              "resident_verifications", "consultations", "consultation_rounds", "consultation_responses",
+              "notification_deliveries")  # fmt: skip
     first = invoke(cli_database, "demo", "load")
     assert first.exit_code == 0, first.output
     assert "400 reports" in first.output and "admin@demo.example.org" in first.output
+    # What a newcomer takes part in: a round in its voting phase with letters, an open consultation.
+    letters = re.findall(r"/vote\?code=([0-9A-Z-]{19})", first.output)
+    assert len(letters) == 5, first.output
+    assert count(cli_database, "SELECT count(*) FROM voting_codes") == 5
+    assert (
+        count(
+            cli_database,
+            "SELECT count(*) FROM budget_rounds r JOIN budget_proposals p ON p.round_id = r.id"
+            " WHERE r.phase = 'voting' AND r.ballot_type = 'knapsack' AND p.status = 'feasible'",
+        )
+        == 6  # fmt: skip
+    )
+    assert (
+        count(
+            cli_database,
+            "SELECT count(DISTINCT q.kind) FROM consultation_rounds r"
+            " JOIN consultation_questions q ON q.round_id = r.id WHERE r.status = 'open'",
+        )
+        == 6  # fmt: skip
+    )
+    assert (
+        count(
+            cli_database,
+            "SELECT count(*) FROM consultation_responses s JOIN consultation_rounds r ON r.id = s.round_id"
+            " WHERE r.status = 'closed' AND r.you_said_we_did IS NOT NULL",
+        )
+        == 24  # fmt: skip
+    )
+    # The demo's history went out before anyone looked: nothing waits to be mailed.
+    assert count(cli_database, "SELECT count(*) FROM notification_deliveries WHERE status = 'pending'") == 0
     counts = {table: count(cli_database, f"SELECT count(*) FROM {table}") for table in tables}
     assert count(cli_database, "SELECT count(*) FROM reports WHERE status <> 'submitted'") > 200
     assert count(cli_database, "SELECT count(DISTINCT area_id) FROM reports") == 9
@@ -147,6 +180,7 @@ def test_demo_load_is_idempotent(cli_database: str) -> None:
     second = invoke(cli_database, "demo", "load")
     assert second.exit_code == 0, second.output
     assert "already loaded" in second.output
+    assert re.findall(r"/vote\?code=([0-9A-Z-]{19})", second.output) == letters
     assert {table: count(cli_database, f"SELECT count(*) FROM {table}") for table in tables} == counts
 
 

@@ -24,6 +24,7 @@ from tests.api import (
     test_role_matrix_notifications,
     test_role_matrix_open311,
     test_role_matrix_participation,
+    test_role_matrix_taking_part,
     test_role_matrix_work,
 )
 from tests.api.test_role_matrix import Case
@@ -35,6 +36,7 @@ TABLES = {
     "tests/api/test_role_matrix_participation.py": test_role_matrix_participation.MATRIX,
     "tests/api/test_role_matrix_notifications.py": test_role_matrix_notifications.MATRIX,
     "tests/api/test_role_matrix_work.py": test_role_matrix_work.MATRIX,
+    "tests/api/test_role_matrix_taking_part.py": test_role_matrix_taking_part.MATRIX,
 }
 ROWS: dict[str, Case] = {
     f"{file}: {name}": case for file, table in TABLES.items() for name, case in table.items()

@@ -21,12 +21,48 @@ SCREEN_KEYS = re.compile(r"""(?:title|label):\s*"([a-z_]+\.[a-z_.]+)\"""")
 TEMPLATE = re.compile(r"""\bt\(\s*`([a-z0-9_.]*)\$\{""")
 
 
+PHASES = [phase.value for phase in Phase]
+# Every refusal a resident can meet while voting, proposing or answering: said as a sentence.
+PARTICIPATION_ERRORS = [
+    "unknown-code",
+    "code-revoked",
+    "code-for-another-round",
+    "code-already-used",
+    "codes-not-accepted",
+    "accounts-not-accepted",
+    "already-voted",
+    "address-not-verified",
+    "outside-area",
+    "too-young",
+    "age-not-verified",
+    "voting-closed",
+    "voting-not-open",
+    "ballot-in-progress",
+    "ballot-rule-violation",
+    "proposals-closed",
+    "location-outside-area",
+    "consultation-not-open",
+    "invalid-answers",
+    "round-not-found",
+    "results-not-published",
+]
+# The codes of the refusals the app shows next to a question or a ballot, read from the services, so a
+# new rule without a sentence fails here.
+PARTICIPATION = APP.parent / "participation"
+ANSWER_VIOLATIONS = sorted(
+    set(re.findall(r'_violation\([^,()]+, "([a-z-]+)"', (PARTICIPATION / "consultations.py").read_text()))
+)
+BALLOT_VIOLATIONS = sorted(
+    set(re.findall(r'_violation\(\s*"([a-z-]+)"', (PARTICIPATION / "ballots.py").read_text()))
+)
+
+
 def used_keys() -> set[str]:
     keys = set()
     for path in SOURCES:
         text = path.read_text()
         keys |= set(LITERAL.findall(text))
-        if path.name == "screens.js":
+        if path.name.endswith("screens.js"):  # the registry and participation_screens.js
             keys |= set(SCREEN_KEYS.findall(text))
     html = (APP / "index.html").read_text()
     keys |= set(re.findall(r'data-i18n(?:-label)?="([^"]+)"', html))
@@ -73,7 +109,13 @@ def test_the_keys_made_at_run_time_exist() -> None:
         "feedback.answer_": ["yes", "partly", "no"],
         "report.location.gps_": ["denied", "unavailable", "unsupported"],
         "settings.frequency_": ["instant", "daily"],
-        "errors.": ["photo-unreadable", "photo-too-large"],
+        "errors.": ["photo-unreadable", "photo-too-large", *PARTICIPATION_ERRORS],
+        "phase.": [*PHASES, *(f"{phase}_explained" for phase in PHASES)],
+        "proposal.": ["submitted", "feasible", "infeasible", "withdrawn"],
+        "progress.": ["planned", "in_progress", "completed", "cancelled"],
+        "consultation.status_": ["open", "closed"],
+        "consultation.violation.": ANSWER_VIOLATIONS,
+        "ballot.violation.": BALLOT_VIOLATIONS,
         # Field staff and council screens.
         "staff.to.": [s.value for s in Status],
         "motions.group.": [s.value for s in MotionStatus],

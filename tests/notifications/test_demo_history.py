@@ -66,5 +66,5 @@ async def test_the_demo_history_is_recorded_as_delivered_and_nothing_of_it_is_se
 
 def test_the_demo_round_counts_its_voters(demo: ScratchDatabase) -> None:
     ballots = one(demo, "SELECT count(*) FROM ballots b JOIN budget_rounds r ON r.id = b.round_id")
-    result = one(demo, "SELECT result->>'num_participations' FROM budget_rounds")
-    assert ballots == 120 and result == "120"
+    result = one(demo, "SELECT result->>'num_participations' FROM budget_rounds WHERE result IS NOT NULL")
+    assert ballots == 120 and result == "120"  # the round that is voting now has no ballot yet

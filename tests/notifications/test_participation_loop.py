@@ -82,7 +82,7 @@ async def test_a_voter_is_told_the_vote_the_results_and_the_progress_of_what_the
     text_of_receipt = body(received)
     assert ROUND_TITLE in text_of_receipt and "geheim" in text_of_receipt
     for title, project_id in ids.items():  # the receipt says nothing of what was chosen
-        assert title not in text_of_receipt and f"/proposals/{project_id}" not in text_of_receipt
+        assert title not in text_of_receipt and f"/projects/{project_id}" not in text_of_receipt
     assert mail.to(NEIGHBOUR) == []
     mail.clear()
 
@@ -95,7 +95,7 @@ async def test_a_voter_is_told_the_vote_the_results_and_the_progress_of_what_the
     assert results["Subject"] == f"De uitslag van {ROUND_TITLE}"
     text_of_results = body(results)
     assert (
-        f"- Bankjes op de Dam: https://civicloop.test{BASE}/budget-rounds/{round_id}/proposals/{benches}"
+        f"- Bankjes op de Dam: https://civicloop.test/rounds/{round_id}/projects/{benches}?j=amsterdam"
         in (text_of_results)
     )
     assert "- Speeltuin: " in text_of_results and "Volg het op de projectpagina" in text_of_results
@@ -123,7 +123,7 @@ async def test_a_voter_is_told_the_vote_the_results_and_the_progress_of_what_the
     ]
     delivered = next(m for m in mail.to(VOTER) if m["Subject"].endswith("opgeleverd"))
     assert "Stand van zaken: 100%" in body(delivered)
-    assert f"/proposals/{benches}" in body(delivered)
+    assert f"/rounds/{round_id}/projects/{benches}?j=amsterdam" in body(delivered)
     assert mail.to(NEIGHBOUR) == []
 
     # What reached whom, from the delivery rows: the voter-specific topics never reached the neighbour.
@@ -206,7 +206,7 @@ async def test_a_respondent_is_thanked_and_told_what_was_done(
     text_of_told = body(told)
     assert "De meeste reacties wilden minder auto's." in text_of_told
     assert "- Het Damrak wordt in 2027 autoluw\n- Twee extra fietsenrekken" in text_of_told
-    assert f"https://civicloop.test{BASE}/consultation-rounds/{round_id}/results" in text_of_told
+    assert f"https://civicloop.test/consultation-rounds/{round_id}/results?j=amsterdam" in text_of_told
     assert mail.to(NEIGHBOUR) == []  # eligible and invited, but did not respond
     assert [d for d in await deliveries(session, status="dead")] == []
 
