@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from participation.ballot_cipher import BallotCipher
 from participation.workflow import tick
 
 logger = logging.getLogger("civicloop.clock")
@@ -29,10 +30,12 @@ async def purge_idempotency_records(engine: AsyncEngine, *, ttl_hours: int) -> i
     return int(result.rowcount or 0)
 
 
-async def _run(engine: AsyncEngine, interval_seconds: float, ttl_hours: int, stop: asyncio.Event) -> None:
+async def _run(
+    engine: AsyncEngine, interval_seconds: float, ttl_hours: int, cipher: BallotCipher, stop: asyncio.Event
+) -> None:
     while not stop.is_set():
         try:
-            moved = await tick(engine)
+            moved = await tick(engine, cipher=cipher)
             if moved.get("rounds"):
                 logger.info("phases advanced: %s", moved)
             await purge_idempotency_records(engine, ttl_hours=ttl_hours)
@@ -44,11 +47,15 @@ async def _run(engine: AsyncEngine, interval_seconds: float, ttl_hours: int, sto
 
 @contextlib.asynccontextmanager
 async def clock(
-    engine: AsyncEngine, *, idempotency_ttl_hours: int, interval_seconds: float = 60.0
+    engine: AsyncEngine,
+    *,
+    idempotency_ttl_hours: int,
+    cipher: BallotCipher,
+    interval_seconds: float = 60.0,
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.create_task(
-        _run(engine, interval_seconds, idempotency_ttl_hours, stop), name="civicloop-clock"
+        _run(engine, interval_seconds, idempotency_ttl_hours, cipher, stop), name="civicloop-clock"
     )
     try:
         yield

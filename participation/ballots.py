@@ -13,7 +13,8 @@ A cast is one statement and a commit in the request's transaction plus a share o
 2. The rules are then checked in Python; any refusal rolls the transaction back, participation included.
    If the voter already took part, one more statement reads how, to allow or refuse the change. The row
    stays uncommitted, held by this request.
-3. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)``, goes to the process's
+3. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)`` and encrypted under the round's key
+   (``participation.ballot_cipher``), goes to the process's
    :class:`~participation.ballot_store.BallotMixer`, which commits it in *another* transaction with the
    other ballots of the moment; the request waits for that commit, then commits its participation (and,
    for accounts, the ``ballot.received`` event). A crash in between leaves a ballot without participation,
@@ -331,8 +332,14 @@ async def cast_ballot(
             id=keys.ballot_id(voting_round.id, voter.key),
             round_id=voting_round.id,
             channel=voter.channel,
-            projects=list(data.projects),
-            points=list(data.points) if data.points is not None else None,
+            # Encrypted here, before any byte of it leaves the process: the database (and its write-ahead
+            # log) holds an open round's ballots only as ciphertext, all of one length.
+            contents=keys.cipher.seal(
+                voting_round.id,
+                list(data.projects),
+                list(data.points) if data.points is not None else None,
+                slots=len(context.costs),
+            ),
         )
     )
     if voter.account_id is not None:

@@ -256,12 +256,16 @@ class BallotRecord(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(8))
-    projects: Mapped[list[int]] = mapped_column(JSONB)
+    # While voting is open only ``contents`` (ciphertext, participation.ballot_cipher); after the seal
+    # only ``projects`` and ``points``, in clear.
+    contents: Mapped[bytes | None] = mapped_column(LargeBinary)
+    projects: Mapped[list[int] | None] = mapped_column(JSONB)
     points: Mapped[list[int] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         Index("ix_ballots_round_id_id", "round_id", "id"),
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint("(contents IS NULL) <> (projects IS NULL)", name="sealed_or_clear"),
     )
 
 

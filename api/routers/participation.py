@@ -245,12 +245,13 @@ async def change_phase(
     background: BackgroundTasks,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(ADMIN),
+    keys: ParticipationKeys = Depends(participation_keys),
 ) -> RoundRead:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await budget_rounds.get_round(
         session, jurisdiction_id=jurisdiction_id, round_id=round_id, for_update=True
     )
-    await budget_rounds.change_phase(session, found, to=body.to, actor=identity)
+    await budget_rounds.change_phase(session, found, to=body.to, actor=identity, cipher=keys.cipher)
     if found.phase == "results":
         # After the commit (which precedes the response) and outside any transaction, as VACUUM needs.
         engine = _engine_of(request)
