@@ -19,6 +19,7 @@ from api.routers import (
     council,
     council_votes,
     jurisdictions,
+    paper_ballots,
     participation,
     reports,
     staff,
@@ -101,6 +102,7 @@ def create_app(
         council,
         map_routes,
         participation,
+        paper_ballots,
         council_votes,
         consultations,
     ):

@@ -20,6 +20,7 @@ from geo.service import get_jurisdiction
 IDENTITY_SQL = """
 SELECT a.id, a.jurisdiction_id, a.is_anonymous, a.locale,
        coalesce(bool_or(g.role = 'admin'), false) AS admin,
+       coalesce(bool_or(g.role = 'election_officer'), false) AS election_officer,
        coalesce(array_agg(g.area_id) FILTER (WHERE g.role = 'council_member'), '{}') AS council_area_ids,
        coalesce(array_agg(g.department_id) FILTER (WHERE g.role = 'field_staff'), '{}') AS department_ids
 FROM access_tokens t
@@ -41,6 +42,7 @@ async def resolve_identity(session: AsyncSession, token: str) -> Identity | None
         is_anonymous=row.is_anonymous,
         locale=row.locale,
         admin=row.admin,
+        election_officer=row.election_officer,
         council_area_ids=frozenset(row.council_area_ids),
         department_ids=frozenset(row.department_ids),
     )
@@ -100,3 +102,5 @@ RESIDENT = Policy(frozenset({Role.RESIDENT}))
 STAFF = Policy(frozenset({Role.FIELD_STAFF, Role.ADMIN}))
 COUNCIL = Policy(frozenset({Role.COUNCIL_MEMBER, Role.ADMIN}))
 ADMIN = Policy(frozenset({Role.ADMIN}))
+ELECTION_OFFICER = Policy(frozenset({Role.ELECTION_OFFICER}))
+ELECTION_OVERSIGHT = Policy(frozenset({Role.ELECTION_OFFICER, Role.ADMIN}))

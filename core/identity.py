@@ -34,10 +34,11 @@ class Role(enum.StrEnum):
     RESIDENT = "resident"
     COUNCIL_MEMBER = "council_member"
     FIELD_STAFF = "field_staff"
+    ELECTION_OFFICER = "election_officer"
     ADMIN = "admin"
 
 
-GRANTABLE_ROLES = (Role.COUNCIL_MEMBER, Role.FIELD_STAFF, Role.ADMIN)
+GRANTABLE_ROLES = (Role.COUNCIL_MEMBER, Role.FIELD_STAFF, Role.ELECTION_OFFICER, Role.ADMIN)
 
 
 class Account(Base):
@@ -82,7 +83,9 @@ class RoleGrant(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
 
     __table_args__ = (
-        CheckConstraint("role IN ('council_member', 'field_staff', 'admin')", name="role"),
+        CheckConstraint(
+            "role IN ('council_member', 'field_staff', 'election_officer', 'admin')", name="role"
+        ),
         CheckConstraint(
             "(role = 'council_member') = (area_id IS NOT NULL)"
             " AND (role = 'field_staff') = (department_id IS NOT NULL)",
@@ -117,6 +120,8 @@ class Identity:
     is_anonymous: bool
     locale: str = "nl"
     admin: bool = False
+    election_officer: bool = False
+    """Enters paper ballots (a grant of its own: not implied by admin or field staff)."""
     council_area_ids: frozenset[int] = field(default_factory=frozenset)
     department_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -129,6 +134,8 @@ class Identity:
             roles.add(Role.COUNCIL_MEMBER)
         if self.department_ids:
             roles.add(Role.FIELD_STAFF)
+        if self.election_officer:
+            roles.add(Role.ELECTION_OFFICER)
         return frozenset(roles)
 
     def is_admin_of(self, jurisdiction_id: int) -> bool:

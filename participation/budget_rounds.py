@@ -312,12 +312,19 @@ async def close_voting(
         project.selected = project.id in chosen
         project.implementation_status = "planned" if project.id in chosen else None
         project.progress_percent = 0 if project.id in chosen else None
-    voters = await session.scalar(
-        select(text("count(*)"))
-        .select_from(VoterParticipation)
-        .where(VoterParticipation.round_id == budget_round.id)
+    by_channel = dict(
+        (
+            await session.execute(
+                select(VoterParticipation.channel, text("count(*)"))
+                .where(VoterParticipation.round_id == budget_round.id)
+                .group_by(VoterParticipation.channel)
+            )
+        ).all()
     )
-    result["num_participations"] = int(voters or 0)
+    result["num_participations"] = sum(by_channel.values())
+    # How many voted on paper (entered by election officers, see participation.paper): in public view.
+    result["num_paper_ballots"] = int(by_channel.get("paper", 0))
+    result["participations_by_channel"] = {channel: int(n) for channel, n in sorted(by_channel.items())}
     budget_round.result = result
     await session.flush()
     return result

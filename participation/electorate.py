@@ -245,14 +245,20 @@ class _Eligibility(Protocol):
     def birth_date(self) -> date | None: ...
     @property
     def inside(self) -> bool | None: ...
+    @property
+    def registered(self) -> bool: ...
 
 
 def check_voter(context: _Eligibility, credential: Credential) -> Voter:
     """Turn the caller's credential into a voter, or say precisely why they may not vote (no I/O: the
     cast's context query already read the code, or the account's verified address and birth date)."""
     budget_round = context.round
-    if credential.via_reference:  # paper ballot, identity checked by staff at the desk
+    if credential.via_reference:  # paper ballot, identity checked at the desk against the register
         assert credential.voter_key is not None
+        if not context.registered:
+            raise NotEligible(
+                "this reference is not on the round's register of voters", code="not-on-register"
+            )
         return Voter(key=credential.voter_key, account_id=None, channel=credential.channel, via_code=False)
     if credential.code_hash is not None:
         if budget_round.credentials == "accounts":

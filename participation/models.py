@@ -225,6 +225,38 @@ class VotingCode(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class PaperRegisterEntry(Base):
+    """A voter who may hand in a paper ballot without a code: the round's register, put in by an
+    administrator (from the population register, the polling station's list). Only the keyed hash of
+    the reference is kept (``ParticipationKeys.reference_voter_key``), as for codes."""
+
+    __tablename__ = "paper_register_entries"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"))
+    voter_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    added_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+    __table_args__ = (PrimaryKeyConstraint("round_id", "voter_key"),)
+
+
+class PaperBallotEntry(Base):
+    """The audit trail of paper ballots: who entered one, when, and against what (a code or the register).
+
+    Never which voter or which ballot: written in the cast's transaction next to the participation, it
+    tells no more than the participation row itself (the ballot is encrypted and written elsewhere)."""
+
+    __tablename__ = "paper_ballot_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"), index=True)
+    entered_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    via: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (CheckConstraint("via IN ('code', 'register')", name="via"),)
+
+
 class VoterParticipation(Base):
     """That a voter took part in a round: the one-vote lock and the notification list. No ballot link.
 

@@ -269,6 +269,7 @@ async def build_world(engine: AsyncEngine) -> World:
             "roads_staff": (ams, ("field_staff", "department_id", departments["amsterdam:Wegen"])),
             "waste_staff": (ams, ("field_staff", "department_id", departments["amsterdam:Afval"])),
             "admin": (ams, ("admin", None, None)),
+            "officer": (ams, ("election_officer", None, None)),
             "utrecht_resident": (utrecht.id, None),
             "utrecht_admin": (utrecht.id, ("admin", None, None)),
             "utrecht_staff": (utrecht.id, ("field_staff", "department_id", departments["utrecht:Wegen"])),

@@ -56,11 +56,12 @@ CALLERS = (
     "roads_staff",
     "waste_staff",
     "admin",
+    "officer",
     "utrecht_admin",
     "utrecht_staff",
     "utrecht_resident",
 )
-AMSTERDAM_ACCOUNTS = ("device", "resident", "council", "roads_staff", "waste_staff", "admin")
+AMSTERDAM_ACCOUNTS = ("device", "resident", "council", "roads_staff", "waste_staff", "admin", "officer")
 UTRECHT = ("utrecht_admin", "utrecht_staff", "utrecht_resident")
 # Callers who may see a reporter's contact data, on the rows marked ``staff_only``.
 CONTACT_VIEWERS = ("roads_staff", "waste_staff", "admin")
@@ -578,7 +579,7 @@ MATRIX: dict[str, Case] = {
         f"{J}/photos",
         RESIDENT,
         after_photo_upload,
-        residents(201) | dict.fromkeys(("device", "resident", "council"), (403, "role-required")),
+        residents(201) | dict.fromkeys(("device", "resident", "council", "officer"), (403, "role-required")),
     ),
     "submit report": Case("POST", f"{J}/reports", RESIDENT, new_report, residents(201)),
     "list reports": Case("GET", f"{J}/reports", PUBLIC, report_list, everyone(200)),

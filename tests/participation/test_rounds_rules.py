@@ -162,7 +162,7 @@ async def test_a_paper_ballot_cannot_be_overridden_online(pclient: httpx.AsyncCl
     [code] = await codes_for(pclient, world, round_id, 1)
     paper = await pclient.post(
         f"{BASE}/budget-rounds/{round_id}/paper-ballots",
-        headers=admin(world),
+        headers=bearer(world.tokens["officer"]),
         json={"code": code, "projects": [ids[0]]},
     )
     assert paper.status_code == 201
