@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep, get_settings
-from api.idempotency import idempotent
+from api.idempotency import Redaction, idempotent
 from core import accounts
 from core.identity import Identity
 from core.settings import Settings
@@ -55,7 +55,14 @@ async def create_device(
     settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
+    """With an ``Idempotency-Key`` (a random UUID: this call has no account to scope it by), a retry gets
+    the same device and token back; the stored answer holds no token (it is derived from the key)."""
     jurisdiction = await get_jurisdiction(session, body.jurisdiction)
+    secret = settings.secret_key.get_secret_value()
+    key = request.headers.get("idempotency-key")
+
+    def token_for(client_key: str) -> str:
+        return accounts.device_token(secret, jurisdiction_id=jurisdiction.id, idempotency_key=client_key)
 
     async def produce() -> tuple[int, object, dict[str, str]]:
         account, token = await accounts.register_device(
@@ -63,10 +70,21 @@ async def create_device(
             jurisdiction_id=jurisdiction.id,
             locale=body.locale,
             ttl_days=settings.access_token_ttl_days,
+            token=token_for(key) if key is not None else None,
         )
         return 201, TokenRead(token=token, account_id=account.id), {}
 
-    return await idempotent(request, session, scope=f"device-registration:{jurisdiction.id}", produce=produce)
+    return await idempotent(
+        request,
+        session,
+        scope=f"device-registration:{jurisdiction.id}",
+        produce=produce,
+        unauthenticated=True,
+        redaction=Redaction(
+            store=lambda answer: {k: v for k, v in answer.items() if k != "token"},
+            restore=lambda stored, client_key: {**stored, "token": token_for(client_key)},
+        ),
+    )
 
 
 @router.post(
