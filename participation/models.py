@@ -330,6 +330,18 @@ class Motion(Base):
     )
 
 
+class MotionMember(Base):
+    """Who may vote on a motion: the area's council as it was when the motion opened. Grants made or
+    revoked later change nothing for this motion (its quorum, its roll call)."""
+
+    __tablename__ = "council_motion_members"
+
+    motion_id: Mapped[int] = mapped_column(ForeignKey("council_motions.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+
+    __table_args__ = (PrimaryKeyConstraint("motion_id", "account_id"),)
+
+
 class MotionVote(Base):
     """A council member's public vote: the roll call."""
 

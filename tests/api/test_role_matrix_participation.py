@@ -689,16 +689,16 @@ MATRIX: dict[str, Case] = {
     "vote on a motion of own area": Case(
         "PUT",
         f"{MOTION}/vote",
-        COUNCIL,
+        RESIDENT,
         on_motion("Centrum", opened=True, choice="yes"),
-        restricted(200, ("council",), admin=(403, "not-a-member")),
+        residents(200, **{c: (403, "not-a-member") for c in AMSTERDAM_ACCOUNTS if c != "council"}),
     ),
     "vote on a motion of another area": Case(
         "PUT",
         f"{MOTION}/vote",
-        COUNCIL,
+        RESIDENT,
         on_motion("Zuid", opened=True, choice="no"),
-        restricted((403, "not-a-member"), COUNCIL_SIDE),
+        residents((403, "not-a-member")),
     ),
     # --- consultations
     "create consultation": Case(
