@@ -26,6 +26,7 @@ from api.routers import (
 )
 from api.routers import map as map_routes
 from api.routers import notifications as notification_routes
+from core import log_redaction
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.settings import Settings
 from geo.media import MediaStore
@@ -88,6 +89,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    log_redaction.install()  # keys and tokens never reach a log line (also under another server)
     app.state.settings = settings
     app.state.media = MediaStore(settings.media_dir)
     app.state.notification_settings = NotificationSettings.from_settings(settings)

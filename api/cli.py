@@ -207,6 +207,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from core.log_redaction import uvicorn_log_config
 
     settings = Settings()
     notifications = NotificationSettings.from_settings(settings)
@@ -240,12 +241,19 @@ def serve(
         typer.echo(f"database: {url}  (local cluster in {settings.local_db_dir})")
     if workers == 1:
         settings = settings.model_copy(update={"database_url": url, "public_base_url": public})
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
         return
     # Each process builds its own app (and pool, and worker) from the environment.
     os.environ["DATABASE_URL"] = url
     os.environ["CIVICLOOP_PUBLIC_BASE_URL"] = public
-    uvicorn.run("api.cli:app_from_environment", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "api.cli:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=uvicorn_log_config(),
+    )
 
 
 @app.command()
