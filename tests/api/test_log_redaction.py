@@ -33,7 +33,7 @@ SECRETS = {
 def test_redact_knows_the_places_secrets_travel_in() -> None:
     line = (
         '127.0.0.1:5000 - "POST /open311/v2/requests.json?jurisdiction_id=amsterdam'
-        f'&api_key={SECRETS["api_key"]}'
+        f"&api_key={SECRETS['api_key']}"
         f' HTTP/1.1" 403 and /api/v1/notifications/unsubscribe/{SECRETS["unsubscribe"]} and'
         f" /feedback/{SECRETS['feedback']}?x=1 and /vote?code={SECRETS['code']}&service_code=pothole and"
         f" Authorization: Bearer {SECRETS['bearer']}"
