@@ -32,7 +32,6 @@ from core.settings import Settings
 from geo.media import MediaStore
 from notifications.settings import NotificationSettings
 from notifications.worker import running_in_background
-from participation.electorate import ParticipationKeys
 
 API_DESCRIPTION = """
 civicloop closes the loop between a municipality and its residents: residents report problems in
@@ -69,13 +68,7 @@ def create_app(
                 )
                 app.state.worker_health = background.health  # reported by /readyz
                 assert engine is not None
-                await stack.enter_async_context(
-                    clock(
-                        engine,
-                        idempotency_ttl_hours=settings.idempotency_ttl_hours,
-                        cipher=ParticipationKeys.from_secret(settings.secret_key.get_secret_value()).cipher,
-                    )
-                )
+                await stack.enter_async_context(clock(engine, settings))
             yield
         if engine is not None:
             await engine.dispose()

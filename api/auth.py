@@ -12,9 +12,11 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
+from core import throttle
 from core.db import fetch_one, psycopg_sql
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import Identity, Role, hash_token
+from core.settings import Settings
 from geo.service import get_jurisdiction
 
 IDENTITY_SQL = """
@@ -90,7 +92,26 @@ class Policy:
         if not (identity.roles & self.roles):
             needed = ", ".join(sorted(r.value for r in self.roles))
             raise Forbidden(f"this needs one of these roles: {needed}", code="role-required")
+        if identity.is_anonymous and request.method not in _SAFE_METHODS:
+            await _limit_device_writes(request, identity)
         return identity
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _limit_device_writes(request: Request, identity: Identity) -> None:
+    """Anonymous devices cost nothing to make, so each may write only so often (per hour); registered
+    accounts and staff are not limited here."""
+    settings: Settings = request.app.state.settings
+    if settings.rate_limits:
+        await throttle.hit(
+            request.state.session,
+            key=f"device-writes:{identity.account_id}",
+            limit=settings.device_writes_per_hour,
+            window_seconds=3600,
+            what="changes from this device",
+        )
 
 
 async def _jurisdiction_id(request: Request, slug: str) -> int:

@@ -15,7 +15,10 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from participation.ballot_cipher import BallotCipher
+from core import throttle
+from core.db import make_sessionmaker
+from core.settings import Settings
+from participation.electorate import ParticipationKeys
 from participation.workflow import tick
 
 logger = logging.getLogger("civicloop.clock")
@@ -30,15 +33,22 @@ async def purge_idempotency_records(engine: AsyncEngine, *, ttl_hours: int) -> i
     return int(result.rowcount or 0)
 
 
-async def _run(
-    engine: AsyncEngine, interval_seconds: float, ttl_hours: int, cipher: BallotCipher, stop: asyncio.Event
-) -> None:
+async def purge_rate_limits(engine: AsyncEngine) -> int:
+    async with make_sessionmaker(engine)() as session:
+        purged = await throttle.purge(session)
+        await session.commit()
+    return purged
+
+
+async def _run(engine: AsyncEngine, settings: Settings, interval_seconds: float, stop: asyncio.Event) -> None:
+    cipher = ParticipationKeys.from_secret(settings.secret_key.get_secret_value()).cipher
     while not stop.is_set():
         try:
             moved = await tick(engine, cipher=cipher)
             if moved.get("rounds"):
                 logger.info("phases advanced: %s", moved)
-            await purge_idempotency_records(engine, ttl_hours=ttl_hours)
+            await purge_idempotency_records(engine, ttl_hours=settings.idempotency_ttl_hours)
+            await purge_rate_limits(engine)
         except Exception:  # a failed tick must not stop the clock; the next one retries
             logger.exception("clock tick failed")
         with contextlib.suppress(TimeoutError):
@@ -47,16 +57,10 @@ async def _run(
 
 @contextlib.asynccontextmanager
 async def clock(
-    engine: AsyncEngine,
-    *,
-    idempotency_ttl_hours: int,
-    cipher: BallotCipher,
-    interval_seconds: float = 60.0,
+    engine: AsyncEngine, settings: Settings, *, interval_seconds: float = 60.0
 ) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        _run(engine, interval_seconds, idempotency_ttl_hours, cipher, stop), name="civicloop-clock"
-    )
+    task = asyncio.create_task(_run(engine, settings, interval_seconds, stop), name="civicloop-clock")
     try:
         yield
     finally:

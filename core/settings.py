@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     # /readyz answers 503 when the oldest unprocessed outbox event or due delivery waited longer.
     ready_max_lag_seconds: float = Field(default=300.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1, le=16)
+    # Rate limits (core.throttle), counted per client address (``…_per_address``) or per account.
+    rate_limits: bool = True
+    device_registrations_per_address_per_hour: int = Field(default=30, ge=1)
+    device_writes_per_hour: int = Field(default=120, ge=1)
+    sign_in_failures_per_account: int = Field(default=10, ge=1)
+    sign_in_failures_per_address: int = Field(default=50, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    account_mails_per_address_per_hour: int = Field(default=10, ge=1)
+    account_mails_per_email_per_hour: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

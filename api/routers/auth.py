@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep, get_settings
 from api.idempotency import Redaction, idempotent
-from core import accounts
+from core import accounts, throttle
 from core.identity import Identity
 from core.settings import Settings
 from geo.schemas import Input
@@ -45,6 +45,23 @@ class TokenRead(BaseModel):
     token_type: str = "bearer"
 
 
+async def limit_per_address(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    bucket: str,
+    limit: int,
+    what: str,
+    window_seconds: int = 3600,
+) -> None:
+    if settings.rate_limits:
+        address = throttle.client_key(request.client.host if request.client else None)
+        await throttle.hit(
+            session, key=f"{bucket}:{address}", limit=limit, window_seconds=window_seconds, what=what
+        )
+
+
 @router.post(
     "/auth/devices", status_code=201, response_model=TokenRead, summary="Register this device anonymously"
 )
@@ -58,6 +75,15 @@ async def create_device(
     """With an ``Idempotency-Key`` (a random UUID: this call has no account to scope it by), a retry gets
     the same device and token back; the stored answer holds no token (it is derived from the key)."""
     jurisdiction = await get_jurisdiction(session, body.jurisdiction)
+    # Anonymous devices cost nothing to make: so many per client address and hour (a retry counts too).
+    await limit_per_address(
+        request,
+        session,
+        settings,
+        bucket="device-registrations",
+        limit=settings.device_registrations_per_address_per_hour,
+        what="new devices from this address",
+    )
     secret = settings.secret_key.get_secret_value()
     key = request.headers.get("idempotency-key")
 

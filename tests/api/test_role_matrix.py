@@ -308,7 +308,7 @@ async def matrix_run(
         sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
         )
-        settings = Settings(environment="test", database_url=database_url, media_dir=media)
+        settings = Settings(environment="test", database_url=database_url, media_dir=media, rate_limits=False)
         app = create_app(settings, sessionmaker=sessionmaker)
         app.state.ballot_sessionmaker = sessionmaker  # the mixer writes inside the transaction too
         app.state.map_refresh_checked_at = math.inf  # no background refresh of the map cells
