@@ -73,6 +73,8 @@ async def register_account(
     if await session.scalar(
         select(Account.id).where(Account.jurisdiction_id == jurisdiction_id, Account.email == email)
     ):
+        # Only for the demo, the tests and the command line: over HTTP a sign-up is confirmed by e-mail
+        # and never says whether an address has an account (core.account_links).
         raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
     account = Account(
         jurisdiction_id=jurisdiction_id,
@@ -83,34 +85,6 @@ async def register_account(
         locale=locale,
     )
     session.add(account)
-    await session.flush()
-    return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
-
-
-async def upgrade_device(
-    session: AsyncSession,
-    *,
-    account_id: int,
-    email: str,
-    password: str,
-    display_name: str | None,
-    locale: str,
-    ttl_days: int,
-) -> tuple[Account, str]:
-    """An anonymous device account becomes a registered one in place: its reports stay its own."""
-    account = await session.get_one(Account, account_id, with_for_update=True)
-    if not account.is_anonymous:
-        raise Conflict("this account is registered already; sign in instead", code="account-exists")
-    email = email.lower()
-    if await session.scalar(
-        select(Account.id).where(Account.jurisdiction_id == account.jurisdiction_id, Account.email == email)
-    ):
-        raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
-    account.email = email
-    account.password_hash = _hasher.hash(password)
-    account.display_name = display_name
-    account.is_anonymous = False
-    account.locale = locale
     await session.flush()
     return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
 

@@ -72,6 +72,33 @@ class AccessToken(Base):
     __table_args__ = (CheckConstraint("kind IN ('device', 'session')", name="kind"),)
 
 
+class AccountLink(Base):
+    """A link mailed to an address: confirm a sign-up, or reset a password. The link's token is never
+    stored: it is an HMAC of the row's purpose and id under the server's secret
+    (``core.accounts.link_token``), computed when the mail is sent and checked when the link is used.
+    ``sign-up-exists`` tells the owner of an address that someone tried to sign up with it (the caller
+    got the same answer as for a new address)."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(320))
+    locale: Mapped[str] = mapped_column(String(5))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    device_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("purpose IN ('sign-up', 'sign-up-exists', 'password-reset')", name="purpose"),
+    )
+
+
 class RoleGrant(Base):
     __tablename__ = "role_grants"
 

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000)
     max_photo_bytes: int = 10 * 1024 * 1024
     idempotency_ttl_hours: int = Field(default=48, ge=1)
-    access_token_ttl_days: int = 90
+    access_token_ttl_days: int = 90  # anonymous devices (a lost token loses the device's reports)
+    session_token_ttl_days: int = Field(default=30, ge=1, le=365)  # signed-in accounts
     db_pool_size: int = 10
 
     # Notifications (copied by name into notifications.settings.NotificationSettings).

@@ -51,24 +51,49 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
-async def hit(session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str) -> None:
-    """Count one hit of ``key``; raise :class:`TooManyRequests` once the window holds more than ``limit``."""
+def _window(window_seconds: int) -> tuple[float, int]:
     now = time.time()
-    start = math.floor(now / window_seconds) * window_seconds
+    return now, math.floor(now / window_seconds) * window_seconds
+
+
+def _refuse(what: str, now: float, start: int, window_seconds: int, code: str | None) -> TooManyRequests:
+    retry_after = max(1, math.ceil(start + window_seconds - now))
+    return TooManyRequests(
+        f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after, code=code
+    )
+
+
+async def record(session: AsyncSession, *, key: str, window_seconds: int) -> int:
+    """Count one hit of ``key`` in the current window; the window's count."""
+    _, start = _window(window_seconds)
+    return int(await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds}) or 0)
+
+
+async def hit(
+    session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str, code: str | None = None
+) -> None:
+    """Count one hit of ``key``; raise :class:`TooManyRequests` once the window holds more than ``limit``."""
+    now, start = _window(window_seconds)
     hits = await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds})
     if hits is not None and hits > limit:
-        retry_after = max(1, math.ceil(start + window_seconds - now))
-        raise TooManyRequests(f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after)
+        raise _refuse(what, now, start, window_seconds, code)
 
 
-async def count(session: AsyncSession, *, key: str, window_seconds: int) -> int:
-    """Hits of ``key`` in the current window (without counting one)."""
-    start = math.floor(time.time() / window_seconds) * window_seconds
+async def check(
+    session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str, code: str | None = None
+) -> None:
+    """Raise :class:`TooManyRequests` if ``key`` already has ``limit`` hits in the window (counts nothing)."""
+    now, start = _window(window_seconds)
     found = await session.scalar(
         text("SELECT hits FROM rate_limit_counters WHERE key = :key AND window_start = to_timestamp(:start)"),
         {"key": key, "start": start},
     )
-    return int(found or 0)
+    if int(found or 0) >= limit:
+        raise _refuse(what, now, start, window_seconds, code)
+
+
+async def forget(session: AsyncSession, *, key: str) -> None:
+    await session.execute(text("DELETE FROM rate_limit_counters WHERE key = :key"), {"key": key})
 
 
 def client_key(host: str | None) -> str:

@@ -110,6 +110,9 @@ class Plan:
     status: str | None = None
     category: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    transactional: bool = False
+    """About the recipient's own account (a link they asked for): e-mail only, whatever the preferences,
+    without an unsubscribe footer."""
 
 
 @dataclass
@@ -737,6 +740,7 @@ async def plan_deliveries(ctx: Context, event: Event) -> list[dict[str, Any]]:
             def allowed(channel: str, key: str = key, kind: str = plan.kind) -> bool:
                 return preferences.get((key, kind, channel), True)
 
+
             common = {
                 "kind": plan.kind,
                 "account_id": recipient.account_id,
@@ -744,6 +748,10 @@ async def plan_deliveries(ctx: Context, event: Event) -> list[dict[str, Any]]:
                 "subject": message.subject,
                 "body": message.body,
             }
+            if plan.transactional:
+                if recipient.email:
+                    row("email", key, **common, address=recipient.email, data=plan.data)
+                continue
             if recipient.account_id is not None and allowed("inbox"):
                 row("inbox", key, **common, data=plan.data)
             if recipient.account_id is not None and allowed("push"):
@@ -813,3 +821,7 @@ async def write_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) ->
                 for row in rows
             ],
         )
+
+
+# Handlers in modules of their own register themselves on import.
+from notifications import account_mail  # noqa: E402, F401

@@ -1,14 +1,16 @@
-// An optional account: keep your reports when you change phones. Signing up turns this device's
-// anonymous account into a registered one, so its reports stay yours.
+// An optional account: keep your reports when you change phones. Signing up mails a link; opening it
+// turns this device's anonymous account into a registered one, so its reports stay yours. Signed in:
+// change the password, sign out here or everywhere.
 import { h, heading, field, button, showErrors, clearErrors, apiErrors, announce } from "../js/ui.js";
 
 export async function render(main, ctx) {
   const { t, session, i18n } = ctx;
-  main.append(heading(t("account.title")), h("p", {}, t("account.intro")));
+  main.append(heading(t("account.title")));
   if (!session.get().anonymous) {
-    main.append(h("p", { class: "notice" }, t("account.already", { email: session.get().email || "" })));
+    signedIn(main, ctx);
     return;
   }
+  main.append(h("p", {}, t("account.intro")));
 
   const signUp = form(ctx, {
     id: "sign-up",
@@ -20,6 +22,7 @@ export async function render(main, ctx) {
     ],
     submit: t("account.sign_up_button"),
     send: (values) => session.signUp({ email: values.email, password: values.password, displayName: values.display_name, locale: i18n.language() }),
+    done: (values, element) => sent(element, t("account.sign_up_sent", { email: values.email })),
   });
   const signIn = form(ctx, {
     id: "sign-in",
@@ -31,11 +34,75 @@ export async function render(main, ctx) {
     ],
     submit: t("account.sign_in_button"),
     send: (values) => session.signIn(values),
+    done: () => {
+      announce(t("account.done"));
+      ctx.navigate("/settings");
+    },
   });
-  main.append(signUp, signIn);
+  const forgot = form(ctx, {
+    id: "forgot",
+    title: t("account.forgot"),
+    intro: t("account.forgot_intro"),
+    fields: [["email", "email", t("account.email"), "email"]],
+    submit: t("account.forgot_button"),
+    kind: "secondary",
+    send: (values) => session.requestPasswordReset(values.email),
+    done: (values, element) => sent(element, t("account.forgot_sent", { email: values.email })),
+  });
+  main.append(signUp, signIn, forgot);
 }
 
-function form(ctx, { id, title, intro, fields, submit, send }) {
+function signedIn(main, ctx) {
+  const { t, session } = ctx;
+  main.append(h("p", {}, t("account.already", { email: session.get().email || "" })));
+  const change = form(ctx, {
+    id: "password",
+    title: t("account.change_password"),
+    fields: [
+      ["current_password", "password", t("account.current_password"), "current-password"],
+      ["new_password", "password", t("account.new_password"), "new-password", t("account.password_hint")],
+    ],
+    submit: t("account.change_button"),
+    send: (values) => session.changePassword(values.current_password, values.new_password),
+    done: (values, element) => sent(element, t("account.password_changed")),
+  });
+  const out = h(
+    "section",
+    { "aria-labelledby": "sign-out-title" },
+    h("h2", { id: "sign-out-title" }, t("account.sign_out_title")),
+    h("p", {}, t("account.sign_out_intro")),
+  );
+  const status = h("p", { role: "status" });
+  const leave = (everywhere) => async (event) => {
+    event.target.disabled = true;
+    try {
+      await session.signOut({ everywhere });
+      announce(t("account.signed_out"));
+      ctx.navigate("/welcome");
+    } catch (error) {
+      event.target.disabled = false;
+      status.textContent = apiErrors(error)[0].message;
+    }
+  };
+  out.append(
+    h(
+      "div",
+      { class: "actions" },
+      button(t("account.sign_out"), leave(false), { kind: "warning" }),
+      button(t("account.sign_out_everywhere"), leave(true), { kind: "secondary" }),
+    ),
+    status,
+  );
+  main.append(change, out);
+}
+
+/** The form's place shows what happens next (and the live region says it). */
+function sent(element, message) {
+  element.replaceChildren(element.firstChild, h("p", { class: "notice" }, message));
+  announce(message);
+}
+
+function form(ctx, { id, title, intro, fields, submit, send, done, kind = "primary" }) {
   const { t } = ctx;
   const element = h("form", { novalidate: true, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title));
   if (intro) element.append(h("p", {}, intro));
@@ -44,19 +111,19 @@ function form(ctx, { id, title, intro, fields, submit, send }) {
     inputs[name] = h("input", { type, name, autocomplete, id: `${id}-${name}` });
     element.append(field({ label, hint, control: inputs[name], name, optional }));
   }
-  const go = button(submit, null, { type: "submit" });
+  const go = button(submit, null, { type: "submit", kind });
   element.append(h("div", { class: "actions" }, go));
+  const required = fields.filter((f) => !f[5]).map((f) => f[0]);
   element.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(element);
     const values = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.value.trim()]));
-    const missing = ["email", "password"].filter((k) => k in values && !values[k]).map((k) => ({ field: k, message: t("errors.field.required") }));
+    const missing = required.filter((k) => !values[k]).map((k) => ({ field: k, message: t("errors.field.required") }));
     if (missing.length) return showErrors(element, missing);
     go.disabled = true;
     try {
       await send(values);
-      announce(t("account.done"));
-      ctx.navigate("/settings");
+      done(values, element);
     } catch (error) {
       go.disabled = false;
       showErrors(element, apiErrors(error, Object.keys(inputs)));

@@ -43,7 +43,8 @@ from sqlalchemy.ext.asyncio import (
 
 from api.app import create_app
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF, Policy
-from core.settings import Settings
+from core.account_links import link_token
+from core.settings import PLACEHOLDER_SECRET, Settings
 from tests.conftest import DAM_SQUARE, World, bearer, report_body
 
 PROBLEM_JSON = "application/problem+json"
@@ -427,6 +428,41 @@ async def new_account(setup: Setup) -> Call:
     return Call(json={"jurisdiction": "amsterdam", "email": email, "password": "een lang wachtwoord"})
 
 
+async def _link(setup: Setup, email: str, purpose: str) -> str:
+    async with setup.sessionmaker() as session:
+        link_id = await session.scalar(
+            text("SELECT max(id) FROM account_links WHERE email = :e AND purpose = :p"),
+            {"e": email, "p": purpose},
+        )
+    return link_token(PLACEHOLDER_SECRET, purpose, int(link_id))
+
+
+async def sign_up_link(setup: Setup) -> Call:
+    email = f"link-{uuid.uuid4().hex[:12]}@example.org"
+    body = {"jurisdiction": "amsterdam", "email": email, "password": "een lang wachtwoord"}
+    assert (await setup.client.post("/api/v1/auth/accounts", json=body)).status_code == 202
+    return Call(json={"token": await _link(setup, email, "sign-up")})
+
+
+async def password_change(setup: Setup) -> Call:
+    return Call(json={"current_password": "correct horse battery", "new_password": "een nieuw wachtwoord"})
+
+
+async def reset_request(setup: Setup) -> Call:
+    return Call(json={"jurisdiction": "amsterdam", "email": "resident@example.org"})
+
+
+async def reset_link(setup: Setup) -> Call:
+    body = {"jurisdiction": "amsterdam", "email": "resident@example.org"}
+    assert (await setup.client.post("/api/v1/auth/password-resets", json=body)).status_code == 202
+    return Call(
+        json={
+            "token": await _link(setup, "resident@example.org", "password-reset"),
+            "password": "nieuw en lang",
+        }
+    )
+
+
 async def sign_in(setup: Setup) -> Call:
     return Call(
         json={
@@ -549,8 +585,39 @@ def summary_of(district: str) -> Build:
 
 MATRIX: dict[str, Case] = {
     "register device": Case("POST", "/api/v1/auth/devices", PUBLIC, new_device, everyone(201)),
-    "register account": Case("POST", "/api/v1/auth/accounts", PUBLIC, new_account, everyone(201)),
+    "register account": Case("POST", "/api/v1/auth/accounts", PUBLIC, new_account, everyone(202)),
+    "confirm account": Case(
+        "POST", "/api/v1/auth/accounts/confirmations", PUBLIC, sign_up_link, everyone(201)
+    ),
     "sign in": Case("POST", "/api/v1/auth/tokens", PUBLIC, sign_in, everyone(201)),
+    "sign out": Case(
+        "DELETE",
+        "/api/v1/auth/tokens/current",
+        RESIDENT,
+        nothing,
+        dict.fromkeys(CALLERS, 204) | {"anonymous": (401, "not-authenticated")},
+    ),
+    "sign out everywhere": Case(
+        "DELETE",
+        "/api/v1/auth/tokens",
+        RESIDENT,
+        nothing,
+        dict.fromkeys(CALLERS, 204) | {"anonymous": (401, "not-authenticated")},
+    ),
+    "change password": Case(
+        "PUT",
+        "/api/v1/auth/password",
+        RESIDENT,
+        password_change,
+        dict.fromkeys(CALLERS, 200)
+        | {"anonymous": (401, "not-authenticated"), "device": (403, "no-password")},
+    ),
+    "ask for a password reset": Case(
+        "POST", "/api/v1/auth/password-resets", PUBLIC, reset_request, everyone(202)
+    ),
+    "reset password": Case(
+        "POST", "/api/v1/auth/password-resets/confirmations", PUBLIC, reset_link, everyone(201)
+    ),
     "me": Case(
         "GET",
         "/api/v1/me",
@@ -731,12 +798,12 @@ async def test_cells_and_rows_leave_nothing_behind(matrix_run: MatrixRun) -> Non
         await setup.report(description=marker)
         return Call(json={"jurisdiction": "amsterdam", "email": email, "password": "een lang wachtwoord"})
 
-    # Had the first registration stayed, the second would be a 409.
-    guard = {"register": Case("POST", "/api/v1/auth/accounts", PUBLIC, one_address, everyone(201))}
+    # Had the first registration's link stayed, the count below would be 2.
+    guard = {"register": Case("POST", "/api/v1/auth/accounts", PUBLIC, one_address, everyone(202))}
     for caller in ("anonymous", "resident"):
         await run_cell(matrix_run, guard, "register", caller)
     left = text(
-        "SELECT (SELECT count(*) FROM accounts WHERE email = :email),"
+        "SELECT (SELECT count(*) FROM account_links WHERE email = :email),"
         " (SELECT count(*) FROM reports WHERE description = :marker)"
     )
     params = {"email": email, "marker": marker}
