@@ -21,6 +21,7 @@ from api.routers import (
     jurisdictions,
     paper_ballots,
     participation,
+    privacy,
     reports,
     staff,
 )
@@ -100,6 +101,7 @@ def create_app(
         paper_ballots,
         council_votes,
         consultations,
+        privacy,
     ):
         app.include_router(module.router)
     app.include_router(open311_router)

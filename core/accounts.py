@@ -106,3 +106,12 @@ async def sign_in(
     if account is None:
         raise NotAuthenticated("unknown e-mail address or wrong password", code="invalid-credentials")
     return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches (in the bounded thread pool: Argon2 blocks)."""
+    try:
+        await password_hashing.run(_hasher.verify, password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return password_hash is not None

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # /readyz answers 503 when the oldest unprocessed outbox event or due delivery waited longer.
     ready_max_lag_seconds: float = Field(default=300.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1, le=16)
+    # Retention (geo/retention.py); a jurisdiction may set its own (PUT …/retention).
+    contact_retention_days: int = Field(default=90, ge=0, le=36500)
+    photo_retention_months: int = Field(default=12, ge=0, le=1200)
     # Rate limits (core.throttle), counted per client address (``…_per_address``) or per account.
     rate_limits: bool = True
     device_registrations_per_address_per_hour: int = Field(default=30, ge=1)

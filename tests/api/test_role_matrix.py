@@ -444,6 +444,14 @@ async def sign_up_link(setup: Setup) -> Call:
     return Call(json={"token": await _link(setup, email, "sign-up")})
 
 
+async def account_password(setup: Setup) -> Call:
+    return Call(json={"password": "correct horse battery"})
+
+
+async def retention_periods(setup: Setup) -> Call:
+    return Call(json={"contact_retention_days": 30, "photo_retention_months": 6})
+
+
 async def password_change(setup: Setup) -> Call:
     return Call(json={"current_password": "correct horse battery", "new_password": "een nieuw wachtwoord"})
 
@@ -611,6 +619,29 @@ MATRIX: dict[str, Case] = {
         password_change,
         dict.fromkeys(CALLERS, 200)
         | {"anonymous": (401, "not-authenticated"), "device": (403, "no-password")},
+    ),
+    "download my data": Case(
+        "GET",
+        "/api/v1/me/data",
+        RESIDENT,
+        nothing,
+        dict.fromkeys(CALLERS, 200) | {"anonymous": (401, "not-authenticated")},
+    ),
+    "delete my account": Case(
+        "DELETE",
+        "/api/v1/me",
+        RESIDENT,
+        account_password,
+        dict.fromkeys(CALLERS, (409, "account-has-roles"))
+        | {"anonymous": (401, "not-authenticated"), "device": 204, "resident": 204, "utrecht_resident": 204},
+    ),
+    "read retention": Case("GET", f"{J}/retention", ADMIN, nothing, restricted(200, ("admin",))),
+    "set retention": Case(
+        "PUT",
+        f"{J}/retention",
+        ADMIN,
+        retention_periods,
+        restricted(200, ("admin",)),
     ),
     "ask for a password reset": Case(
         "POST", "/api/v1/auth/password-resets", PUBLIC, reset_request, everyone(202)
