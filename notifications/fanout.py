@@ -740,7 +740,6 @@ async def plan_deliveries(ctx: Context, event: Event) -> list[dict[str, Any]]:
             def allowed(channel: str, key: str = key, kind: str = plan.kind) -> bool:
                 return preferences.get((key, kind, channel), True)
 
-
             common = {
                 "kind": plan.kind,
                 "account_id": recipient.account_id,

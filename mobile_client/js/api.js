@@ -171,6 +171,8 @@ export const auth = {
   resetPassword: (token, password) =>
     post("/api/v1/auth/password-resets/confirmations", { token, password }, { auth: false }),
   me: () => get("/api/v1/me"),
+  myData: () => get("/api/v1/me/data"),
+  deleteAccount: (password) => remove("/api/v1/me", { body: password ? { password } : {} }),
 };
 
 // Public reference data, asked without the token: the service worker may keep these for offline use.

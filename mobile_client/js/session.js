@@ -140,6 +140,13 @@ export async function signOut({ everywhere = false } = {}) {
   await save(null);
 }
 
+/** Delete the account (its reports stay, anonymised); this device then starts afresh. */
+export async function deleteAccount(password) {
+  await push.disable().catch(() => {});
+  await api.auth.deleteAccount(password);
+  await save(null);
+}
+
 export async function setJurisdiction(jurisdiction) {
   await save({ ...current, jurisdiction });
 }

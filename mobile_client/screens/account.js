@@ -8,6 +8,7 @@ export async function render(main, ctx) {
   main.append(heading(t("account.title")));
   if (!session.get().anonymous) {
     signedIn(main, ctx);
+    yourData(main, ctx);
     return;
   }
   main.append(h("p", {}, t("account.intro")));
@@ -50,6 +51,52 @@ export async function render(main, ctx) {
     done: (values, element) => sent(element, t("account.forgot_sent", { email: values.email })),
   });
   main.append(signUp, signIn, forgot);
+  yourData(main, ctx);
+}
+
+/** Everything kept about this account as a file, and deleting it (issue 12: the AVG/GDPR). */
+function yourData(main, ctx) {
+  const { t, session, api } = ctx;
+  const registered = !session.get().anonymous;
+  const section = h(
+    "section",
+    { "aria-labelledby": "data-title" },
+    h("h2", { id: "data-title" }, t("account.data_title")),
+    h("p", {}, t("account.data_intro")),
+  );
+  const status = h("p", { role: "status" });
+  const download = button(t("account.data_download"), async () => {
+    download.disabled = true;
+    try {
+      const data = await api.auth.myData();
+      const file = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+      const link = h("a", { href: file, download: "civicloop-data.json" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(file), 10_000);
+      announce(t("account.data_downloaded"));
+    } catch (error) {
+      status.textContent = apiErrors(error)[0].message;
+    } finally {
+      download.disabled = false;
+    }
+  }, { kind: "secondary" });
+  section.append(h("div", { class: "actions" }, download), status);
+  const remove = form(ctx, {
+    id: "delete",
+    title: t("account.delete_title"),
+    intro: registered ? t("account.delete_intro") : t("account.delete_intro_device"),
+    fields: registered ? [["password", "password", t("account.password"), "current-password"]] : [],
+    submit: t("account.delete_button"),
+    kind: "warning",
+    send: (values) => session.deleteAccount(values.password || null),
+    done: () => {
+      announce(t("account.deleted"));
+      ctx.navigate("/welcome");
+    },
+  });
+  main.append(section, remove);
 }
 
 function signedIn(main, ctx) {

@@ -4,6 +4,7 @@ app. axe on every state; the server's side is checked through its API."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -100,3 +101,32 @@ def test_a_forgotten_password_is_reset_from_the_mail_on_a_new_phone(app: App, op
     again.page.get_by_role("button", name=again.t("account_reset.button")).click()
     expect(again.page.get_by_role("alert").get_by_text(again.t("errors.link-used"))).to_be_visible()
     again.check_accessibility(context="reset link used twice")
+
+
+def test_a_resident_downloads_their_data_and_deletes_the_account(app: App, tmp_path) -> None:
+    app.start()
+    page = app.page
+    email = f"weg-{uuid.uuid4().hex[:8]}@example.org"
+    app.nav("nav.settings")
+    sign_up_here(app, email, "een lang wachtwoord")
+    page.get_by_role("link", name=app.t("settings.manage_account")).click()
+    app.expect_heading("account.title")
+    with page.expect_download() as download:
+        page.get_by_role("button", name=app.t("account.data_download")).click()
+    saved = tmp_path / "data.json"
+    download.value.save_as(saved)
+    data = json.loads(saved.read_text())
+    assert data["account"]["email"] == email and "reports" in data and "voted_in_rounds" in data
+    app.check_accessibility(context="data downloaded")
+
+    token = app.session()["token"]
+    delete = page.get_by_role("form", name=app.t("account.delete_title"))
+    delete.get_by_role("button", name=app.t("account.delete_button")).click()
+    expect(page.get_by_role("alert").get_by_text(app.t("errors.field.required")).first).to_be_visible()
+    delete.get_by_label(app.t("account.password")).fill("een lang wachtwoord")
+    delete.get_by_role("button", name=app.t("account.delete_button")).click()
+    app.expect_heading("welcome.title")
+    app.check_accessibility(context="account deleted")
+    with app.live.api() as api:
+        assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert sign_in(app, email, "een lang wachtwoord").status_code == 401
