@@ -3,7 +3,10 @@
 Ballots are never written by the request that casts them (see ``docs/ballot-secrecy.md``): the request
 hands its ballot to the process's :class:`BallotMixer`, which writes it with the other ballots received
 meanwhile in a transaction of its own, so no ballot shares a transaction (``xmin``) with its voter's
-participation row.
+participation row. While voting is open a ballot reaches the database only encrypted
+(``participation.ballot_cipher``): the write-ahead log keeps each participation next to the ballot
+written for it, whatever the mixing, so only ciphertext may be there. :func:`seal_ballots` decrypts,
+shuffles and writes them in clear at the close.
 """
 
 from __future__ import annotations
