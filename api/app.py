@@ -20,13 +20,16 @@ from api.routers import (
     council_votes,
     jurisdictions,
     message_templates,
+    paper_ballots,
     participation,
+    privacy,
     reports,
     staff,
     taking_part,
 )
 from api.routers import map as map_routes
 from api.routers import notifications as notification_routes
+from core import log_redaction
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.settings import Settings
 from geo.media import MediaStore
@@ -68,9 +71,7 @@ def create_app(
                 )
                 app.state.worker_health = background.health  # reported by /readyz
                 assert engine is not None
-                await stack.enter_async_context(
-                    clock(engine, idempotency_ttl_hours=settings.idempotency_ttl_hours)
-                )
+                await stack.enter_async_context(clock(engine, settings))
             yield
         if engine is not None:
             await engine.dispose()
@@ -84,6 +85,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    log_redaction.install()  # keys and tokens never reach a log line (also under another server)
     app.state.settings = settings
     app.state.media = MediaStore(settings.media_dir)
     app.state.notification_settings = NotificationSettings.from_settings(settings)
@@ -99,9 +101,11 @@ def create_app(
         council,
         map_routes,
         participation,
+        paper_ballots,
         council_votes,
         consultations,
         taking_part,
+        privacy,
     ):
         app.include_router(module.router)
     app.include_router(open311_router)

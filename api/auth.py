@@ -12,14 +12,17 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
+from core import throttle
 from core.db import fetch_one, psycopg_sql
 from core.errors import Forbidden, NotAuthenticated
 from core.identity import Identity, Role, hash_token
+from core.settings import Settings
 from geo.service import get_jurisdiction
 
 IDENTITY_SQL = """
 SELECT a.id, a.jurisdiction_id, a.is_anonymous, a.locale,
        coalesce(bool_or(g.role = 'admin'), false) AS admin,
+       coalesce(bool_or(g.role = 'election_officer'), false) AS election_officer,
        coalesce(array_agg(g.area_id) FILTER (WHERE g.role = 'council_member'), '{}') AS council_area_ids,
        coalesce(array_agg(g.department_id) FILTER (WHERE g.role = 'field_staff'), '{}') AS department_ids
 FROM access_tokens t
@@ -41,6 +44,7 @@ async def resolve_identity(session: AsyncSession, token: str) -> Identity | None
         is_anonymous=row.is_anonymous,
         locale=row.locale,
         admin=row.admin,
+        election_officer=row.election_officer,
         council_area_ids=frozenset(row.council_area_ids),
         department_ids=frozenset(row.department_ids),
     )
@@ -88,7 +92,26 @@ class Policy:
         if not (identity.roles & self.roles):
             needed = ", ".join(sorted(r.value for r in self.roles))
             raise Forbidden(f"this needs one of these roles: {needed}", code="role-required")
+        if identity.is_anonymous and request.method not in _SAFE_METHODS:
+            await _limit_device_writes(request, identity)
         return identity
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _limit_device_writes(request: Request, identity: Identity) -> None:
+    """Anonymous devices cost nothing to make, so each may write only so often (per hour); registered
+    accounts and staff are not limited here."""
+    settings: Settings = request.app.state.settings
+    if settings.rate_limits:
+        await throttle.hit(
+            request.state.session,
+            key=f"device-writes:{identity.account_id}",
+            limit=settings.device_writes_per_hour,
+            window_seconds=3600,
+            what="changes from this device",
+        )
 
 
 async def _jurisdiction_id(request: Request, slug: str) -> int:
@@ -100,3 +123,5 @@ RESIDENT = Policy(frozenset({Role.RESIDENT}))
 STAFF = Policy(frozenset({Role.FIELD_STAFF, Role.ADMIN}))
 COUNCIL = Policy(frozenset({Role.COUNCIL_MEMBER, Role.ADMIN}))
 ADMIN = Policy(frozenset({Role.ADMIN}))
+ELECTION_OFFICER = Policy(frozenset({Role.ELECTION_OFFICER}))
+ELECTION_OVERSIGHT = Policy(frozenset({Role.ELECTION_OFFICER, Role.ADMIN}))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -42,6 +43,7 @@ from core.local_postgres import (
 from core.settings import PROJECT_DIR, Settings
 from geo.area_import import AreaImportError, ImportResult, SkippedFeatures, UnknownJurisdiction, import_file
 from geo.area_import import parse_filters as parse_area_filters
+from geo.media import MediaStore
 from notifications.settings import NotificationSettings
 from participation.electorate import ParticipationKeys
 
@@ -63,7 +65,11 @@ areas_app = typer.Typer(
 demo_app = typer.Typer(
     help="Demo data: Amsterdam, its districts, categories, accounts and reports.", no_args_is_help=True
 )
+retention_app = typer.Typer(
+    help="Retention of personal data (reporter contact data, device links, photos).", no_args_is_help=True
+)
 app.add_typer(areas_app, name="areas")
+app.add_typer(retention_app, name="retention")
 app.add_typer(demo_app, name="demo")
 app.add_typer(cli_apikey.app, name="apikey")
 app.add_typer(cli_participation.pb_app, name="pb")
@@ -235,6 +241,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from core.log_redaction import uvicorn_log_config
 
     settings = Settings()
     notifications = NotificationSettings.from_settings(settings)
@@ -277,12 +284,49 @@ def serve(
         typer.echo(f"database: {url}  (local cluster in {settings.local_db_dir})")
     if workers == 1:
         settings = settings.model_copy(update={"database_url": url, "public_base_url": public})
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
         return
     # Each process builds its own app (and pool, and worker) from the environment.
     os.environ["DATABASE_URL"] = url
     os.environ["CIVICLOOP_PUBLIC_BASE_URL"] = public
-    uvicorn.run("api.cli:app_from_environment", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "api.cli:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=uvicorn_log_config(),
+    )
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what is due, change nothing")] = False,
+) -> None:
+    """Anonymise contact data and device links, and delete photos, of reports closed longer than their
+    jurisdiction's retention (the clock of ``civicloop serve`` runs the same every hour). Prints JSON."""
+    from geo.retention import run_retention
+
+    settings = Settings()
+    with _expected_errors():
+        url, _ = database_url(settings)
+
+        async def main() -> dict[str, object]:
+            engine = make_engine(url, pool_size=1)
+            try:
+                async with make_sessionmaker(engine)() as session:
+                    run = await run_retention(
+                        session,
+                        MediaStore(settings.media_dir),
+                        default_days=settings.contact_retention_days,
+                        default_months=settings.photo_retention_months,
+                        dry_run=dry_run,
+                    )
+                return run.summary()
+            finally:
+                await engine.dispose()
+
+        typer.echo(json.dumps(asyncio.run(main())))
 
 
 @app.command()

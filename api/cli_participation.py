@@ -201,7 +201,8 @@ def advance() -> None:
     async def main() -> dict[str, Any]:
         engine = make_engine(settings.database_url or "", pool_size=1)
         try:
-            return await tick(engine)
+            keys = electorate.ParticipationKeys.from_secret(settings.secret_key.get_secret_value())
+            return await tick(engine, cipher=keys.cipher)
         finally:
             await engine.dispose()
 

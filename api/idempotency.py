@@ -3,6 +3,12 @@
 The key row is written in the same transaction as the change (see ``core.idempotency``): a retry
 gets the first answer, the same key with another body gets 422, and a concurrent retry waits on
 the key's unique index instead of writing a second row.
+
+Keys are scoped: by account for signed-in calls. A call without a token has no account to scope by, so
+its key itself must be the client's secret: a random UUID (or at least 22 URL-safe characters), stored
+only as its SHA-256, so two clients cannot share one by accident and a database reader cannot replay
+one. No stored answer ever holds a secret: a route whose answer carries one (a device token) stores the
+answer without it (``Redaction``) and rebuilds it on a replay.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -24,14 +31,35 @@ from core.errors import Conflict, InvalidInput
 from core.idempotency import IdempotencyRecord
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Keys of calls without a token: a UUID or >= 22 URL-safe characters (128 bits when random).
+_CLIENT_SECRET_KEY = re.compile(
+    r"^[A-Za-z0-9_-]{22,255}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
+)
 Produce = Callable[[], Awaitable[tuple[int, Any, dict[str, str]]]]
 
 
+@dataclass(frozen=True)
+class Redaction:
+    """How an answer with a secret in it is stored (``store``: without it) and given back on a replay
+    (``restore``: rebuilt from what was stored and the key, e.g. a token derived from the key)."""
+
+    store: Callable[[Any], Any]
+    restore: Callable[[Any, str], Any]
+
+
 async def idempotent(
-    request: Request, session: AsyncSession, *, scope: str, produce: Produce, body: bytes | None = None
+    request: Request,
+    session: AsyncSession,
+    *,
+    scope: str,
+    produce: Produce,
+    body: bytes | None = None,
+    unauthenticated: bool = False,
+    redaction: Redaction | None = None,
 ) -> Response:
     """Run ``produce`` once per key. ``body`` stands for the request body where FastAPI already consumed
-    the stream (multipart uploads pass the file's bytes and form fields)."""
+    the stream (multipart uploads pass the file's bytes and form fields). ``unauthenticated``: the call
+    has no account to scope its key by (see the module's docstring)."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return _respond(*await produce())
@@ -39,6 +67,14 @@ async def idempotent(
         raise InvalidInput(
             "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid-idempotency-key"
         )
+    client_key = key
+    if unauthenticated:
+        if not _CLIENT_SECRET_KEY.match(key):
+            raise InvalidInput(
+                "without a token, Idempotency-Key must be a random UUID (or at least 22 URL-safe characters)",
+                code="weak-idempotency-key",
+            )
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     if body is None:
         body = await request.body()
     fingerprint = hashlib.sha256(
@@ -64,15 +100,19 @@ async def idempotent(
                 "the first request with this key is still being processed", code="request-in-progress"
             )
         stored = record.response or {}
-        response = _respond(record.status_code, stored.get("body"), stored.get("headers", {}))
+        content = stored.get("body")
+        if redaction is not None and 200 <= record.status_code < 300:
+            content = redaction.restore(content, client_key)
+        response = _respond(record.status_code, content, stored.get("headers", {}))
         response.headers["Idempotent-Replayed"] = "true"
         return response
     status_code, content, headers = await produce()
     encoded = orjson.loads(_dumps(content))
+    kept = redaction.store(encoded) if redaction is not None else encoded
     await session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        .values(status_code=status_code, response={"body": encoded, "headers": headers})
+        .values(status_code=status_code, response={"body": kept, "headers": headers})
     )
     return _respond(status_code, encoded, headers)
 

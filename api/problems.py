@@ -66,7 +66,10 @@ def _first_line(error: sqlalchemy.exc.DBAPIError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        return problem(error.status, error.code, error.title, error.detail, **error.extra)
+        response = problem(error.status, error.code, error.title, error.detail, **error.extra)
+        if (retry_after := error.extra.get("retry_after")) is not None:
+            response.headers["Retry-After"] = str(retry_after)  # 429: when the window ends
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

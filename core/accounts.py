@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -18,8 +21,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-async def issue_token(session: AsyncSession, *, account_id: int, kind: str, ttl_days: int) -> str:
-    token = new_token()
+async def issue_token(
+    session: AsyncSession, *, account_id: int, kind: str, ttl_days: int, token: str | None = None
+) -> str:
+    token = token or new_token()
     session.add(
         AccessToken(
             token_hash=hash_token(token),
@@ -33,12 +38,25 @@ async def issue_token(session: AsyncSession, *, account_id: int, kind: str, ttl_
 
 
 async def register_device(
-    session: AsyncSession, *, jurisdiction_id: int, locale: str, ttl_days: int
+    session: AsyncSession, *, jurisdiction_id: int, locale: str, ttl_days: int, token: str | None = None
 ) -> tuple[Account, str]:
+    """``token``: given when it is derived from the request's Idempotency-Key (:func:`device_token`)."""
     account = Account(jurisdiction_id=jurisdiction_id, is_anonymous=True, locale=locale)
     session.add(account)
     await session.flush()
-    return account, await issue_token(session, account_id=account.id, kind="device", ttl_days=ttl_days)
+    return account, await issue_token(
+        session, account_id=account.id, kind="device", ttl_days=ttl_days, token=token
+    )
+
+
+def device_token(secret: str, *, jurisdiction_id: int, idempotency_key: str) -> str:
+    """The token of a device registered with an Idempotency-Key: keyed with the server's secret, so the
+    stored answer of a retry needs no token in it (only its hash is stored, in ``access_tokens``) and only
+    the client that holds the key (its own random secret) gets the token back."""
+    digest = hmac.new(
+        secret.encode(), f"device-token\0{jurisdiction_id}\0{idempotency_key}".encode(), hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 async def register_account(
@@ -55,6 +73,8 @@ async def register_account(
     if await session.scalar(
         select(Account.id).where(Account.jurisdiction_id == jurisdiction_id, Account.email == email)
     ):
+        # Only for the demo, the tests and the command line: over HTTP a sign-up is confirmed by e-mail
+        # and never says whether an address has an account (core.account_links).
         raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
     account = Account(
         jurisdiction_id=jurisdiction_id,
@@ -65,34 +85,6 @@ async def register_account(
         locale=locale,
     )
     session.add(account)
-    await session.flush()
-    return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
-
-
-async def upgrade_device(
-    session: AsyncSession,
-    *,
-    account_id: int,
-    email: str,
-    password: str,
-    display_name: str | None,
-    locale: str,
-    ttl_days: int,
-) -> tuple[Account, str]:
-    """An anonymous device account becomes a registered one in place: its reports stay its own."""
-    account = await session.get_one(Account, account_id, with_for_update=True)
-    if not account.is_anonymous:
-        raise Conflict("this account is registered already; sign in instead", code="account-exists")
-    email = email.lower()
-    if await session.scalar(
-        select(Account.id).where(Account.jurisdiction_id == account.jurisdiction_id, Account.email == email)
-    ):
-        raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
-    account.email = email
-    account.password_hash = _hasher.hash(password)
-    account.display_name = display_name
-    account.is_anonymous = False
-    account.locale = locale
     await session.flush()
     return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
 
@@ -114,3 +106,12 @@ async def sign_in(
     if account is None:
         raise NotAuthenticated("unknown e-mail address or wrong password", code="invalid-credentials")
     return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches (in the bounded thread pool: Argon2 blocks)."""
+    try:
+        await password_hashing.run(_hasher.verify, password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return password_hash is not None

@@ -34,10 +34,11 @@ class Role(enum.StrEnum):
     RESIDENT = "resident"
     COUNCIL_MEMBER = "council_member"
     FIELD_STAFF = "field_staff"
+    ELECTION_OFFICER = "election_officer"
     ADMIN = "admin"
 
 
-GRANTABLE_ROLES = (Role.COUNCIL_MEMBER, Role.FIELD_STAFF, Role.ADMIN)
+GRANTABLE_ROLES = (Role.COUNCIL_MEMBER, Role.FIELD_STAFF, Role.ELECTION_OFFICER, Role.ADMIN)
 
 
 class Account(Base):
@@ -71,6 +72,33 @@ class AccessToken(Base):
     __table_args__ = (CheckConstraint("kind IN ('device', 'session')", name="kind"),)
 
 
+class AccountLink(Base):
+    """A link mailed to an address: confirm a sign-up, or reset a password. The link's token is never
+    stored: it is an HMAC of the row's purpose and id under the server's secret
+    (``core.accounts.link_token``), computed when the mail is sent and checked when the link is used.
+    ``sign-up-exists`` tells the owner of an address that someone tried to sign up with it (the caller
+    got the same answer as for a new address)."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(320))
+    locale: Mapped[str] = mapped_column(String(5))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    device_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("purpose IN ('sign-up', 'sign-up-exists', 'password-reset')", name="purpose"),
+    )
+
+
 class RoleGrant(Base):
     __tablename__ = "role_grants"
 
@@ -82,7 +110,9 @@ class RoleGrant(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
 
     __table_args__ = (
-        CheckConstraint("role IN ('council_member', 'field_staff', 'admin')", name="role"),
+        CheckConstraint(
+            "role IN ('council_member', 'field_staff', 'election_officer', 'admin')", name="role"
+        ),
         CheckConstraint(
             "(role = 'council_member') = (area_id IS NOT NULL)"
             " AND (role = 'field_staff') = (department_id IS NOT NULL)",
@@ -117,6 +147,8 @@ class Identity:
     is_anonymous: bool
     locale: str = "nl"
     admin: bool = False
+    election_officer: bool = False
+    """Enters paper ballots (a grant of its own: not implied by admin or field staff)."""
     council_area_ids: frozenset[int] = field(default_factory=frozenset)
     department_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -129,6 +161,8 @@ class Identity:
             roles.add(Role.COUNCIL_MEMBER)
         if self.department_ids:
             roles.add(Role.FIELD_STAFF)
+        if self.election_officer:
+            roles.add(Role.ELECTION_OFFICER)
         return frozenset(roles)
 
     def is_admin_of(self, jurisdiction_id: int) -> bool:

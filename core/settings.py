@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     duplicate_radius_m: float = Field(default=50.0, gt=0, le=5000)
     max_photo_bytes: int = 10 * 1024 * 1024
     idempotency_ttl_hours: int = Field(default=48, ge=1)
-    access_token_ttl_days: int = 90
+    access_token_ttl_days: int = 90  # anonymous devices (a lost token loses the device's reports)
+    session_token_ttl_days: int = Field(default=30, ge=1, le=365)  # signed-in accounts
     db_pool_size: int = 10
 
     # Notifications (copied by name into notifications.settings.NotificationSettings).
@@ -51,6 +52,18 @@ class Settings(BaseSettings):
     # /readyz answers 503 when the oldest unprocessed outbox event or due delivery waited longer.
     ready_max_lag_seconds: float = Field(default=300.0, gt=0)
     worker_concurrency: int = Field(default=1, ge=1, le=16)
+    # Retention (geo/retention.py); a jurisdiction may set its own (PUT …/retention).
+    contact_retention_days: int = Field(default=90, ge=0, le=36500)
+    photo_retention_months: int = Field(default=12, ge=0, le=1200)
+    # Rate limits (core.throttle), counted per client address (``…_per_address``) or per account.
+    rate_limits: bool = True
+    device_registrations_per_address_per_hour: int = Field(default=30, ge=1)
+    device_writes_per_hour: int = Field(default=120, ge=1)
+    sign_in_failures_per_account: int = Field(default=10, ge=1)
+    sign_in_failures_per_address: int = Field(default=50, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    account_mails_per_address_per_hour: int = Field(default=10, ge=1)
+    account_mails_per_email_per_hour: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

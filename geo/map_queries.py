@@ -312,6 +312,10 @@ async def hotspots(session: AsyncSession, query: HotspotQuery) -> list[dict[str,
         "public_only": query.public_only,
         "limit": query.limit,
     }
+    if query.public_only:
+        # Outside the staff, non-public reports (noise, neighbours) are left out altogether: a cluster of
+        # them would give their places and times away (issue 12, item 12), whatever the radius.
+        where.append("r.is_public")
     if query.category_ids is not None:
         where.append("r.category_id = ANY(:category_ids)")
         params["category_ids"] = list(query.category_ids)

@@ -37,6 +37,9 @@ class Jurisdiction(Base):
     holiday_country: Mapped[str] = mapped_column(String(2), default="NL")
     default_locale: Mapped[str] = mapped_column(String(5), default="nl")
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    # Retention (geo/retention.py); NULL: the defaults of the settings.
+    contact_retention_days: Mapped[int | None]
+    photo_retention_months: Mapped[int | None]
 
 
 class Area(Base):
@@ -142,6 +145,8 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     resolved_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
+    """When retention removed the reporter's contact data and device links (geo/retention.py)."""
 
     __table_args__ = (
         # The GiST index on ``location`` is 0002's covering ``ix_reports_location_listing`` (migration 0007).

@@ -111,6 +111,9 @@ class Plan:
     status: str | None = None
     category: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    transactional: bool = False
+    """About the recipient's own account (a link they asked for): e-mail only, whatever the preferences,
+    without an unsubscribe footer."""
 
 
 @dataclass
@@ -752,6 +755,10 @@ async def plan_deliveries(ctx: Context, event: Event) -> list[dict[str, Any]]:
                 "subject": message.subject,
                 "body": message.body,
             }
+            if plan.transactional:
+                if recipient.email:
+                    row("email", key, **common, address=recipient.email, data=plan.data)
+                continue
             if recipient.account_id is not None and allowed("inbox"):
                 row("inbox", key, **common, data=plan.data)
             if recipient.account_id is not None and allowed("push"):
@@ -821,3 +828,7 @@ async def write_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) ->
                 for row in rows
             ],
         )
+
+
+# Handlers in modules of their own register themselves on import.
+from notifications import account_mail  # noqa: E402, F401

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput
 from core.identity import Identity
 from core.outbox import record_event
 from geo import service as geo_service
@@ -219,7 +219,9 @@ async def register_push(
     p256dh: str,
     auth: str,
 ) -> PushSubscription:
-    """An endpoint is a capability URL the browser gave this device; re-registering moves it along."""
+    """An endpoint is a capability URL the browser gave this device. It is bound to its owner: another
+    account may take it over only with the subscription's own keys (the same browser subscription, e.g.
+    after signing in to another account on this device); knowing the URL alone is not enough."""
     scheme, _, _ = check_url_syntax(endpoint)
     point = _b64url(p256dh, length=65, name="p256dh")
     try:
@@ -238,12 +240,22 @@ async def register_push(
     statement = pg_insert(PushSubscription).values(
         account_id=account_id, endpoint=endpoint, p256dh=p256dh, auth=auth
     )
-    await session.execute(
+    stored = await session.execute(
         statement.on_conflict_do_update(
             index_elements=["endpoint"],
             set_={"account_id": account_id, "p256dh": p256dh, "auth": auth},
-        )
+            where=(PushSubscription.account_id == account_id)
+            | (
+                (PushSubscription.auth == statement.excluded.auth)
+                & (PushSubscription.p256dh == statement.excluded.p256dh)
+            ),
+        ).returning(PushSubscription.id)
     )
+    if stored.first() is None:
+        raise Conflict(
+            "this push endpoint belongs to another account; unsubscribe in the browser and subscribe again",
+            code="push-endpoint-taken",
+        )
     subscription = await session.scalar(
         select(PushSubscription)
         .where(PushSubscription.endpoint == endpoint)

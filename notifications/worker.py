@@ -62,6 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import is_transient_database_error
 from notifications import fanout, service
+from notifications.account_mail import fill_link
 from notifications.channels import DeliveryFailed
 from notifications.channels.email import EmailSender, OutgoingEmail
 from notifications.channels.webhook import WebhookSender
@@ -327,7 +328,7 @@ class Worker:
                     event_id=str(d["event_id"]),
                     to=d["address"] or "",
                     subject=d["subject"] or "",
-                    body=d["body"] or "",
+                    body=fill_link(self.settings, d),
                     unsubscribe_url=(d["data"] or {}).get("unsubscribe_url"),
                     locale=d["locale"] or "nl",
                 )

@@ -3,7 +3,10 @@
 Ballots are never written by the request that casts them (see ``docs/ballot-secrecy.md``): the request
 hands its ballot to the process's :class:`BallotMixer`, which writes it with the other ballots received
 meanwhile in a transaction of its own, so no ballot shares a transaction (``xmin``) with its voter's
-participation row.
+participation row. While voting is open a ballot reaches the database only encrypted
+(``participation.ballot_cipher``): the write-ahead log keeps each participation next to the ballot
+written for it, whatever the mixing, so only ciphertext may be there. :func:`seal_ballots` decrypts,
+shuffles and writes them in clear at the close.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import functools
 import json
 import logging
+import random
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -25,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import check_pooled_connection
 from core.errors import Conflict
+from participation.ballot_cipher import BallotCipher, BallotIntegrityError
 from participation.errors import WrongPhase
 
 logger = logging.getLogger(__name__)
@@ -104,14 +109,13 @@ def session_source(sessionmaker: async_sessionmaker[AsyncSession]) -> Connection
 _OPEN = (
     "WITH open AS MATERIALIZED (SELECT id FROM budget_rounds WHERE id = ANY(CAST(%(rounds)s AS bigint[]))"
     " AND phase = 'voting' AND (voting_closes_at IS NULL OR voting_closes_at > now())),"
-    " written AS (INSERT INTO ballots (id, round_id, channel, projects, points)"
+    " written AS (INSERT INTO ballots (id, round_id, channel, contents)"
     " SELECT * FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(ballot_rounds)s AS bigint[]),"
-    " CAST(%(channels)s AS text[]), CAST(%(projects)s AS jsonb[]), CAST(%(points)s AS jsonb[]))"
-    " AS u (id, round_id, channel, projects, points)"
+    " CAST(%(channels)s AS text[]), CAST(%(contents)s AS bytea[]))"
+    " AS u (id, round_id, channel, contents)"
     # A filter on the function scan (an init plan, evaluated once): no join to reorder the rows.
     " WHERE u.round_id = ANY(ARRAY(SELECT id FROM open))"
-    " ON CONFLICT (id) DO UPDATE"
-    " SET projects = excluded.projects, points = excluded.points, channel = excluded.channel)"
+    " ON CONFLICT (id) DO UPDATE SET contents = excluded.contents, channel = excluded.channel)"
 )
 # A window of ids on each side of a random start; SKIP LOCKED so concurrent writers (other processes)
 # never wait on each other's cover rows. The batch's own ballots are left out: a statement must not
@@ -140,7 +144,7 @@ def _batch_statement(covered_rounds: int) -> str:
         for n in range(covered_rounds)
     )
     return (
-        f"{_OPEN}, {windows}, covered AS (UPDATE ballots SET points = points WHERE id IN ({rows}))"  # noqa: S608
+        f"{_OPEN}, {windows}, covered AS (UPDATE ballots SET contents = contents WHERE id IN ({rows}))"  # noqa: S608
         " SELECT id FROM open"
     )
 
@@ -150,8 +154,8 @@ class PendingBallot:
     id: uuid.UUID
     round_id: int
     channel: str
-    projects: list[int]
-    points: list[int] | None
+    contents: bytes
+    """Encrypted (``participation.ballot_cipher``): the database never sees an open round's ballot."""
 
 
 class BallotMixer:
@@ -251,8 +255,7 @@ class BallotMixer:
             "ids": [b.id for b in rows],
             "ballot_rounds": [b.round_id for b in rows],
             "channels": [b.channel for b in rows],
-            "projects": [json.dumps(b.projects) for b in rows],
-            "points": [None if b.points is None else json.dumps(b.points) for b in rows],
+            "contents": [b.contents for b in rows],
         }
         covered = 0
         for round_id in round_ids:
@@ -268,34 +271,50 @@ class BallotMixer:
         return set(round_ids) - open_rounds
 
 
-async def seal_ballots(session: AsyncSession, round_id: int) -> int:
-    """At the close: re-key every ballot with a fresh random id and rewrite them all, shuffled, in one
-    transaction. Afterwards even the ballot secret cannot link a ballot to a voter, all ballots share one
-    ``xmin`` and their physical order is random.
+async def seal_ballots(session: AsyncSession, round_id: int, *, cipher: BallotCipher | None) -> int:
+    """At the close: decrypt every ballot, shuffle them, and rewrite them in clear with fresh random ids,
+    in one transaction. Afterwards even the server's secret cannot link a ballot to a voter (the ids are
+    random), all ballots share one ``xmin`` and their physical order, like their order in the
+    write-ahead log, is random.
 
     First waits (exclusive round lock) for every cast of the round still in flight, and keeps new ones
     out until the caller commits: they then find the round closed. Run :func:`vacuum_ballots` after the
-    commit to drop the dead versions the rewrite leaves behind.
+    commit to drop the dead versions the rewrite leaves behind. Rows already in clear (imported rounds,
+    the demo) are shuffled with the others; ``cipher`` may be ``None`` only where there are no others.
     """
     lock_class, lock_id = round_lock(round_id)
     await session.execute(text("SELECT pg_advisory_xact_lock(:c, :o)"), {"c": lock_class, "o": lock_id})
-    await session.execute(
-        text(
-            "CREATE TEMPORARY TABLE sealed_ballots ON COMMIT DROP AS"
-            " SELECT gen_random_uuid() AS id, round_id, channel, projects, points"
-            " FROM ballots WHERE round_id = :r ORDER BY random()"
-        ),
-        {"r": round_id},
+    stored = await session.execute(
+        text("SELECT channel, projects, points, contents FROM ballots WHERE round_id = :r"), {"r": round_id}
     )
+    ballots: list[tuple[str, list[int], list[int] | None]] = []
+    for row in stored:
+        if row.contents is not None:
+            if cipher is None:
+                raise BallotIntegrityError(f"round {round_id} holds encrypted ballots and no key was given")
+            projects, points = cipher.open(round_id, bytes(row.contents))
+        else:
+            projects, points = list(row.projects), None if row.points is None else list(row.points)
+        ballots.append((row.channel, projects, points))
+    random.SystemRandom().shuffle(ballots)
     await session.execute(text("DELETE FROM ballots WHERE round_id = :r"), {"r": round_id})
-    result = await session.execute(
-        text(
-            "INSERT INTO ballots (id, round_id, channel, projects, points)"
-            " SELECT id, round_id, channel, projects, points FROM sealed_ballots"
+    if ballots:
+        await session.execute(
+            text(
+                "INSERT INTO ballots (id, round_id, channel, projects, points)"
+                " SELECT u.id, :r, u.channel, u.projects, u.points FROM unnest(CAST(:ids AS uuid[]),"
+                " CAST(:channels AS text[]), CAST(:projects AS jsonb[]), CAST(:points AS jsonb[]))"
+                " WITH ORDINALITY AS u (id, channel, projects, points, position) ORDER BY u.position"
+            ),
+            {
+                "r": round_id,
+                "ids": [uuid.uuid4() for _ in ballots],
+                "channels": [channel for channel, _, _ in ballots],
+                "projects": [json.dumps(projects) for _, projects, _ in ballots],
+                "points": [None if points is None else json.dumps(points) for _, _, points in ballots],
+            },
         )
-    )
-    await session.execute(text("DROP TABLE sealed_ballots"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(ballots)
 
 
 async def vacuum_ballots(engine: AsyncEngine, *, full: bool | None = None) -> list[str]:

@@ -13,7 +13,8 @@ A cast is one statement and a commit in the request's transaction plus a share o
 2. The rules are then checked in Python; any refusal rolls the transaction back, participation included.
    If the voter already took part, one more statement reads how, to allow or refuse the change. The row
    stays uncommitted, held by this request.
-3. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)``, goes to the process's
+3. The ballot, keyed ``HMAC(ballot secret, round ‖ voter key)`` and encrypted under the round's key
+   (``participation.ballot_cipher``), goes to the process's
    :class:`~participation.ballot_store.BallotMixer`, which commits it in *another* transaction with the
    other ballots of the moment; the request waits for that commit, then commits its participation (and,
    for accounts, the ``ballot.received`` event). A crash in between leaves a ballot without participation,
@@ -75,6 +76,8 @@ class CastContext:
     verified: bool
     birth_date: date | None
     inside: bool | None
+    registered: bool
+    """A paper ballot's reference is on the round's register (``paper_register_entries``)."""
     voter_locked: bool | None
     taken: bool
     """The statement inserted the participation: the voter's first ballot in this round."""
@@ -165,6 +168,7 @@ _CONTEXT = (
     " p.ids AS project_ids, p.costs AS project_costs,"
     " c.jurisdiction_id AS code_jurisdiction_id, c.round_id AS code_round_id, c.revoked AS code_revoked,"
     " v.account_id IS NOT NULL AS verified, v.birth_date, ST_Contains(a.geom, v.address) AS inside,"
+    " pr.voter_key IS NOT NULL AS registered,"
     # The locks last: evaluated once, for the one row, after the reads. The statement's snapshot predates
     # them, but the participation insert below checks its key against every committed row whatever the
     # snapshot, and after a conflict the earlier participation is read by a statement of its own.
@@ -182,7 +186,9 @@ _CONTEXT = (
     " LEFT JOIN voting_codes c ON c.code_hash = CAST(%(code_hash)s AS bytea)"
     " LEFT JOIN resident_verifications v"
     "   ON v.account_id = CAST(%(account)s AS bigint) AND v.jurisdiction_id = j.id"
-    " LEFT JOIN areas a ON a.id = r.area_id AND v.account_id IS NOT NULL),"
+    " LEFT JOIN areas a ON a.id = r.area_id AND v.account_id IS NOT NULL"
+    " LEFT JOIN paper_register_entries pr ON CAST(%(kind)s AS text) = 'reference'"
+    "   AND pr.round_id = r.id AND pr.voter_key = CAST(%(voter_key)s AS bytea)),"
     # Whether to insert the participation in the same statement: only with the voter's lock held (read
     # from the materialised context, so after the locks), and only where it is likely to stand; Python's
     # checks decide (a refusal rolls it back), and a cast the statement did not try inserts it after them.
@@ -190,6 +196,7 @@ _CONTEXT = (
     "   AND CASE CAST(%(kind)s AS text)"
     "   WHEN 'code' THEN credentials <> 'accounts' AND code_round_id = round_id AND NOT code_revoked"
     "   WHEN 'account' THEN credentials <> 'codes' AND verified AND inside"
+    "   WHEN 'reference' THEN registered"
     "   ELSE true END, false) AS attempted FROM context),"
     " taken AS (INSERT INTO voter_participations (round_id, voter_key, account_id, channel)"
     "   SELECT round_id, CAST(%(voter_key)s AS bytea), CAST(%(account)s AS bigint), CAST(%(channel)s AS text)"
@@ -200,6 +207,9 @@ _CONTEXT = (
 _INSERT_PARTICIPATION = (
     "INSERT INTO voter_participations (round_id, voter_key, account_id, channel)"
     " VALUES (%(r)s, %(k)s, %(a)s, %(c)s) ON CONFLICT (round_id, voter_key) DO NOTHING RETURNING true"
+)
+_RECORD_PAPER_ENTRY = (
+    "INSERT INTO paper_ballot_entries (round_id, entered_by_account_id, via) VALUES (%(r)s, %(a)s, %(via)s)"
 )
 _EARLIER_CHANNEL = "SELECT channel FROM voter_participations WHERE round_id = %(r)s AND voter_key = %(k)s"
 # The row ``core.outbox.record_event`` writes (its trigger wakes the worker), on the cast's connection.
@@ -269,6 +279,7 @@ async def load_cast_context(
         verified=row.verified,
         birth_date=row.birth_date,
         inside=row.inside,
+        registered=row.registered,
         voter_locked=row.voter_locked,
         taken=row.taken,
         attempted=row.attempted,
@@ -300,8 +311,13 @@ async def cast_ballot(
     round_id: int,
     credential: Credential,
     data: BallotCast,
+    entered_by: int | None = None,
 ) -> BallotReceipt:
-    """Cast or replace a ballot; every refusal is a precise error and leaves nothing stored."""
+    """Cast or replace a ballot; every refusal is a precise error and leaves nothing stored.
+
+    ``entered_by``: the election officer entering a paper ballot, recorded in the audit trail
+    (``paper_ballot_entries``) in the cast's transaction, so an entry exists exactly when the ballot
+    counts."""
     context = await load_cast_context(
         connection, jurisdiction=jurisdiction, round_id=round_id, credential=credential
     )
@@ -331,10 +347,25 @@ async def cast_ballot(
             id=keys.ballot_id(voting_round.id, voter.key),
             round_id=voting_round.id,
             channel=voter.channel,
-            projects=list(data.projects),
-            points=list(data.points) if data.points is not None else None,
+            # Encrypted here, before any byte of it leaves the process: the database (and its write-ahead
+            # log) holds an open round's ballots only as ciphertext, all of one length.
+            contents=keys.cipher.seal(
+                voting_round.id,
+                list(data.projects),
+                list(data.points) if data.points is not None else None,
+                slots=len(context.costs),
+            ),
         )
     )
+    if entered_by is not None:
+        await connection.execute(
+            _RECORD_PAPER_ENTRY,
+            {
+                "r": voting_round.id,
+                "a": entered_by,
+                "via": "register" if credential.via_reference else "code",
+            },
+        )
     if voter.account_id is not None:
         # From the participation transaction, never the ballot's: it names the voter, not the ballot.
         await connection.execute(

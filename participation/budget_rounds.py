@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import Identity
 from core.outbox import record_event
+from participation.ballot_cipher import BallotCipher
 from participation.ballot_store import load_ballots, seal_ballots
 from participation.electorate import area_in_jurisdiction, eligible_account_ids
 from participation.errors import BallotRulesLocked, RoundNotFound, WrongPhase
@@ -181,6 +182,7 @@ async def change_phase(
     *,
     to: str,
     actor: Identity | None,
+    cipher: BallotCipher | None,
     now: datetime | None = None,
 ) -> BudgetRound:
     """Move a round one phase on (or review back to proposals), with the checks and events each step needs."""
@@ -189,7 +191,7 @@ async def change_phase(
     if goal is Phase.VOTING:
         await _check_ready_for_voting(session, budget_round)
     if goal is Phase.RESULTS:
-        await close_voting(session, budget_round)
+        await close_voting(session, budget_round, cipher=cipher)
     budget_round.phase = goal.value
     budget_round.version += 1
     session.add(
@@ -289,9 +291,12 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-async def close_voting(session: AsyncSession, budget_round: BudgetRound) -> dict[str, Any]:
-    """Seal the ballots, tally them with the round's rule and store the explained result."""
-    await seal_ballots(session, budget_round.id)
+async def close_voting(
+    session: AsyncSession, budget_round: BudgetRound, *, cipher: BallotCipher | None
+) -> dict[str, Any]:
+    """Seal the ballots (decrypted with ``cipher``), tally them with the round's rule and store the
+    explained result."""
+    await seal_ballots(session, budget_round.id, cipher=cipher)
     budget_round.ballots_sealed = True
     projects = list(
         await session.scalars(
@@ -307,12 +312,19 @@ async def close_voting(session: AsyncSession, budget_round: BudgetRound) -> dict
         project.selected = project.id in chosen
         project.implementation_status = "planned" if project.id in chosen else None
         project.progress_percent = 0 if project.id in chosen else None
-    voters = await session.scalar(
-        select(text("count(*)"))
-        .select_from(VoterParticipation)
-        .where(VoterParticipation.round_id == budget_round.id)
+    by_channel = dict(
+        (
+            await session.execute(
+                select(VoterParticipation.channel, text("count(*)"))
+                .where(VoterParticipation.round_id == budget_round.id)
+                .group_by(VoterParticipation.channel)
+            )
+        ).all()
     )
-    result["num_participations"] = int(voters or 0)
+    result["num_participations"] = sum(by_channel.values())
+    # How many voted on paper (entered by election officers, see participation.paper): in public view.
+    result["num_paper_ballots"] = int(by_channel.get("paper", 0))
+    result["participations_by_channel"] = {channel: int(n) for channel, n in sorted(by_channel.items())}
     budget_round.result = result
     await session.flush()
     return result
@@ -393,7 +405,9 @@ async def results_of(session: AsyncSession, budget_round: BudgetRound) -> dict[s
     return result
 
 
-async def advance_due_rounds(session: AsyncSession, now: datetime) -> list[tuple[int, str, str]]:
+async def advance_due_rounds(
+    session: AsyncSession, now: datetime, *, cipher: BallotCipher
+) -> list[tuple[int, str, str]]:
     """Move every round whose next phase date has passed (possibly several steps). Returns the moves."""
     from participation.workflow import PHASE_DEADLINES
 
@@ -415,7 +429,9 @@ async def advance_due_rounds(session: AsyncSession, now: datetime) -> list[tuple
             source = budget_round.phase
             try:
                 async with session.begin_nested():
-                    await change_phase(session, budget_round, to=goal.value, actor=None, now=now)
+                    await change_phase(
+                        session, budget_round, to=goal.value, actor=None, cipher=cipher, now=now
+                    )
             except WrongPhase:
                 # e.g. proposals still unreviewed when voting should open: stays put, staff are told by the
                 # round's status page; the next run tries again.

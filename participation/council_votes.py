@@ -1,7 +1,10 @@
 """Council motions: members of an area's council vote yes/no/abstain, in public, with quorum and majority.
 
-Members are the accounts holding a ``council_member`` grant for the motion's area; their number is fixed
-when the motion opens (``member_count``), so a grant added mid-vote cannot move the quorum.
+Members are the accounts holding a ``council_member`` grant for the motion's area *when the motion opens*:
+the membership is fixed then (``council_motion_members``, and its size in ``member_count``), so a grant
+added mid-vote cannot vote or move the quorum, and a grant revoked mid-vote does not take a seat away
+from this motion (its holder may still vote on it, and their vote counts) — the roll call is that of the
+council that the motion was put to.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from core.identity import Account, Identity, RoleGrant
 from core.outbox import record_event
 from participation.electorate import area_in_jurisdiction
 from participation.errors import MotionNotFound, RoundNotFound, WrongPhase
-from participation.models import BudgetRound, Motion, MotionVote
+from participation.models import BudgetRound, Motion, MotionMember, MotionVote
 from participation.schemas import MotionCreate
 from participation.workflow import MotionStatus, check_status_change
 
@@ -73,6 +76,17 @@ async def _member_ids(session: AsyncSession, motion: Motion) -> list[int]:
     )
 
 
+async def _seats(session: AsyncSession, motion: Motion) -> list[int]:
+    """The members fixed when the motion opened."""
+    return list(
+        await session.scalars(
+            select(MotionMember.account_id)
+            .where(MotionMember.motion_id == motion.id)
+            .order_by(MotionMember.account_id)
+        )
+    )
+
+
 async def change_motion_status(
     session: AsyncSession, *, motion: Motion, to: str, actor: Identity | None, now: datetime | None = None
 ) -> Motion:
@@ -82,12 +96,17 @@ async def change_motion_status(
         )
     goal = check_status_change(motion.status, to, what="motion")
     now = now or datetime.now(UTC)
-    members = await _member_ids(session, motion)
+    members = (
+        await _member_ids(session, motion) if goal is MotionStatus.OPEN else await _seats(session, motion)
+    )
     if goal is MotionStatus.OPEN:
         if not members:
             raise WrongPhase("this area has no council members to vote", code="no-council-members")
         motion.member_count = len(members)
         motion.opened_at = now
+        await session.execute(
+            insert(MotionMember).values([{"motion_id": motion.id, "account_id": m} for m in members])
+        )
     else:
         motion.closed_at = now
         motion.outcome = (await tally_motion(session, motion))["outcome"]
@@ -118,8 +137,10 @@ async def cast_motion_vote(
         raise WrongPhase("this motion is not open for votes", code="motion-not-open")
     if motion.closes_at is not None and datetime.now(UTC) >= motion.closes_at:
         raise WrongPhase("voting on this motion has closed", code="motion-closed")
-    if motion.area_id not in voter.council_area_ids:
-        raise Forbidden("only members of this area's council vote on its motions", code="not-a-member")
+    if voter.account_id not in await _seats(session, motion):
+        raise Forbidden(
+            "only the members of this area's council when the motion opened vote on it", code="not-a-member"
+        )
     statement = insert(MotionVote).values(motion_id=motion.id, account_id=voter.account_id, choice=choice)
     await session.execute(
         statement.on_conflict_do_update(
@@ -140,6 +161,11 @@ async def tally_motion(session: AsyncSession, motion: Motion) -> dict[str, Any]:
         await session.execute(
             select(MotionVote.account_id, Account.display_name, MotionVote.choice, MotionVote.cast_at)
             .join(Account, Account.id == MotionVote.account_id)
+            .join(
+                MotionMember,
+                (MotionMember.motion_id == MotionVote.motion_id)
+                & (MotionMember.account_id == MotionVote.account_id),
+            )
             .where(MotionVote.motion_id == motion.id)
             .order_by(Account.display_name, MotionVote.account_id)
         )

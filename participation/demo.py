@@ -120,8 +120,9 @@ async def load_demo_round(session: AsyncSession, jurisdiction_id: int, area_id: 
             for _ in rows
         ],
     )
-    await budget_rounds.change_phase(session, budget_round, to="results", actor=None)
-    await budget_rounds.change_phase(session, budget_round, to="implementation", actor=None)
+    # The demo's ballots were written in clear (a closed, public example): no key needed to seal them.
+    await budget_rounds.change_phase(session, budget_round, to="results", actor=None, cipher=None)
+    await budget_rounds.change_phase(session, budget_round, to="implementation", actor=None, cipher=None)
     staff = Identity(account_id=0, jurisdiction_id=jurisdiction_id, is_anonymous=False, admin=True)
     funded = [pid for pid in ids if str(pid) in set((budget_round.result or {}).get("selected", []))]
     if funded:

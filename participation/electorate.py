@@ -1,12 +1,14 @@
 """Who may vote: server-side keys, address verification by staff, voting codes, eligibility checks.
 
-Three secrets are derived from the application's secret key (kept outside the database, in settings or a
+Four secrets are derived from the application's secret key (kept outside the database, in settings or a
 secret file): one keys the hash of voting codes, one turns an account into a voter key, one turns a voter key
-into a ballot id. With the database alone none of the three mappings can be recomputed.
+into a ballot id, one encrypts the ballots' contents while voting is open. With the database alone none of
+the three mappings can be recomputed and no ballot of an open round can be read.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotAuthenticated
 from core.identity import Account, Identity
+from participation.ballot_cipher import BallotCipher
 from participation.errors import AccountNotFound, AreaNotFound, InvalidCode, NotEligible
 from participation.models import BudgetRound, ResidentVerification, VotingCode
 from participation.schemas import VerificationCreate
@@ -38,13 +41,24 @@ class ParticipationKeys:
     code: bytes
     voter: bytes
     ballot: bytes
+    contents: bytes
 
     @classmethod
     def from_secret(cls, secret: str) -> ParticipationKeys:
         def derive(label: bytes) -> bytes:
             return hmac.new(secret.encode(), b"civicloop participation " + label, hashlib.sha256).digest()
 
-        return cls(code=derive(b"voting-code"), voter=derive(b"voter-key"), ballot=derive(b"ballot-id"))
+        return cls(
+            code=derive(b"voting-code"),
+            voter=derive(b"voter-key"),
+            ballot=derive(b"ballot-id"),
+            contents=derive(b"ballot-contents"),
+        )
+
+    @property
+    def cipher(self) -> BallotCipher:
+        """Encrypts ballots while voting is open (``participation.ballot_cipher``)."""
+        return _cipher(self.contents)
 
     def code_hash(self, code: str) -> bytes:
         return hmac.new(self.code, normalise_code(code).encode(), hashlib.sha256).digest()
@@ -59,6 +73,11 @@ class ParticipationKeys:
     def ballot_id(self, round_id: int, voter_key: bytes) -> uuid.UUID:
         digest = hmac.new(self.ballot, round_id.to_bytes(8, "big") + voter_key, hashlib.sha256).digest()
         return uuid.UUID(bytes=digest[:16], version=4)
+
+
+@functools.cache
+def _cipher(key: bytes) -> BallotCipher:
+    return BallotCipher(key)
 
 
 def normalise_code(code: str) -> str:
@@ -226,14 +245,20 @@ class _Eligibility(Protocol):
     def birth_date(self) -> date | None: ...
     @property
     def inside(self) -> bool | None: ...
+    @property
+    def registered(self) -> bool: ...
 
 
 def check_voter(context: _Eligibility, credential: Credential) -> Voter:
     """Turn the caller's credential into a voter, or say precisely why they may not vote (no I/O: the
     cast's context query already read the code, or the account's verified address and birth date)."""
     budget_round = context.round
-    if credential.via_reference:  # paper ballot, identity checked by staff at the desk
+    if credential.via_reference:  # paper ballot, identity checked at the desk against the register
         assert credential.voter_key is not None
+        if not context.registered:
+            raise NotEligible(
+                "this reference is not on the round's register of voters", code="not-on-register"
+            )
         return Voter(key=credential.voter_key, account_id=None, channel=credential.channel, via_code=False)
     if credential.code_hash is not None:
         if budget_round.credentials == "accounts":

@@ -225,6 +225,38 @@ class VotingCode(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class PaperRegisterEntry(Base):
+    """A voter who may hand in a paper ballot without a code: the round's register, put in by an
+    administrator (from the population register, the polling station's list). Only the keyed hash of
+    the reference is kept (``ParticipationKeys.reference_voter_key``), as for codes."""
+
+    __tablename__ = "paper_register_entries"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"))
+    voter_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    added_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+    __table_args__ = (PrimaryKeyConstraint("round_id", "voter_key"),)
+
+
+class PaperBallotEntry(Base):
+    """The audit trail of paper ballots: who entered one, when, and against what (a code or the register).
+
+    Never which voter or which ballot: written in the cast's transaction next to the participation, it
+    tells no more than the participation row itself (the ballot is encrypted and written elsewhere)."""
+
+    __tablename__ = "paper_ballot_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"), index=True)
+    entered_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    via: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (CheckConstraint("via IN ('code', 'register')", name="via"),)
+
+
 class VoterParticipation(Base):
     """That a voter took part in a round: the one-vote lock and the notification list. No ballot link.
 
@@ -256,12 +288,16 @@ class BallotRecord(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("budget_rounds.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(8))
-    projects: Mapped[list[int]] = mapped_column(JSONB)
+    # While voting is open only ``contents`` (ciphertext, participation.ballot_cipher); after the seal
+    # only ``projects`` and ``points``, in clear.
+    contents: Mapped[bytes | None] = mapped_column(LargeBinary)
+    projects: Mapped[list[int] | None] = mapped_column(JSONB)
     points: Mapped[list[int] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         Index("ix_ballots_round_id_id", "round_id", "id"),
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint("(contents IS NULL) <> (projects IS NULL)", name="sealed_or_clear"),
     )
 
 
@@ -292,6 +328,18 @@ class Motion(Base):
         CheckConstraint("quorum > 0 AND quorum <= 1", name="quorum"),
         CheckConstraint("outcome IS NULL OR outcome IN ('adopted', 'rejected', 'no_quorum')", name="outcome"),
     )
+
+
+class MotionMember(Base):
+    """Who may vote on a motion: the area's council as it was when the motion opened. Grants made or
+    revoked later change nothing for this motion (its quorum, its roll call)."""
+
+    __tablename__ = "council_motion_members"
+
+    motion_id: Mapped[int] = mapped_column(ForeignKey("council_motions.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+
+    __table_args__ = (PrimaryKeyConstraint("motion_id", "account_id"),)
 
 
 class MotionVote(Base):

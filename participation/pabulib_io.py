@@ -185,7 +185,7 @@ async def import_round(
     ]
     for start in range(0, len(rows), 5000):
         await session.execute(insert(BallotRecord), rows[start : start + 5000])
-    await close_voting(session, budget_round)
+    await close_voting(session, budget_round, cipher=None)  # imported ballots are in clear
     budget_round.phase = "results"
     await session.flush()
     return budget_round

@@ -422,7 +422,12 @@ class ConsultationRoundCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     area_id: int = Field(ge=1)
-    eligibility: Literal["residents", "verified"] = "verified"
+    eligibility: Literal["residents", "verified"] = Field(
+        default="verified",
+        description="Who may respond, one response each: ``verified`` — residents whose address the"
+        " municipality verified inside the round's area (and ``min_age``); ``residents`` — any registered"
+        " account of the municipality (e-mail confirmed; anonymous devices may not respond).",
+    )
     min_age: int | None = Field(default=None, ge=0, le=120)
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None

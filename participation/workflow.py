@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.db import make_sessionmaker
 from participation.errors import IllegalPhaseChange
+
+if TYPE_CHECKING:
+    from participation.ballot_cipher import BallotCipher
 
 
 class Phase(StrEnum):
@@ -81,7 +84,9 @@ def check_status_change(current: str, target: str, *, what: str) -> MotionStatus
     return goal
 
 
-async def advance_phases(session: AsyncSession, now: datetime) -> dict[str, list[Any]]:
+async def advance_phases(
+    session: AsyncSession, now: datetime, *, cipher: BallotCipher
+) -> dict[str, list[Any]]:
     """Everything the clock moves: budget-round phases, consultation rounds, motions with a closing time.
 
     Run by the worker (or ``civicloop``) every minute; rows are taken with ``SKIP LOCKED`` so two runners
@@ -93,13 +98,13 @@ async def advance_phases(session: AsyncSession, now: datetime) -> dict[str, list
     from participation.council_votes import close_due_motions
 
     return {
-        "rounds": await advance_due_rounds(session, now),
+        "rounds": await advance_due_rounds(session, now, cipher=cipher),
         "consultation_rounds": await advance_due_consultations(session, now),
         "motions": await close_due_motions(session, now),
     }
 
 
-async def tick(engine: AsyncEngine, now: datetime | None = None) -> dict[str, Any]:
+async def tick(engine: AsyncEngine, now: datetime | None = None, *, cipher: BallotCipher) -> dict[str, Any]:
     """One run of the clock as a unit of work of its own, for the notifications worker's loop (wired by
     the composition root) and ``civicloop pb advance``: move everything that is due and commit; then, if a
     budget round closed, vacuum the ballots, which must happen after the commit and outside any
@@ -108,7 +113,7 @@ async def tick(engine: AsyncEngine, now: datetime | None = None) -> dict[str, An
     from participation.ballot_store import vacuum_ballots
 
     async with make_sessionmaker(engine)() as session:
-        moved: dict[str, Any] = await advance_phases(session, now or datetime.now(UTC))
+        moved: dict[str, Any] = await advance_phases(session, now or datetime.now(UTC), cipher=cipher)
         await session.commit()
     if any(goal == Phase.RESULTS for _, _, goal in moved["rounds"]):
         moved["vacuum"] = await vacuum_ballots(engine)

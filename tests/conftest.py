@@ -269,6 +269,7 @@ async def build_world(engine: AsyncEngine) -> World:
             "roads_staff": (ams, ("field_staff", "department_id", departments["amsterdam:Wegen"])),
             "waste_staff": (ams, ("field_staff", "department_id", departments["amsterdam:Afval"])),
             "admin": (ams, ("admin", None, None)),
+            "officer": (ams, ("election_officer", None, None)),
             "utrecht_resident": (utrecht.id, None),
             "utrecht_admin": (utrecht.id, ("admin", None, None)),
             "utrecht_staff": (utrecht.id, ("field_staff", "department_id", departments["utrecht:Wegen"])),
@@ -328,7 +329,10 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url, media_dir=tmp_path / "media")
+    # Rate limits off: the suite makes many devices from one address; tests that check them turn them on.
+    return Settings(
+        environment="test", database_url=database_url, media_dir=tmp_path / "media", rate_limits=False
+    )
 
 
 @pytest.fixture

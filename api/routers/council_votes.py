@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import COUNCIL, PUBLIC
+from api.auth import COUNCIL, PUBLIC, RESIDENT
 from api.deps import SessionDep
 from core.identity import Identity
 from geo import service as geo_service
@@ -61,14 +61,19 @@ async def change_status(
     return await council_votes.render_motion(session, motion)
 
 
-@router.put("/motions/{motion_id}/vote", summary="Vote yes, no or abstain (members of the area's council)")
+@router.put(
+    "/motions/{motion_id}/vote",
+    summary="Vote yes, no or abstain (the members of the area's council when the motion opened)",
+)
 async def vote(
     jurisdiction: str,
     motion_id: MotionId,
     body: MotionVoteCast,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(COUNCIL),
+    identity: Identity = Depends(RESIDENT),
 ) -> dict[str, Any]:
+    """The seat decides, not today's grant: the membership is fixed when the motion opens, so a member
+    whose grant was revoked since still holds their seat on it (``participation.council_votes``)."""
     jurisdiction_id = (await geo_service.get_jurisdiction(session, jurisdiction)).id
     motion = await council_votes.get_motion(session, jurisdiction_id=jurisdiction_id, motion_id=motion_id)
     cast = await council_votes.cast_motion_vote(session, motion=motion, voter=identity, choice=body.choice)

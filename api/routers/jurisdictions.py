@@ -181,7 +181,7 @@ async def create_department(
 
 class RoleGrantCreate(Input):
     account_id: int = Field(ge=1, le=2**63 - 1)
-    role: Literal["council_member", "field_staff", "admin"]
+    role: Literal["council_member", "field_staff", "election_officer", "admin"]
     area_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
@@ -220,7 +220,9 @@ async def grant_role(
             raise DepartmentNotFound(f"no department {body.department_id} in this jurisdiction")
         scope["department_id"] = department.id
     elif body.area_id is not None or body.department_id is not None:
-        raise InvalidInput("an administrator's grant covers the whole jurisdiction", code="grant-scope")
+        raise InvalidInput(
+            "an administrator's or election officer's grant covers the whole jurisdiction", code="grant-scope"
+        )
     existing = await session.scalar(
         select(RoleGrant).where(
             RoleGrant.account_id == account.id,

@@ -342,7 +342,8 @@ async def council_hotspots(
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(COUNCIL),
 ) -> dict[str, Any]:
-    """A council member sees the hotspots of their own area(s); report ids only of public reports."""
+    """A council member sees the hotspots of their own area(s), of public reports only: non-public
+    categories (noise, neighbours) are left out, since a cluster would show where and when they were."""
     found = await geo_service.get_jurisdiction(session, jurisdiction)
     if area_id is not None:
         await _check_area(session, jurisdiction, area_id)

@@ -40,7 +40,6 @@ from participation.schemas import (
     CodesGenerate,
     ImplementationUpdateCreate,
     ImplementationUpdateRead,
-    PaperBallot,
     PhaseChange,
     ProposalCreate,
     ProposalRead,
@@ -245,12 +244,13 @@ async def change_phase(
     background: BackgroundTasks,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(ADMIN),
+    keys: ParticipationKeys = Depends(participation_keys),
 ) -> RoundRead:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await budget_rounds.get_round(
         session, jurisdiction_id=jurisdiction_id, round_id=round_id, for_update=True
     )
-    await budget_rounds.change_phase(session, found, to=body.to, actor=identity)
+    await budget_rounds.change_phase(session, found, to=body.to, actor=identity, cipher=keys.cipher)
     if found.phase == "results":
         # After the commit (which precedes the response) and outside any transaction, as VACUUM needs.
         engine = _engine_of(request)
@@ -541,39 +541,6 @@ async def cast_ballot(
             round_id=round_id,
             credential=credential,
             data=body,
-        )
-
-
-@router.post(
-    "/budget-rounds/{round_id}/paper-ballots",
-    status_code=201,
-    response_model=BallotReceipt,
-    summary="Enter a paper ballot (staff), by the letter's code or the checked voter's reference",
-)
-async def paper_ballot(
-    jurisdiction: str,
-    round_id: RoundId,
-    body: PaperBallot,
-    request: Request,
-    session: AsyncSession = SessionDep,
-    keys: ParticipationKeys = Depends(participation_keys),
-    mixer: BallotMixer = Depends(ballot_mixer),
-    identity: Identity = Depends(STAFF),
-) -> BallotReceipt:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    _require_staff(identity, jurisdiction_id)
-    credential = electorate.paper_credential(
-        keys, jurisdiction_id=jurisdiction_id, code=body.code, reference=body.voter_reference
-    )
-    async with _ballot_connection(request, session) as connection:
-        return await ballots.cast_ballot(
-            connection,
-            mixer,
-            keys=keys,
-            jurisdiction=jurisdiction,
-            round_id=round_id,
-            credential=credential,
-            data=BallotCast(projects=body.projects, points=body.points),
         )
 
 

@@ -281,18 +281,17 @@ async def _photo_file(
     thumbnail: bool,
 ) -> FileResponse:
     found = await service.get_jurisdiction(session, jurisdiction)
-    await service.get_visible_report(
+    report = await service.get_visible_report(
         session, jurisdiction_id=found.id, report_id=report_id, identity=identity
     )
     photo = await session.scalar(select(Photo).where(Photo.id == photo_id, Photo.report_id == report_id))
     if photo is None:
         raise PhotoNotFound(f"no photo {photo_id} on report {report_id}")
     key = photo.thumbnail_key if thumbnail else photo.storage_key
-    return FileResponse(
-        media.path(key),
-        media_type=photo.content_type,
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
+    # A photo's bytes never change (content-addressed), but only a public report's may sit in shared
+    # caches (a CDN, a proxy); a non-public one is for its reporter and staff only, and kept nowhere.
+    cache = "public, max-age=31536000, immutable" if report.is_public else "private, no-store"
+    return FileResponse(media.path(key), media_type=photo.content_type, headers={"Cache-Control": cache})
 
 
 @router.get("/reports/{report_id}/photos/{photo_id}", response_class=FileResponse)

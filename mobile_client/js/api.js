@@ -162,8 +162,17 @@ export const auth = {
   registerDevice: (jurisdiction, locale, idempotencyKey) =>
     post("/api/v1/auth/devices", { jurisdiction, locale }, { idempotencyKey, auth: false }),
   signUp: (body) => post("/api/v1/auth/accounts", body),
+  confirmSignUp: (token) => post("/api/v1/auth/accounts/confirmations", { token }, { auth: false }),
   signIn: (body) => post("/api/v1/auth/tokens", body, { auth: false }),
+  signOut: () => remove("/api/v1/auth/tokens/current"),
+  signOutEverywhere: () => remove("/api/v1/auth/tokens"),
+  changePassword: (body) => put("/api/v1/auth/password", body),
+  requestReset: (body) => post("/api/v1/auth/password-resets", body, { auth: false }),
+  resetPassword: (token, password) =>
+    post("/api/v1/auth/password-resets/confirmations", { token, password }, { auth: false }),
   me: () => get("/api/v1/me"),
+  myData: () => get("/api/v1/me/data"),
+  deleteAccount: (password) => remove("/api/v1/me", { body: password ? { password } : {} }),
 };
 
 // Public reference data, asked without the token: the service worker may keep these for offline use.

@@ -81,6 +81,8 @@ export const SCREENS = [
     roles: [COUNCIL_MEMBER, ADMIN],
   },
   { path: "/account", load: () => import("../screens/account.js"), title: "account.title" },
+  { path: "/account/confirm/:token", load: () => import("../screens/account_confirm.js"), title: "account_confirm.title", public: true },
+  { path: "/account/reset/:token", load: () => import("../screens/account_reset.js"), title: "account_reset.title", public: true },
   { path: "/welcome", load: () => import("../screens/welcome.js"), title: "welcome.title", public: true },
   { path: "/feedback/:token", load: () => import("../screens/feedback.js"), title: "feedback.title", public: true },
   {

@@ -2,6 +2,7 @@
 // roles. Kept in IndexedDB so the service worker can send the outbox with the same token.
 import { kv } from "./store.js";
 import * as api from "./api.js";
+import * as push from "./push.js";
 
 const KEY = "session";
 let current = null; // {token, accountId, jurisdiction: {slug, name, bbox}, anonymous, roles, email,
@@ -72,17 +73,58 @@ export async function refresh() {
   return current;
 }
 
-/** Keep this device's reports: the anonymous account becomes a registered one. */
+/**
+ * Ask for an account: the server mails a link (the answer is the same whether the address has an
+ * account or not). Opening the link on this device turns its anonymous account into the new one, so
+ * its reports stay; the session does not change until then.
+ */
 export async function signUp({ email, password, displayName, locale }) {
-  const answer = await api.auth.signUp({
+  await api.auth.signUp({
     jurisdiction: current.jurisdiction.slug,
     email,
     password,
     display_name: displayName || null,
     locale,
   });
-  await save({ ...current, token: answer.token, accountId: answer.account_id, anonymous: false, email });
-  return refresh();
+}
+
+/** Sign in with a token from a mailed link, here or on a device that never opened the app. */
+async function adopt(answer) {
+  api.configure({ token: answer.token, jurisdiction: current?.jurisdiction?.slug ?? null });
+  const me = await api.auth.me();
+  let jurisdiction = current?.jurisdiction ?? null;
+  if (jurisdiction?.slug !== me.jurisdiction) {
+    const found = (await api.places.jurisdictions()).find((j) => j.slug === me.jurisdiction);
+    jurisdiction = { slug: me.jurisdiction, name: found?.name ?? me.jurisdiction, bbox: found?.bbox ?? null };
+  }
+  await save({
+    ...(current ?? {}),
+    token: answer.token,
+    accountId: me.account_id,
+    jurisdiction,
+    anonymous: me.is_anonymous,
+    roles: me.roles,
+    email: me.email,
+  });
+  return current;
+}
+
+export async function confirmSignUp(token) {
+  return adopt(await api.auth.confirmSignUp(token));
+}
+
+export async function requestPasswordReset(email) {
+  await api.auth.requestReset({ jurisdiction: current.jurisdiction.slug, email });
+}
+
+export async function resetPassword(token, password) {
+  return adopt(await api.auth.resetPassword(token, password));
+}
+
+/** A new password ends every other session; this device goes on with the new token. */
+export async function changePassword(currentPassword, newPassword) {
+  const answer = await api.auth.changePassword({ current_password: currentPassword, new_password: newPassword });
+  await save({ ...current, token: answer.token });
 }
 
 export async function signIn({ email, password }) {
@@ -91,8 +133,25 @@ export async function signIn({ email, password }) {
   return refresh();
 }
 
-/** Forget the sign-in on this device; the next start registers a new anonymous device. */
-export async function signOut() {
+/**
+ * Sign out: push on this device stops, the server ends the token (or, `everywhere`, every token of
+ * the account), and the app forgets it; the next start registers a new anonymous device. Offline, the
+ * token is forgotten here all the same.
+ */
+export async function signOut({ everywhere = false } = {}) {
+  await push.disable().catch(() => {});
+  try {
+    await (everywhere ? api.auth.signOutEverywhere() : api.auth.signOut());
+  } catch (error) {
+    if (!error.offline && error.status !== 401) throw error;
+  }
+  await save(null);
+}
+
+/** Delete the account (its reports stay, anonymised); this device then starts afresh. */
+export async function deleteAccount(password) {
+  await push.disable().catch(() => {});
+  await api.auth.deleteAccount(password);
   await save(null);
 }
 

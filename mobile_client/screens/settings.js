@@ -36,6 +36,7 @@ export async function render(main, ctx) {
   } else {
     account.append(
       h("p", {}, t("settings.signed_in", { email: me.email || "" })),
+      h("p", {}, h("a", { href: "/account" }, t("settings.manage_account"))),
       button(t("settings.sign_out"), async () => {
         await session.signOut();
         ctx.navigate("/welcome");

@@ -33,9 +33,37 @@ class Target:
     """Whether an operator allowlisted this host or address (e.g. a plain-http test push service)."""
 
 
+# IPv6 forms that carry (or translate to) an IPv4 address, so a "global" IPv6 address can reach an IPv4
+# target the guard would refuse (6to4 2002:7f00:1:: is 127.0.0.1). None of them is a push service's or a
+# webhook receiver's address; all are refused outright (IPv4-mapped addresses are judged by their IPv4).
+EMBEDDED_IPV4 = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "2002::/16",  # 6to4 (RFC 3056; deprecated by RFC 7526)
+        "64:ff9b::/96",  # NAT64 well-known prefix (RFC 6052)
+        "64:ff9b:1::/48",  # NAT64 local-use prefix (RFC 8215)
+        "2001::/32",  # Teredo (RFC 4380)
+        "::/96",  # IPv4-compatible (deprecated, RFC 4291)
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT, RFC 2765)
+    )
+)
+
+
+def embeds_ipv4(address: IPAddress) -> bool:
+    """An IPv6 address of a transition form that embeds an IPv4 address (ISATAP's interface id too)."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return False
+    if any(address in network for network in EMBEDDED_IPV4):
+        return True
+    interface_id = int(address) & ((1 << 64) - 1)
+    return interface_id >> 32 in (0x00005EFE, 0x02005EFE)  # ISATAP (RFC 5214)
+
+
 def is_public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    if embeds_ipv4(address):
+        return False
     return address.is_global and not (
         address.is_multicast
         or address.is_reserved

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from core.spreadsheet import SafeWriter
 from participation.tally.model import (
     VOTE_TYPE_ALIASES,
     Ballot,
@@ -278,7 +279,8 @@ def dumps_pabulib(
     are kept, so demographics leave only on purpose.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    # One record per line, whatever a title holds; no cell a spreadsheet would run as a formula.
+    writer = SafeWriter(buffer, one_line=True, delimiter=";", lineterminator="\n")
     instance = election.instance
     meta = dict(instance.meta)
     meta["num_projects"] = str(len(instance.projects))

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.clock import clock, purge_idempotency_records
+from core.settings import Settings
 from tests.conftest import World
 
 
@@ -39,10 +40,10 @@ async def test_old_idempotency_answers_are_purged(engine: AsyncEngine, world: Wo
     assert await _keys(engine, scope) == {"fresh"}
 
 
-async def test_the_clock_ticks_and_stops(engine: AsyncEngine, world: World) -> None:
+async def test_the_clock_ticks_and_stops(engine: AsyncEngine, world: World, settings: Settings) -> None:
     scope = f"clock-test:{uuid.uuid4()}"
     await _remember(engine, scope, "old", 5)
-    async with clock(engine, idempotency_ttl_hours=1, interval_seconds=0.05):
+    async with clock(engine, settings.model_copy(update={"idempotency_ttl_hours": 1}), interval_seconds=0.05):
         for _ in range(100):
             if not await _keys(engine, scope):
                 break

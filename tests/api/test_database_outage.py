@@ -87,7 +87,7 @@ async def test_a_database_that_is_away_answers_503_with_retry_after_and_then_rec
     write = await client.post(
         "/api/v1/auth/devices",
         json={"jurisdiction": "outage", "locale": "nl"},
-        headers={"Idempotency-Key": "outage-device-1"},
+        headers={"Idempotency-Key": "0b6c7a3e-7f1d-4c55-9a51-3f4b2b8f1e01"},
     )
     assert_unavailable(write)
     not_ready = await client.get("/readyz")
@@ -100,7 +100,7 @@ async def test_a_database_that_is_away_answers_503_with_retry_after_and_then_rec
     again = await client.post(
         "/api/v1/auth/devices",
         json={"jurisdiction": "outage", "locale": "nl"},
-        headers={"Idempotency-Key": "outage-device-1"},
+        headers={"Idempotency-Key": "0b6c7a3e-7f1d-4c55-9a51-3f4b2b8f1e01"},
     )
     assert again.status_code == 201, again.text
     assert (await client.get("/readyz")).status_code == 200

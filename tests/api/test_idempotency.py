@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.db import make_sessionmaker
@@ -77,3 +77,40 @@ async def test_twenty_simultaneous_retries_create_one_report(
     assert len({r.json()["id"] for r in responses}) == 1
     async with make_sessionmaker(engine)() as session:
         assert await session.scalar(select(func.count()).where(Report.description == description)) == 1
+
+
+async def test_device_registration_keeps_no_token_and_no_plain_key_and_refuses_guessable_keys(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Issue 12, item 7: an unauthenticated call has no account to scope its key by, so the key must be
+    the client's own random secret; the stored answer holds no token, the key is stored hashed."""
+    body = {"jurisdiction": "amsterdam", "locale": "nl"}
+    for guessable in ("1", "device-1", "retry-from-my-phone"):
+        weak = await client.post("/api/v1/auth/devices", json=body, headers={"Idempotency-Key": guessable})
+        assert (weak.status_code, weak.json()["code"]) == (422, "weak-idempotency-key"), guessable
+
+    key = str(uuid.uuid4())
+    first = await client.post("/api/v1/auth/devices", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201
+    token = first.json()["token"]
+    rows = (
+        await session.execute(
+            text(
+                "SELECT key, response::text FROM idempotency_records WHERE scope LIKE 'device-registration:%'"
+            )
+        )
+    ).all()
+    assert rows and all(key not in stored_key for stored_key, _ in rows)
+    assert all(token not in response and '"token"' not in response for _, response in rows)
+
+    retry = await client.post("/api/v1/auth/devices", json=body, headers={"Idempotency-Key": key})
+    assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()  # the same device and token, rebuilt from the key
+    me = await client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200 and me.json()["account_id"] == first.json()["account_id"]
+
+    other = await client.post(
+        "/api/v1/auth/devices", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    assert other.json()["account_id"] != first.json()["account_id"] and other.json()["token"] != token

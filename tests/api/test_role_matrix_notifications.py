@@ -121,6 +121,7 @@ async def matrix_run(
     controller = start_smtp(smtp)
     settings = Settings(
         environment="test",
+        rate_limits=False,
         database_url=database_url,
         media_dir=files / "media",
         secret_key=SecretStr(SECRET),

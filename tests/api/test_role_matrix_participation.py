@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF
+from api.auth import ADMIN, COUNCIL, ELECTION_OFFICER, ELECTION_OVERSIGHT, PUBLIC, RESIDENT, STAFF
 from tests.api.test_role_matrix import (
     AMSTERDAM_ACCOUNTS,
     STAFF_CALLERS,
@@ -343,9 +343,29 @@ def ballot(*, with_code: bool) -> Any:
 
 async def paper_ballot(setup: Setup) -> Call:
     round_id, ids = await voting_round(setup)
+    await setup.ok(
+        "POST",
+        f"{BASE}/budget-rounds/{round_id}/paper-register",
+        "admin",
+        201,
+        json={"references": ["Paspoort NX12345"]},
+    )
     return Call(
         path={"round_id": round_id}, json={"projects": [ids[1]], "voter_reference": "Paspoort NX12345"}
     )
+
+
+async def paper_register(setup: Setup) -> Call:
+    round_id, _ = await voting_round(setup)
+    return Call(path={"round_id": round_id}, json={"references": ["Paspoort NX12345", "Rijbewijs 42"]})
+
+
+async def paper_audit(setup: Setup) -> Call:
+    call = await paper_ballot(setup)
+    await setup.ok(
+        "POST", f"{BASE}/budget-rounds/{call.path['round_id']}/paper-ballots", "officer", 201, json=call.json
+    )
+    return Call(path=call.path)
 
 
 async def after_voting(setup: Setup) -> Call:
@@ -557,7 +577,7 @@ MATRIX: dict[str, Case] = {
         f"{J}/participation/photos",
         RESIDENT,
         photo_upload("after"),
-        residents(201, **dict.fromkeys(("device", "resident", "council"), (403, "role-required"))),
+        residents(201, **dict.fromkeys(("device", "resident", "council", "officer"), (403, "role-required"))),
     ),
     # --- voting
     "cast ballot": Case("POST", f"{ROUND}/ballots", PUBLIC, ballot(with_code=False), cast_ballot_table()),
@@ -565,7 +585,17 @@ MATRIX: dict[str, Case] = {
         "POST", f"{ROUND}/ballots", PUBLIC, ballot(with_code=True), everyone(201)
     ),
     "enter paper ballot": Case(
-        "POST", f"{ROUND}/paper-ballots", STAFF, paper_ballot, restricted(201, STAFF_CALLERS)
+        "POST", f"{ROUND}/paper-ballots", ELECTION_OFFICER, paper_ballot, restricted(201, ("officer",))
+    ),
+    "add voters to the paper register": Case(
+        "POST", f"{ROUND}/paper-register", ADMIN, paper_register, restricted(201, ("admin",))
+    ),
+    "paper ballot audit": Case(
+        "GET",
+        f"{ROUND}/paper-ballots/audit",
+        ELECTION_OVERSIGHT,
+        paper_audit,
+        restricted(200, ("admin", "officer")),
     ),
     "whether I voted": Case(
         "GET",
@@ -659,16 +689,16 @@ MATRIX: dict[str, Case] = {
     "vote on a motion of own area": Case(
         "PUT",
         f"{MOTION}/vote",
-        COUNCIL,
+        RESIDENT,
         on_motion("Centrum", opened=True, choice="yes"),
-        restricted(200, ("council",), admin=(403, "not-a-member")),
+        residents(200, **{c: (403, "not-a-member") for c in AMSTERDAM_ACCOUNTS if c != "council"}),
     ),
     "vote on a motion of another area": Case(
         "PUT",
         f"{MOTION}/vote",
-        COUNCIL,
+        RESIDENT,
         on_motion("Zuid", opened=True, choice="no"),
-        restricted((403, "not-a-member"), COUNCIL_SIDE),
+        residents((403, "not-a-member")),
     ),
     # --- consultations
     "create consultation": Case(

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from api.app import create_app
-from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF, Policy
+from api.auth import ADMIN, COUNCIL, ELECTION_OFFICER, ELECTION_OVERSIGHT, PUBLIC, RESIDENT, STAFF, Policy
 from core.settings import Settings
 from tests.api import (
     test_role_matrix,
@@ -43,7 +43,15 @@ ROWS: dict[str, Case] = {
 }
 
 EXEMPT = {"/healthz", "/readyz"}  # liveness and readiness probes: counts only, no identity
-POLICY_NAMES = {PUBLIC: "PUBLIC", RESIDENT: "RESIDENT", STAFF: "STAFF", COUNCIL: "COUNCIL", ADMIN: "ADMIN"}
+POLICY_NAMES = {
+    PUBLIC: "PUBLIC",
+    RESIDENT: "RESIDENT",
+    STAFF: "STAFF",
+    COUNCIL: "COUNCIL",
+    ADMIN: "ADMIN",
+    ELECTION_OFFICER: "ELECTION_OFFICER",
+    ELECTION_OVERSIGHT: "ELECTION_OVERSIGHT",
+}
 
 
 @pytest.fixture(scope="module")

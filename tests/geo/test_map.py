@@ -199,3 +199,32 @@ async def test_hotspots_of_an_unknown_area(map_client: httpx.AsyncClient, world:
         headers=bearer(world.tokens["admin"]),
     )
     assert response.status_code == 404 and response.json()["code"] == "area-not-found"
+
+
+async def test_council_hotspots_leave_out_non_public_reports(
+    map_client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    """Issue 12, item 12: a tight cluster of noise reports showed a council member their exact place."""
+    await place_reports(
+        session, world, category="nuisance-neighbours", point=DAM_SQUARE, count=6, spread=0.00003
+    )
+    params = {"category": "nuisance-neighbours", "radius_m": "5", "min_reports": "2", "days": "30"}
+    staff = await map_client.get(
+        "/api/v1/jurisdictions/amsterdam/staff/hotspots",
+        params=params,
+        headers=bearer(world.tokens["waste_staff"]),
+    )
+    assert staff.status_code == 200 and staff.json()["hotspots"], staff.text  # staff still see them
+    for who in ("council", "admin"):
+        council = await map_client.get(
+            "/api/v1/jurisdictions/amsterdam/council/hotspots",
+            params=params,
+            headers=bearer(world.tokens[who]),
+        )
+        assert council.status_code == 200 and council.json()["hotspots"] == [], (who, council.text)
+        everything = await map_client.get(
+            "/api/v1/jurisdictions/amsterdam/council/hotspots",
+            params={"radius_m": "5", "min_reports": "2", "days": "30"},
+            headers=bearer(world.tokens[who]),
+        )
+        assert all(h["category"] != "nuisance-neighbours" for h in everything.json()["hotspots"])

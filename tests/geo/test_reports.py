@@ -253,3 +253,27 @@ async def test_near_lists_nearest_first_and_pages_by_distance(
     newest_cursor = (await client.get(f"{BASE}/reports", params={"limit": 1})).json()["next_cursor"]
     mixed = await client.get(f"{BASE}/reports", params=params | {"cursor": newest_cursor})
     assert mixed.status_code == 422 and mixed.json()["code"] == "invalid-cursor"
+
+
+async def test_photos_of_non_public_reports_are_never_cached_by_shared_caches(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Issue 12, item 13: a non-public report's photo is private, no-store; a public one's is immutable."""
+    token = world.tokens["resident"]
+    urls = {}
+    for category in ("pothole", "nuisance-neighbours"):
+        upload = await client.post(
+            f"{BASE}/photos", files={"file": ("p.jpg", phone_jpeg(), "image/jpeg")}, headers=bearer(token)
+        )
+        assert upload.status_code == 201
+        report = (await submit(client, token, category=category, photo_ids=[upload.json()["id"]])).json()
+        [photo] = (await client.get(f"{BASE}/reports/{report['id']}", headers=bearer(token))).json()["photos"]
+        urls[category] = photo
+    for kind in ("url", "thumbnail_url"):
+        private = await client.get(urls["nuisance-neighbours"][kind], headers=bearer(token))
+        assert private.status_code == 200 and private.headers["cache-control"] == "private, no-store"
+        public = await client.get(urls["pothole"][kind])
+        assert (
+            public.status_code == 200
+            and public.headers["cache-control"] == "public, max-age=31536000, immutable"
+        )

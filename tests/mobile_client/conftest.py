@@ -114,6 +114,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         "CIVICLOOP_PUBLIC_BASE_URL": base_url,
         "CIVICLOOP_SATISFACTION_DELAY_SECONDS": "0",
         "CIVICLOOP_DB_POOL_SIZE": "4",
+        # Every test registers devices from 127.0.0.1; the limits are tested in tests/api/test_rate_limits.py.
+        "CIVICLOOP_RATE_LIMITS": "false",
     }
     log = (folder / "server.log").open("w")
     server = subprocess.Popen(

@@ -90,3 +90,35 @@ def device_report(app: App, body: dict[str, Any]) -> tuple[str, int]:
         )
         assert answer.status_code == 201, answer.text
         return device["token"], answer.json()["id"]
+
+
+def mailed_link(app: App, address: str, path: str, *, seconds: float = 30) -> str:
+    """The link to ``path`` in the newest mail to ``address`` (the live server's worker sends it)."""
+    for _ in range(int(seconds * 2)):
+        for mail in reversed(app.live.smtp.to(address)):
+            body = mail.get_payload(decode=True).decode()
+            found = re.search(rf"{re.escape(app.live.base_url)}{re.escape(path)}\S+", body)
+            if found:
+                return found.group(0)
+        app.page.wait_for_timeout(500)
+    raise AssertionError(f"no mail to {address} with a link to {path}")
+
+
+def sign_up_here(app: App, email: str, password: str, *, check: bool = False) -> None:
+    """From the settings screen of an anonymous device: the sign-up form, the mail, its link opened on
+    this device (which then is the account, its reports included)."""
+    page = app.page
+    page.get_by_role("link", name=app.t("settings.make_account")).click()
+    app.expect_heading("account.title")
+    signup = page.get_by_role("form", name=app.t("account.sign_up"))
+    signup.get_by_label(app.t("account.email")).fill(email)
+    signup.get_by_label(app.t("account.password")).fill(password)
+    if check:
+        app.check_accessibility(context="account form filled")
+    signup.get_by_role("button", name=app.t("account.sign_up_button")).click()
+    expect(signup.get_by_text(app.t("account.sign_up_sent", email=email))).to_be_visible()
+    if check:
+        app.check_accessibility(context="sign-up mail sent")
+    page.goto(mailed_link(app, email, "/account/confirm/"))
+    app.expect_heading("settings.title")
+    expect(page.locator("main").get_by_text(app.t("settings.signed_in", email=email))).to_be_visible()

@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.mobile_client.flows import report_through_the_wizard, sent_report_id, staff_resolve
+from tests.mobile_client.flows import report_through_the_wizard, sent_report_id, sign_up_here, staff_resolve
 from tests.mobile_client.harness import App
 
 
@@ -70,16 +70,8 @@ def test_the_link_in_the_satisfaction_email_opens_the_app_on_a_cold_start(app: A
     app.start()
     page = app.page
     app.nav("nav.settings")
-    page.get_by_role("link", name=app.t("settings.make_account")).click()
-    app.expect_heading("account.title")
     email = f"bewoner-{uuid.uuid4().hex[:8]}@example.org"
-    signup = page.get_by_role("form", name=app.t("account.sign_up"))
-    signup.get_by_label(app.t("account.email")).fill(email)
-    signup.get_by_label(app.t("account.password")).fill("een lang wachtwoord")
-    app.check_accessibility(context="account form filled")
-    signup.get_by_role("button", name=app.t("account.sign_up_button")).click()
-    app.expect_heading("settings.title")
-    expect(page.locator("main").get_by_text(app.t("settings.signed_in", email=email))).to_be_visible()
+    sign_up_here(app, email, "een lang wachtwoord", check=True)
     app.nav("nav.report")
     report_through_the_wizard(app, category="Gat in de weg", description=f"Losse tegel {uuid.uuid4()}")
     report_id = sent_report_id(app)

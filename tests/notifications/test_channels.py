@@ -39,6 +39,15 @@ from tests.notifications.receivers import receiver
         "fc00::1",
         "::ffff:127.0.0.1",
         "ff02::1",
+        # Embedded IPv4 (issue 12, item 16): refused outright, whatever IPv4 address they carry.
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:0808:0808::1",  # 6to4 of a public address: still a transition form, still refused
+        "64:ff9b::7f00:1",  # NAT64 well-known prefix
+        "64:ff9b:1::a00:1",  # NAT64 local-use prefix
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "::7f00:1",  # IPv4-compatible
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT)
+        "2a00:1450::5efe:7f00:1",  # ISATAP interface id
     ],
 )
 def test_the_ssrf_guard_refuses_non_public_addresses(address: str) -> None:
@@ -56,6 +65,9 @@ async def test_resolution_is_checked_and_pinned() -> None:
         await resolve("http://user:pw@example.org/")
     with pytest.raises(ForbiddenTarget):
         await resolve("file:///etc/passwd")
+    for literal in ("http://[2002:7f00:1::1]/hook", "https://[64:ff9b::a9fe:a9fe]/latest/meta-data"):
+        with pytest.raises(ForbiddenTarget):
+            await resolve(literal)
     target = await resolve("http://localhost:9/hook?x=1", allowlist=["127.0.0.0/8", "::1/128"])
     assert target.url in ("http://127.0.0.1:9/hook?x=1", "http://[::1]:9/hook?x=1")
     assert target.host_header == "localhost:9"

@@ -130,3 +130,45 @@ async def test_a_push_endpoint_in_private_space_is_refused_without_the_allowlist
         headers=bearer(world.tokens["resident"]),
     )
     assert response.status_code == 422 and response.json()["code"] == "forbidden-target"
+
+
+async def test_a_push_endpoint_stays_with_its_owner(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    """Issue 12, item 16: another account re-registering a known endpoint took the subscription over."""
+
+    def keys() -> dict[str, str]:
+        public = ec.generate_private_key(ec.SECP256R1()).public_key()
+        point = public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        return {"p256dh": b64(point), "auth": b64(os.urandom(16))}
+
+    async with receiver() as push_service:
+        endpoint = push_service.url("/push/owned-device")
+        own = keys()
+        first = await client.post(
+            f"{BASE}/me/push-subscriptions",
+            json={"endpoint": endpoint, "keys": own},
+            headers=bearer(world.tokens["resident"]),
+        )
+        assert first.status_code == 201, first.text
+        taken = await client.post(
+            f"{BASE}/me/push-subscriptions",
+            json={"endpoint": endpoint, "keys": keys()},
+            headers=bearer(world.tokens["other_resident"]),
+        )
+        assert (taken.status_code, taken.json()["code"]) == (409, "push-endpoint-taken")
+
+        async def owner() -> int:
+            return await session.scalar(
+                text("SELECT account_id FROM push_subscriptions WHERE endpoint = :e"), {"e": endpoint}
+            )
+
+        assert await owner() == world.accounts["resident"]
+        # The same browser subscription (its own keys), signed in to another account: it moves along.
+        moved = await client.post(
+            f"{BASE}/me/push-subscriptions",
+            json={"endpoint": endpoint, "keys": own},
+            headers=bearer(world.tokens["other_resident"]),
+        )
+        assert moved.status_code == 201, moved.text
+        assert await owner() == world.accounts["other_resident"]

@@ -11,10 +11,14 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import accounts
+from core.settings import PLACEHOLDER_SECRET
+from participation.electorate import ParticipationKeys
 from participation.models import BudgetRound, Proposal
 from tests.conftest import DAM_SQUARE, World, bearer
 
 BASE = "/api/v1/jurisdictions/amsterdam"
+KEYS = ParticipationKeys.from_secret(PLACEHOLDER_SECRET)  # the tests' app runs with the placeholder secret
+CIPHER = KEYS.cipher
 DAM_POINT = {"type": "Point", "coordinates": list(DAM_SQUARE)}
 VONDELPARK_POINT = {"type": "Point", "coordinates": [4.8680, 52.3580]}
 

@@ -26,6 +26,7 @@ from participation.workflow import tick
 from tests.conftest import World
 from tests.participation.support_rounds import (
     BASE,
+    CIPHER,
     codes_for,
     new_resident,
     round_with_projects,
@@ -145,7 +146,7 @@ async def test_a_cast_during_the_close_waits_then_leaves_nothing(
         found = await budget_rounds.get_round(
             session, jurisdiction_id=world.amsterdam, round_id=round_id, for_update=True
         )
-        await budget_rounds.change_phase(session, found, to="results", actor=None)
+        await budget_rounds.change_phase(session, found, to="results", actor=None, cipher=CIPHER)
         waiting = asyncio.create_task(client.post(cast, json={"code": late, "projects": [ids[1]]}))
         await asyncio.sleep(0.3)
         assert not waiting.done()  # held at the round's lock until the close commits
@@ -174,7 +175,7 @@ async def test_the_clock_closes_a_round_and_vacuums_the_pre_seal_versions(
     listed, raw = await _stored_versions(engine, keyed)
     assert listed >= 5 and raw == 5  # each ballot, plus the versions its cover rewrites left behind
 
-    moved = await tick(engine, now + timedelta(hours=2))
+    moved = await tick(engine, now + timedelta(hours=2), cipher=CIPHER)
     assert (round_id, "voting", "results") in moved["rounds"]
     assert moved["vacuum"][0] == "VACUUM (ANALYZE) ballots"
     assert not keyed & await _ballot_ids(engine, round_id)

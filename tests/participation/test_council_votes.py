@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World, bearer
 from tests.participation.support_rounds import BASE, admin
@@ -84,3 +86,60 @@ async def test_a_motion_about_a_round_names_a_round_of_this_jurisdiction(
     for round_id in (foreign.json()["id"], foreign.json()["id"] + 1000):
         response = await pclient.post(f"{BASE}/motions", headers=council, json=body | {"round_id": round_id})
         assert (response.status_code, response.json()["code"]) == (404, "round-not-found")
+
+
+async def test_the_membership_is_fixed_when_the_motion_opens(
+    pclient: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    """Issue 12, item 14: a member granted after the opening neither votes nor counts; a member revoked
+    after it keeps their seat on this motion (the roll call is that of the council it was put to)."""
+    council = bearer(world.tokens["council"])
+    motion_id = (
+        await pclient.post(
+            f"{BASE}/motions",
+            headers=council,
+            json={
+                "area_id": world.areas["Centrum"],
+                "title": "Bankjes",
+                "quorum": "0.5",
+                "majority": "simple",
+            },
+        )
+    ).json()["id"]
+    opened = await pclient.post(f"{BASE}/motions/{motion_id}/status", headers=council, json={"to": "open"})
+    assert opened.json()["members"] == 1
+    grant = await pclient.post(
+        f"{BASE}/role-grants",
+        headers=admin(world),
+        json={
+            "account_id": world.accounts["other_resident"],
+            "role": "council_member",
+            "area_id": world.areas["Centrum"],
+        },
+    )
+    assert grant.status_code == 201
+    late = await pclient.put(
+        f"{BASE}/motions/{motion_id}/vote",
+        headers=bearer(world.tokens["other_resident"]),
+        json={"choice": "no"},
+    )
+    assert (late.status_code, late.json()["code"]) == (403, "not-a-member")
+    council_grant = await session.scalar(
+        text("SELECT id FROM role_grants WHERE account_id = :a AND role = 'council_member'"),
+        {"a": world.accounts["council"]},
+    )
+    revoked = await pclient.delete(f"{BASE}/role-grants/{council_grant}", headers=admin(world))
+    assert revoked.status_code == 204
+    seated = await pclient.put(f"{BASE}/motions/{motion_id}/vote", headers=council, json={"choice": "yes"})
+    assert seated.status_code == 200, seated.text
+    motion = (await pclient.get(f"{BASE}/motions/{motion_id}")).json()
+    assert (motion["members"], motion["present"], motion["counts"]) == (
+        1,
+        1,
+        {"yes": 1, "no": 0, "abstain": 0},
+    )
+    assert [r["account_id"] for r in motion["roll_call"]] == [world.accounts["council"]]
+    closed = await pclient.post(
+        f"{BASE}/motions/{motion_id}/status", headers=admin(world), json={"to": "closed"}
+    )
+    assert closed.json()["outcome"] == "adopted"

@@ -110,7 +110,7 @@ async def test_a_round_runs_from_proposals_to_implementation(
     assert changed.json()["replaced_earlier_ballot"] is True
     paper = await client.post(
         f"{BASE}/budget-rounds/{round_id}/paper-ballots",
-        headers=admin(world),
+        headers=bearer(world.tokens["officer"]),
         json={"code": codes[2], "projects": [ids[1], ids[0]]},
     )
     assert paper.status_code == 201 and paper.json()["channel"] == "paper"

@@ -13,6 +13,7 @@ from participation.workflow import PHASE_TRANSITIONS, Phase, check_phase_change
 from tests.conftest import World, bearer
 from tests.participation.support_rounds import (
     BASE,
+    CIPHER,
     VONDELPARK_POINT,
     admin,
     codes_for,
@@ -161,7 +162,7 @@ async def test_a_paper_ballot_cannot_be_overridden_online(pclient: httpx.AsyncCl
     [code] = await codes_for(pclient, world, round_id, 1)
     paper = await pclient.post(
         f"{BASE}/budget-rounds/{round_id}/paper-ballots",
-        headers=admin(world),
+        headers=bearer(world.tokens["officer"]),
         json={"code": code, "projects": [ids[0]]},
     )
     assert paper.status_code == 201
@@ -186,7 +187,7 @@ async def test_the_clock_moves_rounds(pclient: httpx.AsyncClient, world: World, 
         voting_opens_at=(now - timedelta(minutes=2)).isoformat(),
         voting_closes_at=(now + timedelta(hours=1)).isoformat(),
     )
-    moved = await advance_phases(session, now)
+    moved = await advance_phases(session, now, cipher=CIPHER)
     assert (round_id, "review", "voting") in moved["rounds"]
-    moved = await advance_phases(session, now + timedelta(hours=2))
+    moved = await advance_phases(session, now + timedelta(hours=2), cipher=CIPHER)
     assert (round_id, "voting", "results") in moved["rounds"]

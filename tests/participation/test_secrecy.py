@@ -88,7 +88,7 @@ async def _dump(engine: AsyncEngine, round_id: int) -> tuple[list, list]:
         ballots = (
             await connection.execute(
                 text(
-                    "SELECT id, xmin::text::bigint AS xmin, ctid::text AS ctid, projects"
+                    "SELECT id, xmin::text::bigint AS xmin, ctid::text AS ctid, projects, contents"
                     " FROM ballots WHERE round_id = :r"
                 ),
                 {"r": round_id},
@@ -114,7 +114,7 @@ async def test_the_tables_hold_no_link_by_design(engine: AsyncEngine) -> None:
                 " AND (column_default IS NOT NULL OR is_identity = 'YES')"
             )
         )
-    assert columns["ballots"] == {"id", "round_id", "channel", "projects", "points"}
+    assert columns["ballots"] == {"id", "round_id", "channel", "contents", "projects", "points"}
     assert columns["voter_participations"] == {"round_id", "voter_key", "account_id", "channel"}
     assert defaults == 0  # no now(), no sequence, no identity
 
@@ -130,7 +130,11 @@ async def test_a_dump_during_voting_and_after_the_close_links_no_voter_to_a_ball
 
     participations, ballots = await _dump(engine, round_id)
     assert len(participations) == len(ballots) == VOTERS
-    ballot_content = {b.id: sorted(b.projects) for b in ballots}
+    # While voting is open the database holds no ballot in clear: ciphertexts, all of one length.
+    assert all(b.projects is None for b in ballots)
+    assert len({len(b.contents) for b in ballots}) == 1
+    ballot_content = {b.id: sorted(keys.cipher.open(round_id, bytes(b.contents))[0]) for b in ballots}
+    assert sorted(map(tuple, ballot_content.values())) == sorted(map(tuple, truth.values()))
     # The same transaction never wrote a participation and a ballot.
     assert not {p.xmin for p in participations} & {b.xmin for b in ballots}
     # Cover rewrites leave the ballots' xmin saying nothing about who came when: here, a single value.

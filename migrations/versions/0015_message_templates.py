@@ -1,8 +1,8 @@
 """public message templates: ready texts staff pick (and may edit) when they change a report's status
 
-Revision ID: 0009_message_templates
-Revises: 0008_my_reports
-Create Date: 2026-12-12
+Revision ID: 0015_message_templates
+Revises: 0014_retention
+Create Date: 2026-12-06
 
 One row per template: the status it is for, optionally one category (null: every category), a short
 title and the message in Dutch and English (JSONB, like category names). Few rows per jurisdiction; the
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009_message_templates"
-down_revision: str | None = "0008_my_reports"
+revision: str = "0015_message_templates"
+down_revision: str | None = "0014_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

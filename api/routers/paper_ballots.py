@@ -1,0 +1,104 @@
+"""Paper ballots over HTTP: entered by election officers, against the round's register, with an audit trail.
+
+See ``participation/paper.py``: only an ``election_officer`` grant enters paper ballots (not field staff,
+not an administrator as such); an administrator puts the round's register in; both read the audit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import ADMIN, ELECTION_OFFICER, ELECTION_OVERSIGHT
+from api.deps import SessionDep
+from api.routers.participation import (
+    RoundId,
+    _ballot_connection,
+    _jurisdiction_id,
+    ballot_mixer,
+    participation_keys,
+)
+from core.identity import Identity
+from geo.schemas import Input
+from participation import ballots, budget_rounds, electorate, paper
+from participation.ballot_store import BallotMixer
+from participation.electorate import ParticipationKeys
+from participation.schemas import BallotCast, BallotReceipt, PaperBallot
+
+router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["participation"])
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=128)]
+
+
+class RegisterAdd(Input):
+    references: list[Reference] = Field(min_length=1, max_length=5000)
+
+
+@router.post(
+    "/budget-rounds/{round_id}/paper-ballots",
+    status_code=201,
+    response_model=BallotReceipt,
+    summary="Enter a paper ballot (election officer), by the letter's code or a reference on the register",
+)
+async def paper_ballot(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: PaperBallot,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    keys: ParticipationKeys = Depends(participation_keys),
+    mixer: BallotMixer = Depends(ballot_mixer),
+    identity: Identity = Depends(ELECTION_OFFICER),
+) -> BallotReceipt:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    credential = electorate.paper_credential(
+        keys, jurisdiction_id=jurisdiction_id, code=body.code, reference=body.voter_reference
+    )
+    async with _ballot_connection(request, session) as connection:
+        return await ballots.cast_ballot(
+            connection,
+            mixer,
+            keys=keys,
+            jurisdiction=jurisdiction,
+            round_id=round_id,
+            credential=credential,
+            data=BallotCast(projects=body.projects, points=body.points),
+            entered_by=identity.account_id,
+        )
+
+
+@router.post(
+    "/budget-rounds/{round_id}/paper-register",
+    status_code=201,
+    summary="Add voters who may vote on paper without a code (administrator); only keyed hashes are kept",
+)
+async def add_to_paper_register(
+    jurisdiction: str,
+    round_id: RoundId,
+    body: RegisterAdd,
+    session: AsyncSession = SessionDep,
+    keys: ParticipationKeys = Depends(participation_keys),
+    identity: Identity = Depends(ADMIN),
+) -> dict[str, int]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    return await paper.add_to_register(
+        session, keys=keys, budget_round=found, references=list(body.references), added_by=identity
+    )
+
+
+@router.get(
+    "/budget-rounds/{round_id}/paper-ballots/audit",
+    summary="Who entered how many paper ballots, and when (administrators and election officers)",
+)
+async def paper_ballot_audit(
+    jurisdiction: str,
+    round_id: RoundId,
+    session: AsyncSession = SessionDep,
+    _: Identity = Depends(ELECTION_OVERSIGHT),
+) -> dict[str, Any]:
+    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
+    return await paper.audit(session, found)

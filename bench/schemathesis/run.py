@@ -1,0 +1,202 @@
+"""Schemathesis over the whole OpenAPI of a live ``civicloop serve``, as four callers: anonymous, a resident,
+field staff and an administrator (each with their own token). The check is ``not_a_server_error``: no
+input, valid or not, may get a 5xx (issue 12's quality bar).
+
+    .venv/bin/python bench/schemathesis/run.py [--max-examples 20] [--phases examples,coverage,fuzzing]
+
+What runs: a throw-away database ``civicloop_bench_schemathesis`` on the local cluster with the demo
+loaded (its accounts sign in for the tokens), one ``civicloop serve`` (no worker, rate limits off so
+fuzzing is not answered 429), and ``st run`` once per caller with ``{jurisdiction}`` fixed to the demo's
+``amsterdam`` (other path parameters are generated). For the callers with a token, the operations that
+end the token (sign-out, password change, account deletion) are left out, or the rest of the run would
+only see 401s; the anonymous run covers them. Prints a table and writes the figures as JSON next to
+the other benchmark results (``.civicloop/bench/``); exits 1 if any caller found a 5xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from core.local_postgres import create_database, drop_database, ensure_local_cluster  # noqa: E402
+from core.settings import PROJECT_DIR  # noqa: E402
+
+DATABASE = "civicloop_bench_schemathesis"
+DEMO_PASSWORD = "civicloop-demo"
+CALLERS = {
+    "anonymous": None,
+    "resident": "bewoner@demo.example.org",
+    "field_staff": "wegen@demo.example.org",
+    "admin": "admin@demo.example.org",
+}
+# Operations that end the caller's own token: run them anonymously only.
+TOKEN_ENDING = [
+    ("DELETE", "/api/v1/auth/tokens/current"),
+    ("DELETE", "/api/v1/auth/tokens"),
+    ("PUT", "/api/v1/auth/password"),
+    ("DELETE", "/api/v1/me"),
+    ("POST", "/api/v1/auth/password-resets/confirmations"),
+]
+CONFIG = """
+[parameters]
+"path.jurisdiction" = "amsterdam"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(url: str, scratch: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CIVICLOOP_") and k != "DATABASE_URL"}
+    return {
+        **base,
+        "DATABASE_URL": url,
+        "CIVICLOOP_RUN_WORKER": "false",
+        "CIVICLOOP_RATE_LIMITS": "false",
+        "CIVICLOOP_MEDIA_DIR": str(scratch / "media"),
+        "CIVICLOOP_VAPID_PRIVATE_KEY_FILE": str(scratch / "vapid.pem"),
+    }
+
+
+def demo_admin_email() -> str:
+    from api.demo import MARKER_EMAIL
+
+    return MARKER_EMAIL
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--max-examples", type=int, default=20, help="test cases per operation and phase")
+    parser.add_argument("--phases", default="examples,coverage,fuzzing")
+    # One worker: with several threads, CPython 3.11 sometimes fails compiling in schemathesis itself
+    # ("AST constructor recursion depth mismatch"), a runtime error of the tool, not an answer of ours.
+    parser.add_argument("--workers", default="1")
+    parser.add_argument("--callers", default=",".join(CALLERS))
+    arguments = parser.parse_args()
+
+    cluster = ensure_local_cluster(PROJECT_DIR / ".civicloop")
+    url = cluster.url(DATABASE)
+    scratch = Path(tempfile.mkdtemp(prefix="civicloop-schemathesis-"))
+    env = environment(url, scratch)
+    drop_database(cluster, DATABASE)
+    create_database(cluster, DATABASE)
+    for command in (["migrate"], ["demo", "load"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", *command], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(done.stdout + done.stderr)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (scratch / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    results: dict[str, dict[str, object]] = {}
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        config = scratch / "schemathesis.toml"
+        config.write_text(CONFIG)
+        for caller in arguments.callers.split(","):
+            email = CALLERS[caller]
+            if caller == "admin":
+                email = demo_admin_email()
+            command = [
+                str(Path(sys.executable).with_name("st")),
+                "--config-file",
+                str(config),
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--phases",
+                arguments.phases,
+                "--max-examples",
+                str(arguments.max_examples),
+                "--workers",
+                arguments.workers,
+                "--continue-on-failure",
+                "--suppress-health-check",
+                "all",
+                "--seed",
+                "2026",
+            ]
+            if email is not None:
+                answer = httpx.post(
+                    f"{base}/api/v1/auth/tokens",
+                    json={"jurisdiction": "amsterdam", "email": email, "password": DEMO_PASSWORD},
+                    timeout=30,
+                )
+                answer.raise_for_status()
+                command += ["-H", f"Authorization: Bearer {answer.json()['token']}"]
+                pattern = "|".join(f"^{re.escape(path)}$" for _, path in TOKEN_ENDING)
+                command += ["--exclude-path-regex", pattern]
+            started = time.monotonic()
+            done = subprocess.run(command, cwd=scratch, capture_output=True, text=True)
+            seconds = time.monotonic() - started
+            output = done.stdout + done.stderr
+            (scratch / f"schemathesis-{caller}.txt").write_text(output)
+            results[caller] = {
+                "exit_code": done.returncode,
+                "seconds": round(seconds, 1),
+                "server_errors": len(re.findall(r"Server error", output)),
+                "tool_errors": len(re.findall(r"Runtime Error", output)),
+                "summary": [
+                    line.strip()
+                    for line in output.splitlines()
+                    if re.search(r"\d+ (passed|failed|errored|skipped)|test cases|operations", line)
+                ][-4:],
+            }
+            print(
+                f"{caller:12} exit {done.returncode}  {seconds:6.1f} s  {results[caller]['summary']}",
+                flush=True,
+            )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        server_log = (scratch / "server.log").read_text()
+        drop_database(cluster, DATABASE)
+    tracebacks = server_log.count("Traceback")
+    out = PROJECT_DIR / ".civicloop" / "bench" / f"schemathesis-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({"results": results, "server_tracebacks": tracebacks, "logs": str(scratch)}, indent=2)
+    )
+    print(f"server tracebacks: {tracebacks}; outputs in {scratch}; figures in {out}")
+    return 0 if not any(r["server_errors"] for r in results.values()) and tracebacks == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Rate limits kept in PostgreSQL, so every process of a deployment counts together.
+
+A fixed window per key (``device-registrations:203.0.113.7``, ``device-writes:42``, ``sign-in:…``): one
+upsert counts the hit and returns the count; past the limit the caller gets 429 ``too-many-requests``
+with ``Retry-After`` (the end of the window). The counter is written in the caller's transaction: a
+request that fails leaves no hit behind, and the row lock it holds makes concurrent hits of one key
+count one after the other. Old windows are deleted by the clock of ``civicloop serve``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from datetime import datetime
+
+from sqlalchemy import Integer, PrimaryKeyConstraint, Text, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+from core.errors import DomainError
+
+
+class RateLimitCounter(Base):
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(Text)
+    window_start: Mapped[datetime]
+    window_seconds: Mapped[int] = mapped_column(Integer)
+    hits: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (PrimaryKeyConstraint("key", "window_start"),)
+
+
+_HIT = text(
+    "INSERT INTO rate_limit_counters (key, window_start, window_seconds, hits)"
+    " VALUES (:key, to_timestamp(:start), :seconds, 1)"
+    " ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1"
+    " RETURNING hits"
+)
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+def _window(window_seconds: int) -> tuple[float, int]:
+    now = time.time()
+    return now, math.floor(now / window_seconds) * window_seconds
+
+
+def _refuse(what: str, now: float, start: int, window_seconds: int, code: str | None) -> TooManyRequests:
+    retry_after = max(1, math.ceil(start + window_seconds - now))
+    return TooManyRequests(
+        f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after, code=code
+    )
+
+
+async def record(session: AsyncSession, *, key: str, window_seconds: int) -> int:
+    """Count one hit of ``key`` in the current window; the window's count."""
+    _, start = _window(window_seconds)
+    return int(await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds}) or 0)
+
+
+async def hit(
+    session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str, code: str | None = None
+) -> None:
+    """Count one hit of ``key``; raise :class:`TooManyRequests` once the window holds more than ``limit``."""
+    now, start = _window(window_seconds)
+    hits = await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds})
+    if hits is not None and hits > limit:
+        raise _refuse(what, now, start, window_seconds, code)
+
+
+async def check(
+    session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str, code: str | None = None
+) -> None:
+    """Raise :class:`TooManyRequests` if ``key`` already has ``limit`` hits in the window (counts nothing)."""
+    now, start = _window(window_seconds)
+    found = await session.scalar(
+        text("SELECT hits FROM rate_limit_counters WHERE key = :key AND window_start = to_timestamp(:start)"),
+        {"key": key, "start": start},
+    )
+    if int(found or 0) >= limit:
+        raise _refuse(what, now, start, window_seconds, code)
+
+
+async def forget(session: AsyncSession, *, key: str) -> None:
+    await session.execute(text("DELETE FROM rate_limit_counters WHERE key = :key"), {"key": key})
+
+
+def client_key(host: str | None) -> str:
+    """The address a limit counts by: an IPv4 address, or the /64 of an IPv6 one (one host gets a whole
+    /64). Behind a proxy this is the proxy's address unless uvicorn trusts its ``X-Forwarded-For``
+    (``FORWARDED_ALLOW_IPS``, see the README)."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+async def purge(session: AsyncSession) -> int:
+    result = await session.execute(
+        text(
+            "DELETE FROM rate_limit_counters"
+            " WHERE window_start + make_interval(secs => window_seconds) < now()"
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
