@@ -540,20 +540,40 @@ async def _taking_part(
     ).id
     if keys is None:
         result.voting_codes = []
-    devices = [
-        Identity(account_id=account_id, jurisdiction_id=jurisdiction_id, is_anonymous=True)
-        for account_id in await session.scalars(
-            select(Account.id)
-            .where(Account.jurisdiction_id == jurisdiction_id, Account.is_anonymous.is_(True))
-            .order_by(Account.id)
-            .limit(24)
-        )
-    ]
     result.consultation_round_ids = await load_demo_consultation(
-        session, jurisdiction_id=jurisdiction_id, area_id=centrum, respondents=devices, seed=seed
+        session,
+        jurisdiction_id=jurisdiction_id,
+        area_id=centrum,
+        respondents=await _respondents(session, jurisdiction_id),
+        seed=seed,
     )
     after = await session.scalar(count_sql, {"j": jurisdiction_id})
     return bool(after != before or verified is None)
+
+
+async def _respondents(session: AsyncSession, jurisdiction_id: int) -> list[Identity]:
+    """The consultation's 24 earlier respondents: registered accounts (a consultation takes no bare
+    devices), without a password, made once."""
+    emails = [f"buurt-{n:02}@demo.example.org" for n in range(1, 25)]
+    known = dict(
+        (
+            await session.execute(
+                select(Account.email, Account.id).where(
+                    Account.jurisdiction_id == jurisdiction_id, Account.email.in_(emails)
+                )
+            )
+        ).all()
+    )
+    for email in emails:
+        if email not in known:
+            account = Account(jurisdiction_id=jurisdiction_id, email=email, is_anonymous=False, locale="nl")
+            session.add(account)
+            await session.flush()
+            known[email] = account.id
+    return [
+        Identity(account_id=known[email], jurisdiction_id=jurisdiction_id, is_anonymous=False)
+        for email in emails
+    ]
 
 
 _HISTORY_EVENTS = """

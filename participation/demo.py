@@ -233,8 +233,8 @@ async def load_demo_voting_round(
                 )
             )
         await session.flush()
-        await budget_rounds.change_phase(session, budget_round, to="review", actor=None)
-        await budget_rounds.change_phase(session, budget_round, to="voting", actor=None)
+        await budget_rounds.change_phase(session, budget_round, to="review", actor=None, cipher=None)
+        await budget_rounds.change_phase(session, budget_round, to="voting", actor=None, cipher=None)
         # Voting opened two days ago (its message to the checked residents was told then).
         await session.execute(
             text(

@@ -309,6 +309,13 @@ async def respondent_eligibility(
         consultation_round.closes_at is not None and now >= consultation_round.closes_at
     ):
         reason = "consultation-not-open"
+    elif identity.is_anonymous:
+        # The response's own rule: a device costs nothing to make, so every round needs an account.
+        reason = (
+            "registration-required"
+            if consultation_round.eligibility == "residents"
+            else "address-not-verified"
+        )
     elif consultation_round.eligibility == "verified":
         reason = await _reason(
             session,

@@ -35,7 +35,12 @@ export async function render(main, ctx) {
     return;
   }
   if (!eligibility.eligible) {
-    put(main, h("div", { class: "notice warning" }, h("p", {}, errorSentence({ code: eligibility.reason })), eligibility.reason === "address-not-verified" ? h("p", {}, t("propose.how_to_take_part")) : null));
+    const reason = eligibility.reason;
+    put(main, h("div", { class: "notice warning" }, h("p", {}, errorSentence({ code: reason })), reason === "address-not-verified" ? h("p", {}, t("propose.how_to_take_part")) : null));
+    if (reason === "registration-required" || reason === "address-not-verified") {
+      // Signing in brings the resident back to these questions.
+      put(main, h("p", {}, h("a", { href: `/account?next=${encodeURIComponent(`/consultation-rounds/${id}`)}` }, t("propose.make_account"))));
+    }
     return;
   }
   put(main, 

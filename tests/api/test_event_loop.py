@@ -55,8 +55,11 @@ async def loop_stalls_while(work: Callable[[], Awaitable[None]], client: httpx.A
 
 
 def assert_barely_noticed(gaps: list[float], heavy: float) -> None:
+    """Work on the loop would stall it once per request (four or more here), each time for ``heavy``;
+    one long gap alone is the OS giving the CPU to another process on a busy two-core runner."""
     assert len(gaps) >= 20, gaps
-    assert max(gaps) < heavy / 2, (sorted(gaps)[-5:], heavy)
+    stalls = [gap for gap in gaps if gap >= heavy / 2]
+    assert len(stalls) <= 1, (sorted(gaps)[-5:], heavy)
 
 
 async def arriving(request: Callable[[], Awaitable[None]], count: int) -> None:

@@ -8,12 +8,21 @@ import uuid
 
 from playwright.sync_api import expect
 
+from participation.electorate import ParticipationKeys
+from tests.mobile_client.conftest import SECRET
 from tests.mobile_client.participation_flows import budget_round, checked, expect_counted, verified_resident
 
 
 def stored_ballots(app, round_id: int) -> list[tuple[list[int], list[int] | None]]:  # type: ignore[no-untyped-def]
+    """The round's ballots as the close will count them: while voting they are sealed under the live
+    server's key (``participation.ballot_cipher``), and nothing else is stored in clear."""
+    cipher = ParticipationKeys.from_secret(SECRET).cipher
     with app.live.db() as db:
-        return db.execute("SELECT projects, points FROM ballots WHERE round_id = %s", (round_id,)).fetchall()
+        rows = db.execute(
+            "SELECT contents, projects, points FROM ballots WHERE round_id = %s", (round_id,)
+        ).fetchall()
+    assert all(projects is None and points is None for _, projects, points in rows), rows
+    return [cipher.open(round_id, bytes(contents)) for contents, _, _ in rows]
 
 
 def test_points_and_an_order_without_dragging(open_phone) -> None:

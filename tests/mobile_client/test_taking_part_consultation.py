@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.mobile_client.participation_flows import DAM, ROYAL_PALACE, J, checked
+from tests.mobile_client.participation_flows import DAM, ROYAL_PALACE, J, checked, registered_resident
 
 
 def consultation(live, tag: str) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -72,6 +72,15 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     one.page.get_by_role("link", name=f"Plein {tag}: Keuzes {tag}").click()
     expect(one.heading()).to_have_text(f"Plein {tag}: Keuzes {tag}")
     one.wait_for_screen()
+    # A phone alone may not answer (devices cost nothing to make): the screen says so and where to go.
+    expect(page.locator("main")).to_contain_text(one.t("errors.registration-required"))
+    expect(page.get_by_role("link", name=one.t("propose.make_account"))).to_have_attribute(
+        "href", f"/account?next=%2Fconsultation-rounds%2F{round_id}"
+    )
+    checked(one, context="an account needed")
+    registered_resident(one)
+    one.open(f"/consultation-rounds/{round_id}")
+    expect(one.heading()).to_have_text(f"Plein {tag}: Keuzes {tag}")
     checked(one, context="consultation")
 
     # Every kind of question; a rule broken (a third choice of two) is said next to the question.
@@ -123,6 +132,7 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     # Another resident, in English, without the map: a place from the list.
     two = open_phone(phone="iphone_se", language="en")
     two.start()
+    registered_resident(two)
     two.open(f"/consultation-rounds/{round_id}")
     two.page.get_by_role("group", name="1. Meer bomen?").get_by_label("Ja").check()
     where = two.page.get_by_role("group", name=re.compile(r"^6\. Waar moet de kraan\?"))

@@ -225,8 +225,16 @@ async def test_consultation_eligibility_before_answering(pclient: httpx.AsyncCli
     await pclient.post(
         f"{BASE}/consultation-rounds/{round_id}/status", headers=admin(world), json={"to": "open"}
     )
-    open_ = (await pclient.get(path, headers=bearer(world.tokens["device"]))).json()
-    assert (open_["eligible"], open_["responded"]) == (True, False)  # "residents": a device may answer
+    device = (await pclient.get(path, headers=bearer(world.tokens["device"]))).json()
+    assert (device["eligible"], device["reason"]) == (False, "registration-required")
+    refused = await pclient.put(
+        f"{BASE}/consultation-rounds/{round_id}/response",
+        json={"answers": []},
+        headers=bearer(world.tokens["device"]),
+    )
+    assert (refused.status_code, refused.json()["code"]) == (403, "registration-required")
+    open_ = (await pclient.get(path, headers=bearer(world.tokens["resident"]))).json()
+    assert (open_["eligible"], open_["responded"]) == (True, False)  # "residents": any account may answer
     question = created["rounds"][0]["questions"][0]["id"]
     answered = await pclient.put(
         f"{BASE}/consultation-rounds/{round_id}/response",
@@ -235,8 +243,8 @@ async def test_consultation_eligibility_before_answering(pclient: httpx.AsyncCli
                 {"question_id": question, "point": {"type": "Point", "coordinates": list(DAM_SQUARE)}}
             ]
         },
-        headers=bearer(world.tokens["device"]),
+        headers=bearer(world.tokens["resident"]),
     )
     assert answered.status_code == 201, answered.text
-    again = (await pclient.get(path, headers=bearer(world.tokens["device"]))).json()
+    again = (await pclient.get(path, headers=bearer(world.tokens["resident"]))).json()
     assert again["responded"] is True and again["updated_at"] is not None
