@@ -35,7 +35,7 @@ import mobile_client
 
 APP_DIR = Path(mobile_client.__file__).resolve().parent
 # Files of the package that are not part of the app, and templates answered under their own URLs.
-NOT_SERVED_SUFFIXES = {".py", ".pyc"}
+NOT_SERVED_SUFFIXES = {".py", ".pyc", ".br"}  # .br: a file's Brotli copy, served as that file
 TEMPLATES = {"index.html", "sw.js", "docs.html"}
 # Paths the client-side router never owns: an unknown path under these is a 404 problem, not the app.
 RESERVED = {"api", "open311", "tiles", "docs", "openapi.json", "healthz", "app", "redoc"}
@@ -93,24 +93,29 @@ class Asset:
     content_type: str
     etag: str
     cache_control: str
+    brotli: bytes | None = None  # made ahead by ``make vendor`` (mobile_client.vendoring), never here
 
     @classmethod
-    def of(cls, body: bytes, content_type: str, cache_control: str) -> Asset:
+    def of(cls, body: bytes, content_type: str, cache_control: str, *, brotli: bytes | None = None) -> Asset:
         gzipped = None
         if content_type.startswith(COMPRESSIBLE) and len(body) > 512:
             packed = gzip.compress(body, compresslevel=9, mtime=0)
             gzipped = packed if len(packed) < len(body) else None
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return cls(body, gzipped, content_type, etag, cache_control)
+        return cls(body, gzipped, content_type, etag, cache_control, brotli)
 
     def respond(self, request: Request) -> Response:
         headers = {"Cache-Control": self.cache_control, "ETag": self.etag, **SECURITY_HEADERS}
-        if self.gzipped is not None:
+        if self.gzipped is not None or self.brotli is not None:
             headers["Vary"] = "Accept-Encoding"
         if self.etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         body = self.body
-        if self.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        accepted = accepted_codings(request.headers.get("accept-encoding", ""))
+        if self.brotli is not None and "br" in accepted:
+            body = self.brotli
+            headers["Content-Encoding"] = "br"
+        elif self.gzipped is not None and "gzip" in accepted:
             body = self.gzipped
             headers["Content-Encoding"] = "gzip"
         if request.method == "HEAD":
@@ -119,11 +124,31 @@ class Asset:
         return Response(body, headers=headers, media_type=self.content_type)
 
 
+def accepted_codings(header: str) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header allows (``br;q=0`` refuses Brotli)."""
+    accepted = set()
+    for item in header.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+        try:
+            allowed = float(quality) > 0
+        except ValueError:
+            allowed = False
+        if coding and allowed:
+            accepted.add(coding.strip().lower())
+    return accepted
+
+
 def _content_type(path: Path) -> str:
     guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if guessed.startswith("text/") or guessed in ("application/json", "application/manifest+json"):
         return f"{guessed}; charset=utf-8"
     return guessed
+
+
+def _brotli_copy(path: Path) -> bytes | None:
+    packed = path.with_name(path.name + ".br")
+    return packed.read_bytes() if packed.is_file() else None
 
 
 class AppBundle:
@@ -146,7 +171,9 @@ class AppBundle:
         self.version = digest.hexdigest()[:12]
         self.base = f"/app/{self.version}"
         self.files = {
-            path.relative_to(root).as_posix(): Asset.of(path.read_bytes(), _content_type(path), IMMUTABLE)
+            path.relative_to(root).as_posix(): Asset.of(
+                path.read_bytes(), _content_type(path), IMMUTABLE, brotli=_brotli_copy(path)
+            )
             for path in files
         }
         # The shell a service worker keeps for offline use: everything but the map library and the
