@@ -67,6 +67,7 @@ _CATEGORY_ID = psycopg_sql(
 _CATEGORY_CODES = psycopg_sql(
     "SELECT id, code, parent_id FROM categories WHERE jurisdiction_id = :jurisdiction_id"
 )
+_ALL_CATEGORY_CODES = psycopg_sql("SELECT id, code, parent_id FROM categories")
 
 
 async def category_id(session: AsyncSession, *, jurisdiction_id: int, code: str) -> int:
@@ -77,14 +78,25 @@ async def category_id(session: AsyncSession, *, jurisdiction_id: int, code: str)
 
 
 async def category_ids_for_codes(
-    session: AsyncSession, *, jurisdiction_id: int, codes: list[str]
-) -> tuple[int, ...]:
-    """Codes of categories or groups; a group stands for all its categories."""
-    rows = await fetch_all(session, _CATEGORY_CODES, {"jurisdiction_id": jurisdiction_id})
-    by_code = {row.code: row.id for row in rows}
-    if unknown := [code for code in codes if code not in by_code]:
+    session: AsyncSession, *, jurisdiction_id: int | None, raw: str | None
+) -> tuple[int, ...] | None:
+    """The categories a comma-separated list of codes stands for; ``None`` (no filter) when empty.
+
+    A group stands for itself and its categories. Without a jurisdiction (a map tile over all of them), a
+    code names the category of that code in every jurisdiction. The one place codes become ids: the
+    report list, the map and the work list all filter through it."""
+    if not raw:
+        return None
+    wanted = {code.strip() for code in raw.split(",") if code.strip()}
+    if not wanted:
+        return None
+    if jurisdiction_id is None:
+        rows = await fetch_all(session, _ALL_CATEGORY_CODES, {})
+    else:
+        rows = await fetch_all(session, _CATEGORY_CODES, {"jurisdiction_id": jurisdiction_id})
+    if unknown := sorted(wanted - {row.code for row in rows}):
         raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
-    chosen = {by_code[code] for code in codes}
+    chosen = {row.id for row in rows if row.code in wanted}
     chosen |= {row.id for row in rows if row.parent_id in chosen}
     return tuple(sorted(chosen))
 

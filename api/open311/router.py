@@ -3,8 +3,10 @@
 Errors here are not problem+json: an Open311 client expects the specification's own error list in the
 format it asked for. ``Open311Route`` catches every expected failure (domain errors, including those raised
 while resolving dependencies) and renders it so; the status is folded onto the three the spec names (400 bad
-input, 403 missing or invalid ``api_key``, 404 unknown id or service). Parameters are read by hand from the
-query and form rather than declared, so that no FastAPI validation error can escape as problem+json.
+input, 403 missing or invalid ``api_key``, 404 unknown id or service). Most parameters are read by hand
+from the query and form (the spec's own names and formats); those shared with the API (``status``) are its
+dependencies from ``api.parameters``, whose errors and FastAPI validation errors this route class renders
+in the spec's format too, so neither escapes as problem+json.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from api.deps import SessionDep
 from api.open311 import keys
 from api.open311 import service as open311
 from api.open311.formats import FORMATS, Format, error_response, respond
+from api.parameters import Statuses
 from core.errors import DomainError
 from core.identity import Identity
 from geo.errors import InvalidExtraFields
@@ -159,12 +162,18 @@ async def create_request(
 
 @router.get("/requests.{fmt}", summary="Service requests: by ids, or filtered within a 90-day window")
 async def list_requests(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: str,
+    request: Request,
+    statuses: Statuses,
+    session: AsyncSession = SessionDep,
+    _: Identity | None = Depends(PUBLIC),
 ) -> Response:
     params = request.query_params
     jurisdiction = await open311.resolve_jurisdiction(session, params.get("jurisdiction_id"))
     extensions = _extensions(request)
-    query = await open311.parse_request_query(session, jurisdiction, params, extensions=extensions)
+    query = await open311.parse_request_query(
+        session, jurisdiction, params, statuses=statuses, extensions=extensions
+    )
     found = await open311.find_requests(
         session, jurisdiction, query, base_url=_base_url(request), extensions=extensions
     )

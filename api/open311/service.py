@@ -26,13 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.open311 import keys
 from api.open311.keys import Open311ApiKey, Open311Request, new_request_token, reporter_account
+from api.parameters import check_time_range
 from core.errors import InvalidInput, NotFound
 from core.identity import Identity
 from geo import service as geo_service
 from geo.errors import CategoryNotFound, InvalidExtraFields
 from geo.models import Category, Jurisdiction
 from geo.schemas import ReportCreate
-from geo.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
+from geo.workflow import FINAL_STATUSES, Status
 
 MAX_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
@@ -327,24 +328,16 @@ def _int(raw: str, name: str, low: int, high: int) -> int:
     return int(raw)
 
 
-def _statuses(raw: str, *, extensions: bool) -> tuple[str, ...]:
-    wanted: set[str] = set()
-    for part in (p.strip() for p in raw.split(",")):
-        if part == "open":
-            wanted |= {s.value for s in OPEN_STATUSES}
-        elif part == "closed":
-            wanted |= {s.value for s in FINAL_STATUSES}
-        elif extensions and part in {s.value for s in Status}:
-            wanted.add(part)
-        else:
-            allowed = "open, closed" + (" or a detailed status" if extensions else "")
-            raise Open311BadRequest(f"status {part!r} is not one of {allowed}")
-    return tuple(sorted(wanted))
-
-
 async def parse_request_query(
-    session: AsyncSession, jurisdiction: Jurisdiction, params: Any, *, extensions: bool
+    session: AsyncSession,
+    jurisdiction: Jurisdiction,
+    params: Any,
+    *,
+    statuses: tuple[str, ...] | None,
+    extensions: bool,
 ) -> RequestQuery:
+    """``status`` comes parsed by ``api.parameters`` (the API's vocabulary: ``open``, ``closed`` and the
+    detailed statuses); the dates follow its time-range rule: ``start_date <= requested < end_date``."""
     raw_ids = params.get("service_request_id")
     if raw_ids:
         parts = [p.strip() for p in raw_ids.split(",") if p.strip()]
@@ -356,7 +349,6 @@ async def parse_request_query(
         category_ids = tuple(
             [(await get_service(session, jurisdiction, c.strip())).id for c in codes.split(",")]
         )
-    statuses = _statuses(params["status"], extensions=extensions) if params.get("status") else None
     start = (
         parse_w3c(params["start_date"], "start_date", jurisdiction.timezone)
         if params.get("start_date")
@@ -371,8 +363,7 @@ async def parse_request_query(
         start = end - MAX_WINDOW
     elif end is None:
         end = start + MAX_WINDOW
-    if end < start:
-        raise Open311BadRequest("end_date lies before start_date")
+    check_time_range(start, end, names=("start_date", "end_date"))
     if end - start > MAX_WINDOW:
         raise Open311BadRequest("start_date and end_date may span at most 90 days")
     limit, offset = MAX_RESULTS, 0
@@ -432,7 +423,7 @@ async def find_requests(
         where.append("r.created_at >= :start")
         params["start"] = query.start
     if query.end is not None:
-        where.append("r.created_at <= :end")
+        where.append("r.created_at < :end")  # exclusive, as everywhere (api.parameters)
         params["end"] = query.end
     # Only the fixed clauses above are joined in; every value is a bind parameter.
     rows = (await session.execute(text(REQUESTS_SQL.replace("{where}", " AND ".join(where))), params)).all()

@@ -3,7 +3,8 @@
 Tiles live at ``/tiles/...`` so a CDN can front them as a whole; they carry ``Cache-Control`` and a strong
 ``ETag`` (``If-None-Match`` gets a 304). Every parameter is checked at the edge and a bad one gets a
 problem+json with a precise code: ``invalid-tile-coordinates`` (not integers, 422), ``tile-out-of-range``
-(no such tile, 404), ``invalid-bbox``, ``viewport-too-large``, ``unknown-category``, ``invalid-status``.
+(no such tile, 404), ``invalid-bbox``, ``viewport-too-large``, ``unknown-category``, ``unknown-status``
+(the last four shared with every route, from ``api.parameters``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import COUNCIL, PUBLIC, STAFF
 from api.deps import SessionDep
+from api.parameters import BBox, RequiredBBox, Statuses, limit_parameter
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.identity import Identity
 from geo import map_queries, tiles
 from geo import queries as geo_queries
 from geo import service as geo_service
 from geo.errors import AreaNotFound
-from geo.models import Area, Category
-from geo.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
+from geo.models import Area
 
 router = APIRouter(tags=["map"])
 GEOJSON = "application/geo+json"
@@ -48,61 +49,6 @@ def _tile_coordinates(z: str, x: str, y: str) -> tuple[int, int, int]:
             code="tile-out-of-range",
         )
     return zoom, column, row
-
-
-def parse_bbox(raw: str) -> tuple[float, float, float, float]:
-    parts = raw.split(",")
-    try:
-        values = [float(part) for part in parts]
-    except ValueError:
-        values = []
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat (four numbers)", code="invalid-bbox")
-    min_lon, min_lat, max_lon, max_lat = values
-    if not (
-        -180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90
-    ):
-        raise InvalidInput("bbox: longitudes lie in [-180, 180], latitudes in [-90, 90]", code="invalid-bbox")
-    if min_lon >= max_lon or min_lat >= max_lat:
-        raise InvalidInput("bbox: the minimum must be below the maximum on both axes", code="invalid-bbox")
-    return min_lon, min_lat, max_lon, max_lat
-
-
-def parse_statuses(raw: str | None) -> tuple[str, ...] | None:
-    if not raw:
-        return None
-    chosen: set[str] = set()
-    for part in (p.strip() for p in raw.split(",")):
-        if part == "open":
-            chosen |= {s.value for s in OPEN_STATUSES}
-        elif part == "closed":
-            chosen |= {s.value for s in FINAL_STATUSES}
-        elif part in {s.value for s in Status}:
-            chosen.add(part)
-        else:
-            raise InvalidInput(
-                f"unknown status {part!r}; use open, closed or one of {[s.value for s in Status]}",
-                code="invalid-status",
-            )
-    return tuple(sorted(chosen))
-
-
-async def category_ids(
-    session: AsyncSession, jurisdiction_id: int | None, raw: str | None
-) -> tuple[int, ...] | None:
-    """Codes of categories or groups (a group stands for its categories), in one or every jurisdiction."""
-    if not raw:
-        return None
-    wanted = {code.strip() for code in raw.split(",") if code.strip()}
-    query = select(Category.id, Category.code, Category.parent_id)
-    if jurisdiction_id is not None:
-        query = query.where(Category.jurisdiction_id == jurisdiction_id)
-    rows = (await session.execute(query)).all()
-    if unknown := sorted(wanted - {row.code for row in rows}):
-        raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
-    chosen = {row.id for row in rows if row.code in wanted}
-    chosen |= {row.id for row in rows if row.parent_id in chosen}
-    return tuple(sorted(chosen))
 
 
 def _cached(request: Request, body: bytes, media_type: str, cache_control: str) -> Response:
@@ -151,9 +97,9 @@ async def report_tile(
     y: str,
     request: Request,
     background: BackgroundTasks,
+    statuses: Statuses,
     jurisdiction: str | None = Query(default=None, max_length=64),
     category: str | None = Query(default=None, max_length=2000, description="codes, comma-separated"),
-    status: str | None = Query(default=None, max_length=500, description="open, closed or statuses"),
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
@@ -162,8 +108,10 @@ async def report_tile(
     jurisdiction_id = (await geo_service.get_jurisdiction(session, jurisdiction)).id if jurisdiction else None
     flt = tiles.MapFilter(
         jurisdiction_id=jurisdiction_id,
-        category_ids=await category_ids(session, jurisdiction_id, category),
-        statuses=parse_statuses(status),
+        category_ids=await geo_service.category_ids_for_codes(
+            session, jurisdiction_id=jurisdiction_id, raw=category
+        ),
+        statuses=statuses,
     )
     body = await tiles.report_tile(session, z=zoom, x=column, y=row, flt=flt)
     if zoom < tiles.RAW_MIN_ZOOM:
@@ -201,22 +149,22 @@ async def area_tile(
 )
 async def reports_geojson(
     jurisdiction: str,
-    bbox: str | None = Query(default=None, max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
+    bbox: BBox,
+    statuses: Statuses,
     category: str | None = Query(default=None, max_length=2000),
-    status: str | None = Query(default=None, max_length=500),
-    limit: int = Query(default=500, ge=1, le=1000),
+    limit: int = limit_parameter(default=500, maximum=1000),
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
     found = await geo_service.get_jurisdiction(session, jurisdiction)
     flt = tiles.MapFilter(
         jurisdiction_id=found.id,
-        category_ids=await category_ids(session, found.id, category),
-        statuses=parse_statuses(status),
+        category_ids=await geo_service.category_ids_for_codes(
+            session, jurisdiction_id=found.id, raw=category
+        ),
+        statuses=statuses,
     )
-    body = await map_queries.reports_geojson(
-        session, flt=flt, bbox=parse_bbox(bbox) if bbox else None, limit=limit
-    )
+    body = await map_queries.reports_geojson(session, flt=flt, bbox=bbox, limit=limit)
     return Response(body, media_type=GEOJSON)
 
 
@@ -246,22 +194,23 @@ async def clustered_viewport(
     jurisdiction: str,
     request: Request,
     background: BackgroundTasks,
-    bbox: str = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
+    bbox: RequiredBBox,
+    statuses: Statuses,
     zoom: int = Query(ge=0, le=tiles.MAX_ZOOM),
     category: str | None = Query(default=None, max_length=2000),
-    status: str | None = Query(default=None, max_length=500),
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> JSONResponse:
     found = await geo_service.get_jurisdiction(session, jurisdiction)
-    box = parse_bbox(bbox)
     flt = tiles.MapFilter(
         jurisdiction_id=found.id,
-        category_ids=await category_ids(session, found.id, category),
-        statuses=parse_statuses(status),
+        category_ids=await geo_service.category_ids_for_codes(
+            session, jurisdiction_id=found.id, raw=category
+        ),
+        statuses=statuses,
     )
     try:
-        body = await map_queries.clustered_viewport(session, flt=flt, bbox=box, zoom=zoom)
+        body = await map_queries.clustered_viewport(session, flt=flt, bbox=bbox, zoom=zoom)
     except map_queries.ViewportTooLarge as error:
         raise InvalidInput(str(error), code="viewport-too-large") from None
     _schedule_refresh(request, background)
@@ -287,7 +236,9 @@ async def _hotspots(
         until=until,
         radius_m=radius_m,
         min_reports=min_reports,
-        category_ids=await category_ids(session, found.id, category),
+        category_ids=await geo_service.category_ids_for_codes(
+            session, jurisdiction_id=found.id, raw=category
+        ),
         area_ids=area_ids,
         public_only=public_only,
     )

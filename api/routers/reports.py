@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep, get_media, get_settings
 from api.idempotency import idempotent
-from core.errors import Forbidden, InvalidInput
+from api.parameters import BBox, CreatedRange, NearRadius, Page, RequiredPosition, Statuses, radius_parameter
+from core.errors import Forbidden
 from core.identity import Identity
 from core.settings import Settings
 from geo import queries, service
@@ -24,7 +24,6 @@ from geo.media import MediaStore
 from geo.models import Photo
 from geo.schemas import DuplicateCandidate, ReportCreate, ReportPublic
 from geo.views import render_report
-from geo.workflow import Status
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["reports"])
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
@@ -98,43 +97,6 @@ async def submit_report(
     return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
 
 
-def _parse_floats(raw: str, count: int, name: str) -> list[float]:
-    parts = raw.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise InvalidInput(
-            f"{name} must be {count} comma-separated numbers", code=f"invalid-{name}"
-        ) from None
-    if len(values) != count or not all(math.isfinite(v) for v in values):
-        raise InvalidInput(f"{name} must be {count} comma-separated finite numbers", code=f"invalid-{name}")
-    return values
-
-
-def _check_lon_lat(longitude: float, latitude: float, name: str) -> None:
-    if not (-180 <= longitude <= 180 and -90 <= latitude <= 90):
-        raise InvalidInput(
-            f"{name}: longitude must lie in [-180, 180] and latitude in [-90, 90]", code=f"invalid-{name}"
-        )
-
-
-class ReportListQuery(BaseModel):
-    """The list's filters, validated as one model: one pydantic call instead of one per parameter."""
-
-    area_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    category: str | None = Field(default=None, max_length=2000, description="comma-separated codes")
-    status: str | None = Field(default=None, max_length=500, description="comma-separated statuses")
-    created_after: AwareDatetime | None = None
-    created_before: AwareDatetime | None = None
-    bbox: str | None = Field(default=None, max_length=200, description="minLon,minLat,maxLon,maxLat")
-    near: str | None = Field(
-        default=None, max_length=100, description="lon,lat: only reports within `radius`, nearest first"
-    )
-    radius: float = Field(default=500, gt=0, le=50_000, description="metres around `near`")
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=50, ge=1, le=500)
-
-
 @router.get(
     "/reports",
     summary="List public reports",
@@ -143,56 +105,29 @@ class ReportListQuery(BaseModel):
 )
 async def list_reports(
     jurisdiction: str,
-    query: Annotated[ReportListQuery, Query()],
+    bbox: BBox,
+    near: NearRadius,
+    statuses: Statuses,
+    created: CreatedRange,
+    page: Page,
+    area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    category: str | None = Query(default=None, max_length=2000, description="comma-separated codes"),
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
-    area_id, category, status, bbox, near = (
-        query.area_id,
-        query.category,
-        query.status,
-        query.bbox,
-        query.near,
-    )
-    created_after, created_before = query.created_after, query.created_before
-    radius, cursor, limit = query.radius, query.cursor, query.limit
     found = await service.get_jurisdiction(session, jurisdiction)
-    box = None
-    if bbox is not None:
-        box = _parse_floats(bbox, 4, "bbox")
-        _check_lon_lat(box[0], box[1], "bbox")
-        _check_lon_lat(box[2], box[3], "bbox")
-        if box[0] > box[2] or box[1] > box[3]:
-            raise InvalidInput(
-                "bbox must be minLon,minLat,maxLon,maxLat with min <= max", code="invalid-bbox"
-            )
-    point = None
-    if near is not None:
-        point = _parse_floats(near, 2, "near")
-        _check_lon_lat(point[0], point[1], "near")
-    statuses = None
-    if status is not None:
-        statuses = tuple(s for s in status.split(",") if s)
-        if unknown := [s for s in statuses if s not in Status.__members__.values()]:
-            raise InvalidInput(f"unknown statuses {unknown}", code="unknown-status")
-    if created_after and created_before and created_after >= created_before:
-        raise InvalidInput("created_after must lie before created_before", code="invalid-time-range")
     flt = queries.ReportFilter(
         jurisdiction_id=found.id,
         area_id=area_id,
-        category_ids=await service.category_ids_for_codes(
-            session, jurisdiction_id=found.id, codes=[c for c in category.split(",") if c]
-        )
-        if category
-        else None,
+        category_ids=await service.category_ids_for_codes(session, jurisdiction_id=found.id, raw=category),
         statuses=statuses,
-        created_after=created_after,
-        created_before=created_before,
-        bbox=tuple(box) if box else None,  # type: ignore[arg-type]
-        near=tuple(point) if point else None,  # type: ignore[arg-type]
-        radius_m=radius,
-        cursor=queries.decode_cursor(cursor, nearest=point is not None) if cursor else None,
-        limit=limit,
+        created_after=created.start,
+        created_before=created.end,
+        bbox=bbox,
+        near=near.point if near else None,
+        radius_m=near.radius_m if near else None,
+        cursor=queries.decode_cursor(page.cursor, nearest=near is not None) if page.cursor else None,
+        limit=page.limit,
     )
     return Response(await queries.list_reports_json(session, flt), media_type="application/json")
 
@@ -235,10 +170,9 @@ async def my_reports(
 )
 async def duplicate_candidates(
     jurisdiction: str,
+    position: RequiredPosition,
     category: str = Query(max_length=64),
-    longitude: float = Query(ge=-180, le=180, allow_inf_nan=False),
-    latitude: float = Query(ge=-90, le=90, allow_inf_nan=False),
-    radius: float | None = Query(default=None, gt=0, le=1000, allow_inf_nan=False),
+    radius: float | None = radius_parameter(maximum=1000, description="metres around the position"),
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
@@ -249,8 +183,8 @@ async def duplicate_candidates(
         session,
         jurisdiction_id=found.id,
         category_id=category_id,
-        longitude=longitude,
-        latitude=latitude,
+        longitude=position.longitude,
+        latitude=position.latitude,
         radius_m=radius or settings.duplicate_radius_m,
     )
     return Response(candidates, media_type="application/json")

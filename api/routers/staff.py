@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import STAFF
 from api.deps import SessionDep
 from api.idempotency import idempotent
+from api.parameters import Position, Statuses
 from core.errors import Forbidden, InvalidInput, PreconditionRequired
 from core.identity import Identity
 from geo import queries, service
 from geo.queries import JurisdictionRef
 from geo.schemas import MergeCandidate, MergeCreate, ReportStaff, TransitionCreate, WorkItem, WorkSummary
 from geo.views import point_geojson, render_report
-from geo.workflow import OPEN_STATUSES, Status
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["field staff"])
 ReportId = Annotated[int, Path(ge=1, le=2**62)]
@@ -69,12 +69,7 @@ async def _category_filter(
     session: AsyncSession, found: JurisdictionRef, category: str | None
 ) -> tuple[int, ...] | None:
     """Comma-separated category codes (a group stands for its categories), or None for all."""
-    if category is None:
-        return None
-    codes = [code for code in category.split(",") if code]
-    if not codes:
-        return None
-    return await service.category_ids_for_codes(session, jurisdiction_id=found.id, codes=codes)
+    return await service.category_ids_for_codes(session, jurisdiction_id=found.id, raw=category)
 
 
 CategoryQuery = Query(
@@ -90,9 +85,8 @@ CategoryQuery = Query(
 )
 async def worklist(
     jurisdiction: str,
-    longitude: float | None = Query(default=None, ge=-180, le=180, allow_inf_nan=False),
-    latitude: float | None = Query(default=None, ge=-90, le=90, allow_inf_nan=False),
-    status: str | None = Query(default=None, max_length=200, description="comma-separated; default: open"),
+    position: Position,
+    statuses: Statuses,
     category: str | None = CategoryQuery,
     department_id: int | None = Query(default=None, ge=1),
     limit: int = Query(default=100, ge=1, le=500),
@@ -100,22 +94,15 @@ async def worklist(
     identity: Identity = Depends(STAFF),
 ) -> list[dict[str, Any]]:
     found = await service.get_jurisdiction(session, jurisdiction)
-    if (longitude is None) != (latitude is None):
-        raise InvalidInput("give both longitude and latitude, or neither", code="invalid-position")
     departments = await _departments(session, found, identity, department_id)
     category_ids = await _category_filter(session, found, category)
-    statuses = sorted(s.value for s in OPEN_STATUSES)
-    if status is not None:
-        statuses = [s for s in status.split(",") if s]
-        if unknown := [s for s in statuses if s not in Status.__members__.values()]:
-            raise InvalidInput(f"unknown statuses {unknown}", code="unknown-status")
     return await queries.worklist(
         session,
         jurisdiction_id=found.id,
         department_ids=departments,
-        statuses=statuses,
-        longitude=longitude,
-        latitude=latitude,
+        statuses=list(statuses) if statuses is not None else queries.OPEN_STATUS_LIST,
+        longitude=position.longitude if position else None,
+        latitude=position.latitude if position else None,
         limit=limit,
         category_ids=category_ids,
     )

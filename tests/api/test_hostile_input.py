@@ -361,10 +361,10 @@ LIST_PARAMS = [
     ({"near": "4.9"}, "invalid-near"),
     ({"near": "4.9,52.3,7"}, "invalid-near"),
     ({"near": "4.9,-inf"}, "invalid-near"),
-    ({"near": "4.9,52.3", "radius": "0"}, "invalid-input"),
-    ({"near": "4.9,52.3", "radius": "-5"}, "invalid-input"),
-    ({"near": "4.9,52.3", "radius": "100000"}, "invalid-input"),
-    ({"near": "4.9,52.3", "radius": "nan"}, "invalid-input"),
+    ({"near": "4.9,52.3", "radius": "0"}, "invalid-radius"),
+    ({"near": "4.9,52.3", "radius": "-5"}, "invalid-radius"),
+    ({"near": "4.9,52.3", "radius": "100000"}, "invalid-radius"),
+    ({"near": "4.9,52.3", "radius": "nan"}, "invalid-radius"),
     ({"status": "bogus"}, "unknown-status"),
     ({"status": "submitted,SUBMITTED"}, "unknown-status"),
     ({"category": "nope"}, "unknown-category"),
@@ -403,20 +403,20 @@ async def test_bad_list_parameters_are_422(
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "code"),
     [
-        {"longitude": "4.9", "latitude": "52.3"},
-        {"category": "pothole", "longitude": "181", "latitude": "52.3"},
-        {"category": "pothole", "longitude": "4.9", "latitude": "-90.5"},
-        {"category": "pothole", "longitude": "nan", "latitude": "52.3"},
-        {"category": "pothole", "longitude": "4.9", "latitude": "52.3", "radius": "5000"},
-        {"category": "pothole", "longitude": "east", "latitude": "52.3"},
+        ({"longitude": "4.9", "latitude": "52.3"}, "invalid-input"),
+        ({"category": "pothole", "longitude": "181", "latitude": "52.3"}, "invalid-position"),
+        ({"category": "pothole", "longitude": "4.9", "latitude": "-90.5"}, "invalid-position"),
+        ({"category": "pothole", "longitude": "nan", "latitude": "52.3"}, "invalid-position"),
+        ({"category": "pothole", "longitude": "4.9", "latitude": "52.3", "radius": "5000"}, "invalid-radius"),
+        ({"category": "pothole", "longitude": "east", "latitude": "52.3"}, "invalid-input"),
     ],
 )
 async def test_bad_duplicate_parameters_are_422(
-    client: httpx.AsyncClient, world: World, params: dict[str, str]
+    client: httpx.AsyncClient, world: World, params: dict[str, str], code: str
 ) -> None:
-    refused(await client.get(f"{BASE}/reports/duplicates", params=params), 422, "invalid-input")
+    refused(await client.get(f"{BASE}/reports/duplicates", params=params), 422, code)
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ async def test_reports_geojson_is_an_rfc7946_feature_collection(
         ({"limit": "0"}, "invalid-input"),
         ({"limit": "5000"}, "invalid-input"),
         ({"category": "ghost"}, "unknown-category"),
-        ({"status": "lost"}, "invalid-status"),
+        ({"status": "lost"}, "unknown-status"),
     ],
 )
 async def test_bad_list_parameters(map_client: httpx.AsyncClient, params: dict[str, str], code: str) -> None:

@@ -144,7 +144,7 @@ async def test_an_empty_tile_is_empty(map_client: httpx.AsyncClient) -> None:
         ("/tiles/reports/23/0/0.mvt", 404, "tile-out-of-range"),
         ("/tiles/reports/99999999999/0/0.mvt", 422, "invalid-tile-coordinates"),
         ("/tiles/reports/3/1/1.mvt?category=ghost", 422, "unknown-category"),
-        ("/tiles/reports/3/1/1.mvt?status=lost", 422, "invalid-status"),
+        ("/tiles/reports/3/1/1.mvt?status=lost", 422, "unknown-status"),
         ("/tiles/reports/3/1/1.mvt?jurisdiction=atlantis", 404, "jurisdiction-not-found"),
         ("/tiles/areas/3/9/1.mvt?jurisdiction=amsterdam", 404, "tile-out-of-range"),
         ("/tiles/areas/3/1/1.mvt", 422, "invalid-input"),

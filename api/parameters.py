@@ -1,0 +1,257 @@
+"""The query parameters several routes share, parsed in one place (as tipg's ``dependencies.py`` does).
+
+Each is an ``Annotated`` FastAPI dependency: a route declares ``bbox: BBox`` and gets a checked value or
+``None``; the parameter, its limits and its description appear once in the OpenAPI of every route that
+takes it. A mistake is refused by raising a ``DomainError`` with one code, the same on every route: the
+API's handler renders it as problem+json (422), Open311's route class as the specification's error list
+(400). The codes:
+
+- ``invalid-bbox``: not four finite numbers, a longitude outside [-180, 180] or a latitude outside
+  [-90, 90], or a minimum not below its maximum (an empty box is a mistake, not an empty answer).
+- ``invalid-near``: ``near`` is not two finite numbers lon,lat in range.
+- ``invalid-position``: ``longitude``/``latitude`` out of range, or only one of them given.
+- ``invalid-radius``: a radius that is not a finite number in (0, the route's maximum].
+- ``unknown-status``: a status that is neither a workflow status nor one of the groups ``open`` (every
+  status still awaiting work) and ``closed`` (``resolved`` and ``closed``: the report is done with). The
+  groups are GeoReport v2's two statuses, so a status list means the same in the API, the map and Open311;
+  the workflow status ``closed`` alone is not selectable apart from ``resolved``.
+- ``invalid-time-range``: the start does not lie before the end. A time range is half-open,
+  ``start <= created_at < end``: the end bound is exclusive everywhere (``geo.queries`` and Open311), so
+  consecutive ranges (a day, the next day) never count a report twice.
+- ``invalid-input``: a malformed scalar (``limit`` out of range, a date-time without an offset), from
+  FastAPI's own validation of the declared type.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, NamedTuple
+
+from fastapi import Depends, Query
+from pydantic import AwareDatetime
+
+from core.errors import InvalidInput
+from geo.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
+
+MAX_NEAR_RADIUS_M = 50_000
+DEFAULT_NEAR_RADIUS_M = 500.0
+
+_STATUS_VALUES = frozenset(s.value for s in Status)
+_STATUS_GROUPS: dict[str, frozenset[str]] = {
+    "open": frozenset(s.value for s in OPEN_STATUSES),
+    "closed": frozenset(s.value for s in FINAL_STATUSES),
+}
+STATUS_DESCRIPTION = (
+    "comma-separated: `open`, `closed` (resolved or closed) or workflow statuses "
+    f"({', '.join(sorted(_STATUS_VALUES))})"
+)
+
+
+class BoundingBox(NamedTuple):
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+class Point(NamedTuple):
+    longitude: float
+    latitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    point: Point
+    radius_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """``start <= t < end``; either bound may be open (``None``)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _in_range(longitude: float, latitude: float) -> bool:
+    return -180 <= longitude <= 180 and -90 <= latitude <= 90
+
+
+def _numbers(raw: str, count: int) -> list[float] | None:
+    parts = raw.split(",")
+    if len(parts) != count:
+        return None
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        return None
+    return values if all(math.isfinite(v) for v in values) else None
+
+
+def parse_bbox(raw: str) -> BoundingBox:
+    values = _numbers(raw, 4)
+    if values is None:
+        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat (four numbers)", code="invalid-bbox")
+    box = BoundingBox(*values)
+    if not (_in_range(box.min_lon, box.min_lat) and _in_range(box.max_lon, box.max_lat)):
+        raise InvalidInput("bbox: longitudes lie in [-180, 180], latitudes in [-90, 90]", code="invalid-bbox")
+    if box.min_lon >= box.max_lon or box.min_lat >= box.max_lat:
+        raise InvalidInput("bbox: the minimum must be below the maximum on both axes", code="invalid-bbox")
+    return box
+
+
+def parse_point(raw: str, name: str = "near") -> Point:
+    values = _numbers(raw, 2)
+    if values is None or not _in_range(*values):
+        raise InvalidInput(
+            f"{name} must be lon,lat with longitude in [-180, 180] and latitude in [-90, 90]",
+            code="invalid-near",
+        )
+    return Point(*values)
+
+
+def check_radius(radius: float, maximum: float) -> float:
+    if not (math.isfinite(radius) and 0 < radius <= maximum):
+        raise InvalidInput(
+            f"radius must be a number of metres above 0 and at most {maximum:g}", code="invalid-radius"
+        )
+    return radius
+
+
+def parse_statuses(raw: str | None) -> tuple[str, ...] | None:
+    """The statuses a comma-separated list stands for, sorted; ``None`` (no filter) when empty."""
+    if not raw:
+        return None
+    chosen: set[str] = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        if part in _STATUS_GROUPS:
+            chosen |= _STATUS_GROUPS[part]
+        elif part in _STATUS_VALUES:
+            chosen.add(part)
+        else:
+            raise InvalidInput(
+                f"unknown status {part[:50]!r}; use open, closed or one of {sorted(_STATUS_VALUES)}",
+                code="unknown-status",
+            )
+    return tuple(sorted(chosen)) if chosen else None
+
+
+def check_time_range(start: datetime | None, end: datetime | None, *, names: tuple[str, str]) -> TimeRange:
+    if start is not None and end is not None and start >= end:
+        raise InvalidInput(f"{names[0]} must lie before {names[1]}", code="invalid-time-range")
+    return TimeRange(start, end)
+
+
+# --- the dependencies ---------------------------------------------------------------------------------
+
+
+def _optional_bbox(
+    bbox: Annotated[
+        str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")
+    ] = None,
+) -> BoundingBox | None:
+    return parse_bbox(bbox) if bbox is not None else None
+
+
+def _required_bbox(
+    bbox: Annotated[str, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")],
+) -> BoundingBox:
+    return parse_bbox(bbox)
+
+
+def _near(
+    near: Annotated[
+        str | None, Query(max_length=100, description="lon,lat: only reports within `radius`, nearest first")
+    ] = None,
+    radius: Annotated[
+        float, Query(description=f"metres around `near`, above 0 and at most {MAX_NEAR_RADIUS_M}")
+    ] = DEFAULT_NEAR_RADIUS_M,
+) -> Near | None:
+    check_radius(radius, MAX_NEAR_RADIUS_M)
+    return None if near is None else Near(parse_point(near), radius)
+
+
+def _position(
+    longitude: Annotated[float | None, Query(description="WGS84 longitude, with latitude")] = None,
+    latitude: Annotated[float | None, Query(description="WGS84 latitude, with longitude")] = None,
+) -> Point | None:
+    if longitude is None and latitude is None:
+        return None
+    if longitude is None or latitude is None:
+        raise InvalidInput("give both longitude and latitude, or neither", code="invalid-position")
+    if not (math.isfinite(longitude) and math.isfinite(latitude) and _in_range(longitude, latitude)):
+        raise InvalidInput(
+            "longitude must lie in [-180, 180] and latitude in [-90, 90]", code="invalid-position"
+        )
+    return Point(longitude, latitude)
+
+
+def _required_position(position: Annotated[Point | None, Depends(_position)]) -> Point:
+    if position is None:
+        raise InvalidInput("longitude and latitude are required", code="invalid-position")
+    return position
+
+
+def _statuses(
+    status: Annotated[str | None, Query(max_length=500, description=STATUS_DESCRIPTION)] = None,
+) -> tuple[str, ...] | None:
+    return parse_statuses(status)
+
+
+def _created_range(
+    created_after: Annotated[AwareDatetime | None, Query(description="from this moment (inclusive)")] = None,
+    created_before: Annotated[
+        AwareDatetime | None, Query(description="up to this moment (exclusive)")
+    ] = None,
+) -> TimeRange:
+    return check_time_range(created_after, created_before, names=("created_after", "created_before"))
+
+
+BBox = Annotated[BoundingBox | None, Depends(_optional_bbox)]
+RequiredBBox = Annotated[BoundingBox, Depends(_required_bbox)]
+NearRadius = Annotated[Near | None, Depends(_near)]
+Position = Annotated[Point | None, Depends(_position)]
+RequiredPosition = Annotated[Point, Depends(_required_position)]
+Statuses = Annotated[tuple[str, ...] | None, Depends(_statuses)]
+CreatedRange = Annotated[TimeRange, Depends(_created_range)]
+
+
+def radius_parameter(*, maximum: float, description: str) -> object:
+    """A dependency for a route's own radius (its default and maximum differ per route)."""
+
+    def _radius(
+        # A default, not ``Annotated``: the annotation is resolved from the module, the closure's values not.
+        radius: float | None = Query(
+            default=None, description=f"{description}; above 0, at most {maximum:g}"
+        ),
+    ) -> float | None:
+        return None if radius is None else check_radius(radius, maximum)
+
+    return Depends(_radius)
+
+
+def limit_parameter(*, default: int, maximum: int) -> object:
+    """``limit``: how many items a page holds; one declaration so every list states its bounds alike."""
+    return Query(default=default, ge=1, le=maximum, description=f"items per page, 1 to {maximum}")
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPage:
+    cursor: str | None
+    limit: int
+
+
+def _cursor_page(
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="items per page, 1 to 500")] = 50,
+) -> CursorPage:
+    return CursorPage(cursor, limit)
+
+
+Page = Annotated[CursorPage, Depends(_cursor_page)]
