@@ -65,10 +65,8 @@ MAX_PERIOD = timedelta(days=3 * 366)
 
 
 def notification_settings(request: Request) -> NotificationSettings:
-    state = request.app.state
-    if getattr(state, "notification_settings", None) is None:
-        state.notification_settings = NotificationSettings.from_settings(state.settings)
-    return state.notification_settings
+    notifications: NotificationSettings = request.app.state.notification_settings
+    return notifications
 
 
 SettingsDep = Depends(notification_settings)
