@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow lint venv vendor
+.PHONY: run test test-slow lint venv vendor docs
 
 venv: $(STAMP)
 
@@ -57,3 +57,7 @@ vendor: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The README's settings table and docs/errors.md, generated from the code (a test checks they are current).
+docs: venv
+	$(BIN)/python -m api.docs_tables

@@ -33,7 +33,6 @@ from core import log_redaction
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.settings import Settings
 from geo.media import MediaStore
-from notifications.settings import NotificationSettings
 from notifications.worker import running_in_background
 
 API_DESCRIPTION = """
@@ -59,14 +58,14 @@ def create_app(
             engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
             app.state.sessionmaker = make_sessionmaker(engine)
         async with contextlib.AsyncExitStack() as stack:
-            if settings.run_worker and sessionmaker is None and settings.database_url:
+            if settings.notifications.run_worker and sessionmaker is None and settings.database_url:
                 # The notifications worker runs next to the API (``civicloop worker run`` runs it alone).
                 background = await stack.enter_async_context(
                     running_in_background(
                         app.state.sessionmaker,
                         app.state.notification_settings,
                         listen_url=sync_url(settings.database_url),
-                        concurrency=settings.worker_concurrency,
+                        concurrency=settings.notifications.worker_concurrency,
                     )
                 )
                 app.state.worker_health = background.health  # reported by /readyz
@@ -88,7 +87,8 @@ def create_app(
     log_redaction.install()  # keys and tokens never reach a log line (also under another server)
     app.state.settings = settings
     app.state.media = MediaStore(settings.media_dir)
-    app.state.notification_settings = NotificationSettings.from_settings(settings)
+    # The section the routes and the worker use; tests put one of their own here.
+    app.state.notification_settings = settings.notifications
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
     problems.install(app)

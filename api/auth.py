@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import SessionDep
 from core import throttle
 from core.db import fetch_one, psycopg_sql
-from core.errors import Forbidden, NotAuthenticated
+from core.errors import Forbidden, NotAuthenticated, RoleRequired
 from core.identity import Identity, Role, hash_token
 from core.settings import Settings
 from geo.service import get_jurisdiction
@@ -91,7 +91,7 @@ class Policy:
                 raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
         if not (identity.roles & self.roles):
             needed = ", ".join(sorted(r.value for r in self.roles))
-            raise Forbidden(f"this needs one of these roles: {needed}", code="role-required")
+            raise RoleRequired(f"this needs one of these roles: {needed}")
         if identity.is_anonymous and request.method not in _SAFE_METHODS:
             await _limit_device_writes(request, identity)
         return identity

@@ -44,7 +44,6 @@ from core.settings import PROJECT_DIR, Settings
 from geo.area_import import AreaImportError, ImportResult, SkippedFeatures, UnknownJurisdiction, import_file
 from geo.area_import import parse_filters as parse_area_filters
 from geo.media import MediaStore
-from notifications.settings import NotificationSettings
 from participation.electorate import ParticipationKeys
 
 LOCAL_DATABASE = "civicloop"
@@ -205,8 +204,8 @@ def default_public_base_url(settings: Settings, host: str, port: int) -> str:
     """The address links in mails point to: ``CIVICLOOP_PUBLIC_BASE_URL`` when set, else where this
     server listens (a wildcard address as ``localhost``), so a second server on another port does not
     send links to the first."""
-    if "public_base_url" in settings.model_fields_set:
-        return settings.public_base_url
+    if "public_base_url" in settings.notifications.model_fields_set:
+        return settings.notifications.public_base_url
     if host in ("", "0.0.0.0", "::", "[::]"):
         host = "localhost"
     elif ":" in host and not host.startswith("["):
@@ -244,7 +243,7 @@ def serve(
     from core.log_redaction import uvicorn_log_config
 
     settings = Settings()
-    notifications = NotificationSettings.from_settings(settings)
+    notifications = settings.notifications
     keys = _participation_keys(settings)
     public = default_public_base_url(settings, host, port)
     with _expected_errors():
@@ -283,7 +282,12 @@ def serve(
     if local:
         typer.echo(f"database: {url}  (local cluster in {settings.local_db_dir})")
     if workers == 1:
-        settings = settings.model_copy(update={"database_url": url, "public_base_url": public})
+        settings = settings.model_copy(
+            update={
+                "database_url": url,
+                "notifications": settings.notifications.model_copy(update={"public_base_url": public}),
+            }
+        )
         uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
         return
     # Each process builds its own app (and pool, and worker) from the environment.
@@ -363,11 +367,11 @@ def demo_load() -> None:
             url,
             partial(
                 load_demo,
-                notification_settings=NotificationSettings.from_settings(settings),
+                notification_settings=settings.notifications,
                 participation_keys=_participation_keys(settings),
             ),
         )
-    _print_demo(result, settings.public_base_url)
+    _print_demo(result, settings.notifications.public_base_url)
 
 
 @areas_app.command("import")

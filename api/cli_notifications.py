@@ -2,18 +2,16 @@
 
 Mounted by ``api/cli.py`` (``app.add_typer(cli_notifications.worker_app, name="worker")`` and
 ``app.add_typer(cli_notifications.deadletters_app, name="deadletters")``); also runnable on its own as
-``python -m api.cli_notifications worker run``. Settings come from ``core.settings.Settings``; until the
-notification fields are part of it, ``CIVICLOOP_<FIELD>`` environment variables (the names
-pydantic-settings will read then, e.g. ``CIVICLOOP_SMTP_PORT``) fill ``NotificationSettings``.
+``python -m api.cli_notifications worker run``. Settings come from ``core.settings.Settings`` (its
+``notifications`` section), exactly as for ``civicloop serve``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -21,7 +19,6 @@ from core.db import make_engine, make_sessionmaker, sync_url
 from core.local_postgres import ensure_local_cluster
 from core.settings import Settings, get_settings
 from notifications import service
-from notifications.settings import NotificationSettings
 from notifications.worker import Worker, run_workers
 
 app = typer.Typer(help="Notifications: the delivery worker and the dead letters.", no_args_is_help=True)
@@ -43,16 +40,6 @@ def database_url(settings: Settings, given: str | None) -> str:
     return ensure_local_cluster(settings.local_db_dir).url("civicloop")
 
 
-def notification_settings(settings: Settings) -> NotificationSettings:
-    overrides: dict[str, Any] = {}
-    for name, field in NotificationSettings.model_fields.items():
-        value = os.environ.get(f"CIVICLOOP_{name.upper()}")
-        if value is None or hasattr(settings, name):
-            continue
-        overrides[name] = json.loads(value) if field.annotation is list[str] else value
-    return NotificationSettings.from_settings(settings, **overrides)
-
-
 @worker_app.command("run")
 def worker_run(
     once: Annotated[bool, typer.Option("--once", help="work until nothing is due, then exit")] = False,
@@ -62,7 +49,7 @@ def worker_run(
     """Deliver notifications until stopped (SIGTERM/SIGINT finish the current batch)."""
     settings = get_settings()
     url = database_url(settings, database)
-    config = notification_settings(settings)
+    config = settings.notifications
 
     async def main() -> None:
         engine = make_engine(url, pool_size=max(2, concurrency * 2))

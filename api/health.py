@@ -72,7 +72,7 @@ async def readyz(request: Request) -> JSONResponse:
             "oldest_unprocessed_age_seconds": outbox_age,
         }
         report["deliveries"] = {"due": queues.deliveries_due, "oldest_due_age_seconds": due_age}
-        limit = settings.ready_max_lag_seconds
+        limit = settings.notifications.ready_max_lag_seconds
         if outbox_age > limit:
             problems.append(
                 f"the oldest unprocessed outbox event waits {outbox_age:.0f} s (limit {limit:.0f})"

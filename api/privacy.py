@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict, WrongPassword
 from core.identity import Account, Identity
 
 # One query per section, each returning one JSON value (rows as objects); :a is the account id.
@@ -105,7 +105,7 @@ async def delete_account(
         )
     if not account.is_anonymous:
         if password is None or not await verify_password(account.password_hash, password):
-            raise Forbidden("give the account's password to delete it", code="wrong-password")
+            raise WrongPassword("give the account's password to delete it")
     parameters = {"a": account.id, "email": account.email, "recipient": f"account:{account.id}"}
     for statement in (
         # Reports stay for the municipality and the neighbourhood, without anything that names the reporter.

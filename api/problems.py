@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.db import is_transient_database_error
-from core.errors import DomainError
+from core.errors import ConstraintRule, DomainError
+from geo.errors import CONSTRAINTS as GEO_CONSTRAINTS
+from notifications.errors import CONSTRAINTS as NOTIFICATION_CONSTRAINTS
+from participation.errors import CONSTRAINTS as PARTICIPATION_CONSTRAINTS
 
 PROBLEM_JSON = "application/problem+json"
 # A fast restart of PostgreSQL takes a second or two; clients (and the mobile app's outbox) retry then.
@@ -31,6 +34,17 @@ _HTTP_CODES = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     429: "too-many-requests",
+}
+
+
+# Codes the HTTP layer itself answers with (not a DomainError), for docs/errors.md.
+HTTP_LAYER_CODES: dict[str, tuple[int, str]] = {
+    "invalid-input": (422, "the request does not match the schema (``errors`` lists each mistake)"),
+    "malformed-json": (400, "the body is not valid JSON"),
+    "conflict": (409, "a database constraint that no rule names refused the change"),
+    "database-unavailable": (503, "the database cannot be reached; retry after ``Retry-After`` seconds"),
+    "internal-error": (500, "a bug; it was logged"),
+    **{code: (status, "the HTTP status of the same name") for status, code in _HTTP_CODES.items()},
 }
 
 
@@ -59,8 +73,28 @@ def _validation_errors(errors: list[Any]) -> list[dict[str, Any]]:
     return clean
 
 
-def _first_line(error: sqlalchemy.exc.DBAPIError) -> str:
-    return str(error.orig).splitlines()[0] if error.orig is not None else "invalid value"
+# Every package's table constraints that a request can reach, by name: what each means to the client.
+CONSTRAINTS: dict[str, ConstraintRule] = {
+    **GEO_CONSTRAINTS,
+    **PARTICIPATION_CONSTRAINTS,
+    **NOTIFICATION_CONSTRAINTS,
+}
+UNKNOWN_CONSTRAINT_DETAIL = "the change conflicts with existing data"
+DATA_ERROR_DETAIL = "a value cannot be stored (out of range, or a character the database refuses)"
+
+
+def constraint_name(error: sqlalchemy.exc.DBAPIError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) if diag is not None else None
+
+
+def integrity_problem(error: sqlalchemy.exc.IntegrityError) -> JSONResponse:
+    """The problem for a violated constraint: its rule when the constraint is known, else a generic
+    409. PostgreSQL's own message (table, column and the offending values) never reaches the client."""
+    rule = CONSTRAINTS.get(constraint_name(error) or "")
+    if rule is None:
+        return problem(409, "conflict", "Conflict", UNKNOWN_CONSTRAINT_DETAIL)
+    return problem(rule.error.status, rule.error.code, rule.error.title, rule.detail)
 
 
 def install(app: FastAPI) -> None:
@@ -93,16 +127,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(sqlalchemy.exc.DataError)
     async def _data(request: Request, error: sqlalchemy.exc.DataError) -> JSONResponse:
         # A value the schema let through but PostgreSQL cannot store (a NUL, an out-of-range number):
-        # still the client's input, so a 422, and the unit of work has been rolled back.
-        logger.warning("data error on %s %s: %s", request.method, request.url.path, error.orig)
-        return problem(
-            422, "invalid-input", "Invalid input", "a value cannot be stored: " + _first_line(error)
-        )
+        # still the client's input, so a 422, and the unit of work has been rolled back. The database's
+        # text (which may quote other rows' values or name the schema) goes to the log only.
+        logger.warning("data error on %s %s: %s", request.method, request.url.path, _one_line(error))
+        return problem(422, "invalid-input", "Invalid input", DATA_ERROR_DETAIL)
 
     @app.exception_handler(sqlalchemy.exc.IntegrityError)
     async def _integrity(request: Request, error: sqlalchemy.exc.IntegrityError) -> JSONResponse:
-        logger.warning("integrity error on %s %s: %s", request.method, request.url.path, error.orig)
-        return problem(409, "conflict", "Conflict", "the change conflicts with existing data")
+        logger.warning(
+            "integrity error on %s %s (constraint %s): %s",
+            request.method,
+            request.url.path,
+            constraint_name(error),
+            _one_line(error),
+        )
+        return integrity_problem(error)
 
     async def _database(request: Request, error: Exception) -> JSONResponse:
         """A lost or refused database connection is the server's state, not the request's fault: 503.

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import issue_token
 from core.blocking import password_hashing
-from core.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden, WrongPassword
 from core.identity import AccessToken, Account, AccountLink, hash_token
 from core.outbox import record_event
 
@@ -224,5 +224,5 @@ async def change_password(
         await password_hashing.run(_hasher.verify, account.password_hash, current)
     except (VerificationError, InvalidHashError):
         # 403, not 401: the token is fine (a 401 tells an app to forget its session).
-        raise Forbidden("the current password is wrong", code="wrong-password") from None
+        raise WrongPassword("the current password is wrong") from None
     return await _set_password(session, account, new, ttl_days)

@@ -25,7 +25,8 @@ from typing import Final
 
 from PIL import Image, ImageCms, ImageOps
 
-from core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from core.errors import PayloadTooLarge, UnsupportedMediaType
+from geo.errors import PhotoDecompressionBomb, PhotoUnreadable
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def process_photo(
             max_bytes=max_bytes,
         )
     if not data:
-        raise InvalidInput("The photo is empty.", code="photo-unreadable")
+        raise PhotoUnreadable("The photo is empty.")
 
     detected = _sniff(data)
     if detected == "HEIF" and not _heif_available():
@@ -170,19 +171,18 @@ def process_photo(
         # Restricting ``formats`` keeps Pillow from trying every other plugin on bytes we already classified.
         image = Image.open(io.BytesIO(data), formats=[detected])
     except Image.DecompressionBombError as error:
-        raise InvalidInput(str(error), code="photo-decompression-bomb") from error
+        raise PhotoDecompressionBomb(str(error)) from error
     except _DECODER_FAILURES as error:  # includes UnidentifiedImageError (an OSError)
-        raise InvalidInput("The photo could not be read.", code="photo-unreadable") from error
+        raise PhotoUnreadable("The photo could not be read.") from error
 
     with image:
         # Only the header has been parsed so far: refuse huge canvases before any pixel is decoded.
         width, height = image.size
         if width <= 0 or height <= 0:
-            raise InvalidInput("The photo has no pixels.", code="photo-unreadable")
+            raise PhotoUnreadable("The photo has no pixels.")
         if width * height > max_pixels:
-            raise InvalidInput(
+            raise PhotoDecompressionBomb(
                 f"The photo has {width}x{height} pixels; the limit is {max_pixels}.",
-                code="photo-decompression-bomb",
             )
         if image.format in {"JPEG", "MPO"}:
             # DCT scaling during decode: a 50 MP photo is decoded at 1/2 or 1/4 size, never full size.
@@ -190,9 +190,9 @@ def process_photo(
         try:
             image.load()
         except Image.DecompressionBombError as error:
-            raise InvalidInput(str(error), code="photo-decompression-bomb") from error
+            raise PhotoDecompressionBomb(str(error)) from error
         except _DECODER_FAILURES as error:
-            raise InvalidInput("The photo is truncated or corrupt.", code="photo-unreadable") from error
+            raise PhotoUnreadable("The photo is truncated or corrupt.") from error
 
         icc_profile = image.info.get("icc_profile")
         try:

@@ -16,8 +16,10 @@ from core.identity import Identity
 from core.outbox import record_event
 from geo import queries
 from geo.errors import (
+    CategoryExists,
     CategoryNotFound,
     CategoryNotSelectable,
+    DepartmentExists,
     DepartmentNotFound,
     JurisdictionNotFound,
     ReportNotFound,
@@ -124,7 +126,7 @@ async def create_department(session: AsyncSession, *, jurisdiction_id: int, name
         select(Department.id).where(Department.jurisdiction_id == jurisdiction_id, Department.name == name)
     )
     if exists is not None:
-        raise InvalidInput(f"a department named {name!r} exists", code="department-exists")
+        raise DepartmentExists(f"a department named {name!r} exists")
     department = Department(jurisdiction_id=jurisdiction_id, name=name)
     session.add(department)
     await session.flush()
@@ -136,7 +138,7 @@ async def create_category(session: AsyncSession, *, jurisdiction_id: int, data: 
     if await session.scalar(
         select(Category.id).where(Category.jurisdiction_id == jurisdiction_id, Category.code == data.code)
     ):
-        raise CategoryNotSelectable(f"a category with code {data.code!r} exists", code="category-exists")
+        raise CategoryExists(f"a category with code {data.code!r} exists")
     parent_id = None
     if data.parent is not None:
         parent = await get_category(session, jurisdiction_id=jurisdiction_id, code=data.parent)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, ConstraintRule, Forbidden, InvalidInput, NotFound
 
 
 class InboxMessageNotFound(NotFound):
@@ -59,3 +59,21 @@ class ForbiddenTarget(InvalidInput):
 
 class UnknownTemplate(InvalidInput):
     code = "unknown-template"
+
+
+class InvalidPeriod(InvalidInput):
+    code = "invalid-period"
+
+
+class PushEndpointTaken(Conflict):
+    code = "push-endpoint-taken"
+
+
+# The constraints of notifications' tables a request can reach, by name (see core.errors.ConstraintRule).
+CONSTRAINTS: dict[str, ConstraintRule] = {
+    "uq_push_subscriptions_endpoint": ConstraintRule(
+        PushEndpointTaken,
+        "this push endpoint belongs to another account; unsubscribe in the browser and subscribe again",
+    ),
+    "ck_satisfaction_requests_score": ConstraintRule(InvalidInput, "the score lies between 1 and 5"),
+}

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.db import check_pooled_connection
 from core.errors import Conflict
 from participation.ballot_cipher import BallotCipher, BallotIntegrityError
-from participation.errors import WrongPhase
+from participation.errors import VotingClosed
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ class BallotMixer:
                     Conflict("the ballot could not be stored; try again", code="ballot-not-stored")
                 )
             elif ballot.round_id in closed:
-                waiting.set_exception(WrongPhase("voting has closed", code="voting-closed"))
+                waiting.set_exception(VotingClosed("voting has closed"))
             else:
                 waiting.set_result(None)
 

@@ -42,7 +42,7 @@ from core.errors import Conflict, Forbidden
 from geo.errors import JurisdictionNotFound
 from participation.ballot_store import BallotMixer, PendingBallot, round_lock
 from participation.electorate import Credential, ParticipationKeys, Voter, check_voter
-from participation.errors import AlreadyVoted, BallotRuleViolation, RoundNotFound, WrongPhase
+from participation.errors import AlreadyVoted, BallotRuleViolation, RoundNotFound, VotingClosed, WrongPhase
 from participation.models import BudgetRound
 from participation.schemas import BallotCast, BallotReceipt
 
@@ -297,9 +297,9 @@ def check_voting_open(budget_round: BudgetRound | VotingRound, now: datetime | N
     if budget_round.phase != "voting":
         if budget_round.phase in ("proposals", "review"):
             raise WrongPhase("voting has not opened yet", code="voting-not-open")
-        raise WrongPhase("voting has closed", code="voting-closed")
+        raise VotingClosed("voting has closed")
     if budget_round.voting_closes_at is not None and now >= budget_round.voting_closes_at:
-        raise WrongPhase("voting has closed", code="voting-closed")
+        raise VotingClosed("voting has closed")
 
 
 async def cast_ballot(

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden
+from core.errors import Forbidden, NotYourArea
 from core.identity import Account, Identity, RoleGrant
 from core.outbox import record_event
 from participation.electorate import area_in_jurisdiction
@@ -37,7 +37,7 @@ async def create_motion(
 ) -> Motion:
     await area_in_jurisdiction(session, jurisdiction_id=jurisdiction_id, area_id=data.area_id)
     if not _may_manage(actor, data.area_id, jurisdiction_id):
-        raise Forbidden("motions are tabled by the area's council or an administrator", code="not-your-area")
+        raise NotYourArea("motions are tabled by the area's council or an administrator")
     if data.round_id is not None and not await session.scalar(
         select(BudgetRound.id).where(
             BudgetRound.id == data.round_id, BudgetRound.jurisdiction_id == jurisdiction_id
@@ -91,9 +91,7 @@ async def change_motion_status(
     session: AsyncSession, *, motion: Motion, to: str, actor: Identity | None, now: datetime | None = None
 ) -> Motion:
     if actor is not None and not _may_manage(actor, motion.area_id, motion.jurisdiction_id):
-        raise Forbidden(
-            "only the area's council or an administrator opens and closes motions", code="not-your-area"
-        )
+        raise NotYourArea("only the area's council or an administrator opens and closes motions")
     goal = check_status_change(motion.status, to, what="motion")
     now = now or datetime.now(UTC)
     members = (

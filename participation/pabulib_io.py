@@ -20,7 +20,7 @@ from core.errors import InvalidInput
 from participation.ballot_store import load_ballots
 from participation.budget_rounds import VOTE_TYPES, _number, close_voting
 from participation.electorate import area_in_jurisdiction
-from participation.errors import WrongPhase
+from participation.errors import MalformedPabulib, WrongPhase
 from participation.models import BallotRecord, BudgetRound, Proposal
 from participation.tally import (
     Ballot,
@@ -108,9 +108,7 @@ async def import_round(
     try:
         election = parse_pabulib_text(text_content)
     except PabulibFormatError as error:
-        raise InvalidInput(
-            f"malformed .pb file: {error}", code="malformed-pabulib", line=error.line
-        ) from None
+        raise MalformedPabulib(f"malformed .pb file: {error}", line=error.line) from None
     await area_in_jurisdiction(session, jurisdiction_id=jurisdiction_id, area_id=area_id)
     instance = election.instance
     ballot_type = _TYPES_BACK.get(instance.vote_type)
@@ -170,7 +168,7 @@ async def import_round(
         await session.flush()
         ids[project.project_id] = proposal.id
     if instance.budget <= 0 or any(p.cost <= 0 for p in instance.projects.values()):
-        raise InvalidInput("budget and costs must be positive", code="malformed-pabulib")
+        raise MalformedPabulib("budget and costs must be positive")
     import uuid
 
     rows = [
@@ -195,9 +193,7 @@ def read_pb_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput(
-            f"malformed .pb file: not UTF-8 ({error.reason})", code="malformed-pabulib"
-        ) from None
+        raise MalformedPabulib(f"malformed .pb file: not UTF-8 ({error.reason})") from None
 
 
 async def load_projects(session: AsyncSession, round_id: int) -> list[Proposal]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import Identity
 from participation.electorate import ParticipationKeys
-from participation.errors import WrongPhase
+from participation.errors import VotingClosed
 from participation.models import BudgetRound, PaperBallotEntry, PaperRegisterEntry
 
 
@@ -31,7 +31,7 @@ async def add_to_register(
     """Add voters to the round's paper register (keyed hashes only); returns how many were new and the
     register's size. Refused once voting has closed."""
     if budget_round.phase in ("results", "implementation"):
-        raise WrongPhase("voting has closed; the register can no longer change", code="voting-closed")
+        raise VotingClosed("voting has closed; the register can no longer change")
     voter_keys = {keys.reference_voter_key(budget_round.jurisdiction_id, r) for r in references}
     added = 0
     ordered = sorted(voter_keys)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT
 from api.deps import SessionDep
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, NotFound, NotYourArea
 from core.identity import Identity
 from geo import queries as geo_queries
 from geo import service as geo_service
@@ -52,7 +52,7 @@ async def _check_council_area(
     if not identity.is_admin_of(jurisdiction_id) and not await geo_queries.area_within(
         session, area_id=area_id, ancestors=identity.council_area_ids
     ):
-        raise Forbidden("council members export the rounds of their own area", code="not-your-area")
+        raise NotYourArea("council members export the rounds of their own area")
 
 
 @router.post("/consultations", status_code=201, summary="Create a consultation with its rounds and questions")

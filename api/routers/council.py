@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import COUNCIL
 from api.deps import SessionDep
-from core.errors import Forbidden
+from core.errors import NotYourArea
 from core.identity import Identity
 from geo import queries, service
 from geo.errors import AreaNotFound
@@ -48,7 +48,7 @@ async def area_report_summary(
     if not identity.is_admin_of(found.id) and not await queries.area_within(
         session, area_id=area_id, ancestors=identity.council_area_ids
     ):
-        raise Forbidden("council members see the summary of their own area", code="not-your-area")
+        raise NotYourArea("council members see the summary of their own area")
     rows = (await session.execute(SUMMARY_SQL, {"j": found.id, "area_id": area_id})).all()
     return {
         "area_id": area_id,
@@ -96,7 +96,7 @@ async def council_participation(
         if not identity.is_admin_of(found.id) and not await queries.area_within(
             session, area_id=area_id, ancestors=identity.council_area_ids
         ):
-            raise Forbidden("council members see the rounds of their own area", code="not-your-area")
+            raise NotYourArea("council members see the rounds of their own area")
         roots: list[int] | None = [area_id]
     else:
         roots = None if identity.is_admin_of(found.id) else sorted(identity.council_area_ids)

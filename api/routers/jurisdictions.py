@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, PUBLIC
 from api.deps import SessionDep
-from core.errors import InvalidInput, NotFound
+from core.errors import GrantScope, InvalidInput, NotFound
 from core.identity import Account, Identity, RoleGrant
 from geo import queries as geo_queries
 from geo import service
@@ -207,22 +207,20 @@ async def grant_role(
     scope: dict[str, Any] = {"area_id": None, "department_id": None}
     if body.role == "council_member":
         if body.area_id is None or body.department_id is not None:
-            raise InvalidInput("a council member is granted for an area_id", code="grant-scope")
+            raise GrantScope("a council member is granted for an area_id")
         area = await session.get(Area, body.area_id)
         if area is None or area.jurisdiction_id != found.id:
             raise AreaNotFound(f"no area {body.area_id} in this jurisdiction")
         scope["area_id"] = area.id
     elif body.role == "field_staff":
         if body.department_id is None or body.area_id is not None:
-            raise InvalidInput("field staff are granted for a department_id", code="grant-scope")
+            raise GrantScope("field staff are granted for a department_id")
         department = await session.get(Department, body.department_id)
         if department is None or department.jurisdiction_id != found.id:
             raise DepartmentNotFound(f"no department {body.department_id} in this jurisdiction")
         scope["department_id"] = department.id
     elif body.area_id is not None or body.department_id is not None:
-        raise InvalidInput(
-            "an administrator's or election officer's grant covers the whole jurisdiction", code="grant-scope"
-        )
+        raise GrantScope("an administrator's or election officer's grant covers the whole jurisdiction")
     existing = await session.scalar(
         select(RoleGrant).where(
             RoleGrant.account_id == account.id,

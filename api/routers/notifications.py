@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF
 from api.deps import SessionDep
 from api.idempotency import idempotent
-from core.errors import Forbidden, InvalidInput
+from core.errors import InvalidInput, NotYourArea
 from core.identity import Identity
 from geo import queries as geo_queries
 from geo import service as geo_service
 from geo.errors import AreaNotFound
 from notifications import metrics, service
 from notifications.channels.webpush import application_server_key, load_or_create_vapid
+from notifications.errors import InvalidPeriod
 from notifications.schemas import (
     AreaSubscriptionCreate,
     AreaSubscriptionRead,
@@ -65,10 +66,8 @@ MAX_PERIOD = timedelta(days=3 * 366)
 
 
 def notification_settings(request: Request) -> NotificationSettings:
-    state = request.app.state
-    if getattr(state, "notification_settings", None) is None:
-        state.notification_settings = NotificationSettings.from_settings(state.settings)
-    return state.notification_settings
+    notifications: NotificationSettings = request.app.state.notification_settings
+    return notifications
 
 
 SettingsDep = Depends(notification_settings)
@@ -555,11 +554,11 @@ async def _metrics_scope(
     try:
         start = start or end - timedelta(days=30)
     except OverflowError:
-        raise InvalidInput("the period lies before the calendar begins", code="invalid-period") from None
+        raise InvalidPeriod("the period lies before the calendar begins") from None
     if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("give start and end with a time zone offset", code="invalid-period")
+        raise InvalidPeriod("give start and end with a time zone offset")
     if not start < end or end - start > MAX_PERIOD:
-        raise InvalidInput("the period must be non-empty and at most three years", code="invalid-period")
+        raise InvalidPeriod("the period must be non-empty and at most three years")
     if area_id is not None and not await metrics.area_in_jurisdiction(
         session, area_id=area_id, jurisdiction_id=found.id
     ):
@@ -568,7 +567,7 @@ async def _metrics_scope(
         if area_id is None or not await geo_queries.area_within(
             session, area_id=area_id, ancestors=identity.council_area_ids
         ):
-            raise Forbidden("council members see the metrics of their own area", code="not-your-area")
+            raise NotYourArea("council members see the metrics of their own area")
     return found.id, start, end
 
 

@@ -19,7 +19,7 @@ from api.auth import ADMIN, PUBLIC, RESIDENT, STAFF
 from api.deps import SessionDep, get_media, get_settings
 from api.idempotency import idempotent
 from core.db import sync_url
-from core.errors import Forbidden
+from core.errors import RoleRequired
 from core.identity import Identity
 from core.settings import Settings
 from geo import service as geo_service
@@ -159,14 +159,14 @@ async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
 
 def _require_admin(identity: Identity, jurisdiction_id: int) -> None:
     if not identity.is_admin_of(jurisdiction_id):
-        raise Forbidden("this needs an administrator of this jurisdiction", code="role-required")
+        raise RoleRequired("this needs an administrator of this jurisdiction")
 
 
 def _require_staff(identity: Identity, jurisdiction_id: int) -> None:
     if not identity.is_staff_of(jurisdiction_id, None) and not (
         identity.department_ids and identity.jurisdiction_id == jurisdiction_id
     ):
-        raise Forbidden("this needs municipal staff of this jurisdiction", code="role-required")
+        raise RoleRequired("this needs municipal staff of this jurisdiction")
 
 
 # ------------------------------------------------------------------------------------------------- rounds

@@ -132,10 +132,11 @@ async def matrix_run(
         satisfaction_delay_seconds=0,
         network_allowlist=[ALLOWLISTED],
         run_worker=False,
+        smtp_timeout_seconds=2,
+        http_timeout_seconds=2,
+        worker_schedule_seconds=0.0,
     )
-    notification_settings = NotificationSettings.from_settings(
-        settings, smtp_timeout_seconds=2, http_timeout_seconds=2, worker_schedule_seconds=0.0
-    )
+    notification_settings = settings.notifications
     try:
         async with engine.connect() as connection:
             transaction = await connection.begin()

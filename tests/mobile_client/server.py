@@ -8,13 +8,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from core.settings import Settings
-from notifications.settings import NotificationSettings
 
 
 def app() -> FastAPI:
-    settings = Settings()
-    built = create_app(settings)
-    built.state.notification_settings = NotificationSettings.from_settings(
-        settings, worker_schedule_seconds=1.0, worker_poll_seconds=0.5
-    )
-    return built
+    return create_app(Settings(worker_schedule_seconds=1.0, worker_poll_seconds=0.5))
