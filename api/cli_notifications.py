@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+import participation.events  # noqa: F401  (registers participation's payload types for the fan-out)
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.local_postgres import ensure_local_cluster
 from core.settings import Settings, get_settings

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.accounts import issue_token
 from core.blocking import password_hashing
 from core.errors import Conflict, DomainError, Forbidden, WrongPassword
+from core.events import EventPayload
 from core.identity import AccessToken, Account, AccountLink, hash_token
 from core.outbox import record_event
 
@@ -39,6 +41,18 @@ LINK_PATHS = {
     "password-reset": "/account/reset/",
     "sign-up-exists": "/account",
 }
+
+
+class AccountLinkIssued(EventPayload):
+    """Mail the link (``notifications`` reads the link row: its address, purpose and validity)."""
+
+    topic: ClassVar[str] = "account.link"
+    aggregate_type: ClassVar[str] = "account_link"
+    link_id: int
+
+    @property
+    def aggregate_id(self) -> int:
+        return self.link_id
 
 
 class InvalidLink(DomainError):
@@ -81,12 +95,7 @@ async def _usable_link(session: AsyncSession, *, secret: str, token: str, purpos
 async def _mail_link(session: AsyncSession, link: AccountLink) -> None:
     # The payload names the link only: the worker reads the address and computes the token at sending.
     await record_event(
-        session,
-        jurisdiction_id=link.jurisdiction_id,
-        topic="account.link",
-        aggregate_type="account_link",
-        aggregate_id=link.id,
-        payload={"link_id": link.id},
+        session, jurisdiction_id=link.jurisdiction_id, event=AccountLinkIssued(link_id=link.id)
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.events import EventPayload
 
 
 class OutboxEvent(Base):
@@ -38,22 +39,15 @@ class OutboxEvent(Base):
     )
 
 
-async def record_event(
-    session: AsyncSession,
-    *,
-    jurisdiction_id: int,
-    topic: str,
-    aggregate_type: str,
-    aggregate_id: int,
-    payload: dict[str, Any],
-) -> OutboxEvent:
-    event = OutboxEvent(
+async def record_event(session: AsyncSession, *, jurisdiction_id: int, event: EventPayload) -> OutboxEvent:
+    """Write ``event`` to the outbox in the session's transaction; its type gives the topic and aggregate."""
+    row = OutboxEvent(
         jurisdiction_id=jurisdiction_id,
-        topic=topic,
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
-        payload=payload,
+        topic=event.topic,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        payload=event.stored(),
     )
-    session.add(event)
+    session.add(row)
     await session.flush()
-    return event
+    return row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,6 +24,7 @@ from geo.errors import (
     ReportNotFound,
     ReportNotOpen,
 )
+from geo.events import ReportMerged, ReportStatusChanged, ReportSupported
 from geo.media import MediaStore
 from geo.models import (
     Category,
@@ -265,10 +265,7 @@ async def add_supporter(
         await record_event(
             session,
             jurisdiction_id=jurisdiction_id,
-            topic="report.supported",
-            aggregate_type="report",
-            aggregate_id=report.id,
-            payload={"report_id": report.id, "account_id": resident.account_id},
+            event=ReportSupported(report_id=report.id, account_id=resident.account_id),
         )
     return report
 
@@ -349,7 +346,7 @@ async def _apply_status(
     public_message: str | None,
     internal_note: str | None = None,
     photo_id: int | None = None,
-    extra_payload: dict[str, Any] | None = None,
+    merged_into_id: int | None = None,
 ) -> None:
     from_status = report.status
     now = datetime.now(UTC)
@@ -373,22 +370,17 @@ async def _apply_status(
             photo_id=photo_id,
         )
     )
-    await record_event(
-        session,
-        jurisdiction_id=report.jurisdiction_id,
-        topic="report.status_changed",
-        aggregate_type="report",
-        aggregate_id=report.id,
-        payload={
-            "report_id": report.id,
-            "from_status": from_status,
-            "to_status": to_status,
-            "reason": reason,
-            "public_message": public_message,
-            "photo_id": photo_id,
-            **(extra_payload or {}),
-        },
+    event = ReportStatusChanged(
+        report_id=report.id,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        public_message=public_message,
+        photo_id=photo_id,
     )
+    if merged_into_id is not None:
+        event = event.model_copy(update={"merged_into_id": merged_into_id})
+    await record_event(session, jurisdiction_id=report.jurisdiction_id, event=event)
     await session.flush()
 
 
@@ -448,14 +440,11 @@ async def merge_reports(
         to_status=Status.CLOSED.value,
         reason=CloseReason.DUPLICATE.value,
         public_message=data.public_message,
-        extra_payload={"merged_into_id": master.id},
+        merged_into_id=master.id,
     )
     await record_event(
         session,
         jurisdiction_id=jurisdiction_id,
-        topic="report.merged",
-        aggregate_type="report",
-        aggregate_id=duplicate.id,
-        payload={"report_id": duplicate.id, "merged_into_id": master.id},
+        event=ReportMerged(report_id=duplicate.id, merged_into_id=master.id),
     )
     return duplicate

@@ -37,6 +37,7 @@ from notifications.errors import (
     UnknownTemplate,
     WebhookNotFound,
 )
+from notifications.events import AreaDigest, ReopenRejected, SatisfactionRequested
 from notifications.fanout import HANDLERS
 from notifications.models import (
     KINDS,
@@ -606,15 +607,12 @@ async def decide_reopen(
         await record_event(
             session,
             jurisdiction_id=jurisdiction_id,
-            topic="report.reopen_rejected",
-            aggregate_type="report",
-            aggregate_id=report.id,
-            payload={
-                "report_id": report.id,
-                "reopen_request_id": request.id,
-                "account_id": request.account_id,
-                "message": message,
-            },
+            event=ReopenRejected(
+                report_id=report.id,
+                reopen_request_id=request.id,
+                account_id=request.account_id,
+                message=message,
+            ),
         )
     request.status = "accepted" if accept else "rejected"
     request.decided_by_account_id = actor.account_id
@@ -669,14 +667,9 @@ async def issue_due_satisfaction_requests(session: AsyncSession, *, limit: int =
         await record_event(
             session,
             jurisdiction_id=row.jurisdiction_id,
-            topic="report.satisfaction_requested",
-            aggregate_type="report",
-            aggregate_id=row.report_id,
-            payload={
-                "report_id": row.report_id,
-                "satisfaction_request_id": row.id,
-                "account_id": row.account_id,
-            },
+            event=SatisfactionRequested(
+                report_id=row.report_id, satisfaction_request_id=row.id, account_id=row.account_id
+            ),
         )
         issued += 1
     return issued
@@ -719,10 +712,7 @@ async def issue_due_digests(session: AsyncSession, *, interval_seconds: float, l
             await record_event(
                 session,
                 jurisdiction_id=row.jurisdiction_id,
-                topic="alerts.digest",
-                aggregate_type="area",
-                aggregate_id=row.area_id,
-                payload={"account_id": row.account_id, "area_id": row.area_id, "report_ids": report_ids},
+                event=AreaDigest(account_id=row.account_id, area_id=row.area_id, report_ids=report_ids),
             )
             issued += 1
         await session.execute(

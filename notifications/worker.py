@@ -62,11 +62,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import is_transient_database_error
 from notifications import fanout, service
-from notifications.account_mail import fill_link
 from notifications.channels import DeliveryFailed
 from notifications.channels.email import EmailSender, OutgoingEmail
 from notifications.channels.webhook import WebhookSender
 from notifications.channels.webpush import PushGone, PushSender, payload_bytes
+from notifications.fanout.account import fill_link
 from notifications.outcomes import Outcomes, Stats, backoff_seconds
 from notifications.settings import NotificationSettings
 from notifications.supervision import LoopHealth, WorkerHealth, backoff, sleep_or_stop, supervise

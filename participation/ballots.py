@@ -43,6 +43,7 @@ from geo.errors import JurisdictionNotFound
 from participation.ballot_store import BallotMixer, PendingBallot, round_lock
 from participation.electorate import Credential, ParticipationKeys, Voter, check_voter
 from participation.errors import AlreadyVoted, BallotRuleViolation, RoundNotFound, VotingClosed, WrongPhase
+from participation.events import BallotReceived
 from participation.models import BudgetRound
 from participation.schemas import BallotCast, BallotReceipt
 
@@ -53,6 +54,7 @@ class VotingRound:
 
     id: int
     jurisdiction_id: int
+    title: str
     area_id: int
     phase: str
     voting_closes_at: datetime | None
@@ -162,7 +164,8 @@ def check_ballot(
 
 
 _CONTEXT = (
-    "WITH context AS MATERIALIZED (SELECT j.id AS jurisdiction_id, r.id AS round_id, r.area_id, r.phase,"
+    "WITH context AS MATERIALIZED (SELECT j.id AS jurisdiction_id, r.id AS round_id, r.title, r.area_id,"
+    " r.phase,"
     " r.voting_closes_at, r.ballot_type, r.ballot_rules, r.budget, r.credentials, r.min_age,"
     " r.allow_ballot_changes,"
     " p.ids AS project_ids, p.costs AS project_costs,"
@@ -262,6 +265,7 @@ async def load_cast_context(
         round=VotingRound(
             id=row.round_id,
             jurisdiction_id=row.jurisdiction_id,
+            title=row.title,
             area_id=row.area_id,
             phase=row.phase,
             voting_closes_at=row.voting_closes_at,
@@ -374,12 +378,13 @@ async def cast_ballot(
                 "j": voting_round.jurisdiction_id,
                 "r": voting_round.id,
                 "payload": json.dumps(
-                    {
-                        "round_id": voting_round.id,
-                        "account_ids": [voter.account_id],
-                        "replaced_earlier_ballot": earlier is not None,
-                        "channel": voter.channel,
-                    }
+                    BallotReceived(
+                        round_id=voting_round.id,
+                        title=voting_round.title,
+                        account_ids=[voter.account_id],
+                        replaced_earlier_ballot=earlier is not None,
+                        channel=voter.channel,
+                    ).stored()
                 ),
             },
         )

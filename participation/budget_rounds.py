@@ -15,6 +15,7 @@ from participation.ballot_cipher import BallotCipher
 from participation.ballot_store import load_ballots, seal_ballots
 from participation.electorate import area_in_jurisdiction, eligible_account_ids
 from participation.errors import BallotRulesLocked, RoundNotFound, WrongPhase
+from participation.events import FundedProject, RoundPhaseChanged, RoundResultsPublished, RoundVotingOpened
 from participation.models import (
     BudgetRound,
     ProjectFollower,
@@ -213,36 +214,32 @@ async def change_phase(
     await record_event(
         session,
         jurisdiction_id=budget_round.jurisdiction_id,
-        topic="round.phase_changed",
-        aggregate_type="budget_round",
-        aggregate_id=budget_round.id,
-        payload={
-            "round_id": budget_round.id,
-            "title": budget_round.title,
-            "from": source,
-            "to": goal.value,
-            "by": "administrator" if actor else "schedule",
-            "account_ids": sorted(set(authors)),
-        },
+        event=RoundPhaseChanged.model_validate(
+            {
+                "round_id": budget_round.id,
+                "title": budget_round.title,
+                "from": source,
+                "to": goal.value,
+                "by": "administrator" if actor else "schedule",
+                "account_ids": sorted(set(authors)),
+            }
+        ),
     )
     if goal is Phase.VOTING:
         await record_event(
             session,
             jurisdiction_id=budget_round.jurisdiction_id,
-            topic="round.voting_opened",
-            aggregate_type="budget_round",
-            aggregate_id=budget_round.id,
-            payload={
-                "round_id": budget_round.id,
-                "title": budget_round.title,
-                "area_id": budget_round.area_id,
-                "voting_closes_at": budget_round.voting_closes_at.isoformat()
+            event=RoundVotingOpened(
+                round_id=budget_round.id,
+                title=budget_round.title,
+                area_id=budget_round.area_id,
+                voting_closes_at=budget_round.voting_closes_at.isoformat()
                 if budget_round.voting_closes_at
                 else None,
-                "account_ids": await eligible_account_ids(
+                account_ids=await eligible_account_ids(
                     session, jurisdiction_id=budget_round.jurisdiction_id, area_id=budget_round.area_id
                 ),
-            },
+            ),
         )
     if goal is Phase.RESULTS:
         funded = list(
@@ -255,18 +252,15 @@ async def change_phase(
         await record_event(
             session,
             jurisdiction_id=budget_round.jurisdiction_id,
-            topic="round.results_published",
-            aggregate_type="budget_round",
-            aggregate_id=budget_round.id,
-            payload={
-                "round_id": budget_round.id,
-                "title": budget_round.title,
-                "funded_projects": [
-                    {"id": p.id, "title": p.title, "cost": str(p.final_cost or p.estimated_cost)}
+            event=RoundResultsPublished(
+                round_id=budget_round.id,
+                title=budget_round.title,
+                funded_projects=[
+                    FundedProject(id=p.id, title=p.title, cost=str(p.final_cost or p.estimated_cost))
                     for p in funded
                 ],
-                "account_ids": await _recipients_of_round(session, budget_round.id),
-            },
+                account_ids=await _recipients_of_round(session, budget_round.id),
+            ),
         )
     return budget_round
 

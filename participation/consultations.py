@@ -24,6 +24,12 @@ from core.outbox import record_event
 from core.spreadsheet import SafeWriter
 from participation.electorate import area_in_jurisdiction, check_account_in_area, eligible_account_ids
 from participation.errors import AnswerViolation, ConsultationNotFound, NotEligible, WrongPhase
+from participation.events import (
+    ConsultationClosed,
+    ConsultationOpened,
+    ResponseReceived,
+    YouSaidWeDidPublished,
+)
 from participation.models import (
     Consultation,
     ConsultationAnswer,
@@ -199,28 +205,21 @@ async def change_round_status(
             if consultation_round.eligibility == "verified"
             else []
         )
-        topic, payload = (
-            "consultation.opened",
-            {"account_ids": recipients, "area_id": consultation_round.area_id},
+        event: ConsultationOpened | ConsultationClosed = ConsultationOpened(
+            consultation_id=consultation_round.consultation_id,
+            round_id=consultation_round.id,
+            title=consultation_round.title,
+            account_ids=recipients,
+            area_id=consultation_round.area_id,
         )
     else:
-        topic, payload = (
-            "consultation.closed",
-            {"account_ids": await _respondents(session, consultation_round.id)},
+        event = ConsultationClosed(
+            consultation_id=consultation_round.consultation_id,
+            round_id=consultation_round.id,
+            title=consultation_round.title,
+            account_ids=await _respondents(session, consultation_round.id),
         )
-    await record_event(
-        session,
-        jurisdiction_id=jurisdiction_id,
-        topic=topic,
-        aggregate_type="consultation_round",
-        aggregate_id=consultation_round.id,
-        payload={
-            "consultation_id": consultation_round.consultation_id,
-            "round_id": consultation_round.id,
-            "title": consultation_round.title,
-            **payload,
-        },
-    )
+    await record_event(session, jurisdiction_id=jurisdiction_id, event=event)
     return consultation_round
 
 
@@ -400,16 +399,13 @@ async def submit_response(
     await record_event(
         session,
         jurisdiction_id=jurisdiction_id,
-        topic="response.received",
-        aggregate_type="consultation_round",
-        aggregate_id=consultation_round.id,
-        payload={
-            "round_id": consultation_round.id,
-            "title": consultation_round.title,
-            "consultation_id": consultation_round.consultation_id,
-            "edited": bool(row.replaced),
-            "account_ids": [respondent.account_id],
-        },
+        event=ResponseReceived(
+            round_id=consultation_round.id,
+            title=consultation_round.title,
+            consultation_id=consultation_round.consultation_id,
+            edited=bool(row.replaced),
+            account_ids=[respondent.account_id],
+        ),
     )
     response = await session.get(ConsultationResponse, row.id, populate_existing=True)
     assert response is not None
@@ -669,17 +665,14 @@ async def publish_you_said_we_did(
     await record_event(
         session,
         jurisdiction_id=jurisdiction_id,
-        topic="consultation.you_said_we_did",
-        aggregate_type="consultation_round",
-        aggregate_id=consultation_round.id,
-        payload={
-            "round_id": consultation_round.id,
-            "consultation_id": consultation_round.consultation_id,
-            "title": consultation_round.title,
-            "summary": data.summary,
-            "actions": data.actions,
-            "account_ids": await _respondents(session, consultation_round.id),
-        },
+        event=YouSaidWeDidPublished(
+            round_id=consultation_round.id,
+            consultation_id=consultation_round.consultation_id,
+            title=consultation_round.title,
+            summary=data.summary,
+            actions=data.actions,
+            account_ids=await _respondents(session, consultation_round.id),
+        ),
     )
     return consultation_round
 

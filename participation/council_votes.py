@@ -23,6 +23,7 @@ from core.identity import Account, Identity, RoleGrant
 from core.outbox import record_event
 from participation.electorate import area_in_jurisdiction
 from participation.errors import MotionNotFound, RoundNotFound, WrongPhase
+from participation.events import MotionClosed, MotionOpened
 from participation.models import BudgetRound, Motion, MotionMember, MotionVote
 from participation.schemas import MotionCreate
 from participation.workflow import MotionStatus, check_status_change
@@ -110,19 +111,17 @@ async def change_motion_status(
         motion.outcome = (await tally_motion(session, motion))["outcome"]
     motion.status = goal.value
     await session.flush()
+    event_type = MotionOpened if goal is MotionStatus.OPEN else MotionClosed
     await record_event(
         session,
         jurisdiction_id=motion.jurisdiction_id,
-        topic=f"motion.{'opened' if goal is MotionStatus.OPEN else 'closed'}",
-        aggregate_type="council_motion",
-        aggregate_id=motion.id,
-        payload={
-            "motion_id": motion.id,
-            "title": motion.title,
-            "area_id": motion.area_id,
-            "outcome": motion.outcome,
-            "account_ids": members,
-        },
+        event=event_type(
+            motion_id=motion.id,
+            title=motion.title,
+            area_id=motion.area_id,
+            outcome=motion.outcome,
+            account_ids=members,
+        ),
     )
     return motion
 

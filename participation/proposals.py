@@ -18,6 +18,7 @@ from geo.errors import PhotoNotFound
 from geo.models import Photo
 from participation.electorate import area_in_jurisdiction, check_account_in_area
 from participation.errors import NotEligible, ProposalNotFound, WrongPhase
+from participation.events import ProjectProgress, ProposalReviewed
 from participation.models import (
     BudgetRound,
     ImplementationUpdate,
@@ -166,16 +167,13 @@ async def review_proposal(
         await record_event(
             session,
             jurisdiction_id=budget_round.jurisdiction_id,
-            topic="proposal.reviewed",
-            aggregate_type="budget_proposal",
-            aggregate_id=proposal.id,
-            payload={
-                "round_id": budget_round.id,
-                "proposal_id": proposal.id,
-                "status": proposal.status,
-                "reason": proposal.review_reason,
-                "account_ids": [proposal.author_account_id],
-            },
+            event=ProposalReviewed(
+                round_id=budget_round.id,
+                proposal_id=proposal.id,
+                status=proposal.status,
+                reason=proposal.review_reason,
+                account_ids=[proposal.author_account_id],
+            ),
         )
     return proposal
 
@@ -313,20 +311,17 @@ async def add_implementation_update(
     await record_event(
         session,
         jurisdiction_id=budget_round.jurisdiction_id,
-        topic="project.progress",
-        aggregate_type="budget_proposal",
-        aggregate_id=proposal.id,
-        payload={
-            "round_id": budget_round.id,
-            "project_id": proposal.id,
-            "title": proposal.title,
-            "status": data.status,
-            "progress_percent": data.progress_percent,
-            "update_id": update.id,
-            "message": data.message,
-            "photo_ids": data.photo_ids,
-            "account_ids": sorted(set(recipients)),
-        },
+        event=ProjectProgress(
+            round_id=budget_round.id,
+            project_id=proposal.id,
+            title=proposal.title,
+            status=data.status,
+            progress_percent=data.progress_percent,
+            update_id=update.id,
+            message=data.message,
+            photo_ids=data.photo_ids,
+            account_ids=sorted(set(recipients)),
+        ),
     )
     return update
 

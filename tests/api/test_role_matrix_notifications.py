@@ -40,6 +40,7 @@ from api.app import create_app
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF
 from core.outbox import record_event
 from core.settings import Settings
+from geo.events import ReportSubmitted
 from notifications import fanout, tokens
 from notifications.settings import NotificationSettings
 from notifications.worker import Worker
@@ -321,12 +322,7 @@ async def dead_fan_out(setup: Setup, jurisdiction: str = "amsterdam") -> int:
     jurisdiction_id = setup.world.amsterdam if jurisdiction == "amsterdam" else setup.world.utrecht
     async with setup.sessionmaker() as session:
         event = await record_event(
-            session,
-            jurisdiction_id=jurisdiction_id,
-            topic="report.submitted",
-            aggregate_type="report",
-            aggregate_id=NOBODY,
-            payload={"report_id": NOBODY},
+            session, jurisdiction_id=jurisdiction_id, event=ReportSubmitted(report_id=NOBODY)
         )
         event_id = event.id
         await session.commit()

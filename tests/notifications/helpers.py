@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.outbox import OutboxEvent
 from tests.conftest import World, bearer, report_body
 from tests.participation.support_rounds import DAM_POINT, admin, set_phase
 
@@ -44,6 +45,29 @@ async def deliveries(session: AsyncSession, **where: Any) -> list[Any]:
             )
         ).all()
     )
+
+
+async def store_raw_event(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    topic: str,
+    payload: Any,
+    aggregate_type: str = "round",
+    aggregate_id: int = 1,
+) -> OutboxEvent:
+    """An outbox row as it is, not built from a payload type: a row an older version wrote (the shapes
+    ``notifications.fanout.legacy`` upgrades), or one no type accepts (a poison event)."""
+    row = OutboxEvent(
+        jurisdiction_id=jurisdiction_id,
+        topic=topic,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=payload,
+    )
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def outbox_event(session: AsyncSession, report_id: int, topic: str) -> Any:

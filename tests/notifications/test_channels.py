@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.outbox import record_event
 from notifications.channels.network import is_public, resolve
 from notifications.channels.webhook import verify_signature
 from notifications.errors import ForbiddenTarget
 from notifications.worker import Worker
 from tests.conftest import World, bearer
 from tests.notifications.conftest import SmtpSink, start_smtp
-from tests.notifications.helpers import BASE, deliveries, submit
+from tests.notifications.helpers import BASE, deliveries, store_raw_event, submit
 from tests.notifications.receivers import receiver
 
 
@@ -196,7 +195,7 @@ async def test_a_refused_address_is_dead_lettered_and_replayed_by_an_admin(
 async def test_a_poison_event_is_dead_lettered_without_blocking_the_rest(
     client: httpx.AsyncClient, world: World, session: AsyncSession, worker: Worker, mail: SmtpSink
 ) -> None:
-    poison = await record_event(
+    poison = await store_raw_event(
         session,
         jurisdiction_id=world.amsterdam,
         topic="report.status_changed",
@@ -204,7 +203,7 @@ async def test_a_poison_event_is_dead_lettered_without_blocking_the_rest(
         aggregate_id=0,
         payload={"report_id": "not-a-number", "to_status": "resolved"},
     )
-    unknown = await record_event(
+    unknown = await store_raw_event(
         session,
         jurisdiction_id=world.amsterdam,
         topic="something.new",

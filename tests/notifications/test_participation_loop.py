@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.worker import Worker
+from participation.events import BallotReceived
 from tests.conftest import World, bearer
 from tests.notifications.conftest import SmtpSink
 from tests.notifications.helpers import (
@@ -81,6 +82,14 @@ async def test_a_voter_is_told_the_vote_the_results_and_the_progress_of_what_the
     assert received["Subject"] == "We hebben uw stem ontvangen"
     text_of_receipt = body(received)
     assert ROUND_TITLE in text_of_receipt and "geheim" in text_of_receipt
+    # The cast's own statement wrote the title: no old-row upgrade read it from participation's tables.
+    receipts = (
+        await session.execute(
+            text("SELECT payload FROM outbox_events WHERE topic = 'ballot.received' AND aggregate_id = :r"),
+            {"r": round_id},
+        )
+    ).scalars()
+    assert [BallotReceived.model_validate(p).title for p in receipts] == [ROUND_TITLE]
     for title, project_id in ids.items():  # the receipt says nothing of what was chosen
         assert title not in text_of_receipt and f"/projects/{project_id}" not in text_of_receipt
     assert mail.to(NEIGHBOUR) == []

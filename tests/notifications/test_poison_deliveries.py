@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.outbox import record_event
 from notifications.settings import NotificationSettings
 from notifications.worker import Worker
+from participation.events import ProjectProgress
 from tests.conftest import World, bearer
 from tests.notifications.conftest import SmtpSink
 from tests.notifications.helpers import BASE, deliveries, submit
@@ -117,17 +118,14 @@ async def test_a_title_with_line_breaks_reaches_the_resident_as_a_one_line_subje
     await record_event(
         session,
         jurisdiction_id=world.amsterdam,
-        topic="project.progress",
-        aggregate_type="project",
-        aggregate_id=1,
-        payload={
-            "account_ids": [world.accounts["resident"], world.accounts["other_resident"]],
-            "title": "Speel\rtuin\r\nBcc: iedereen@example.org",
-            "status": "in_progress",
-            "message": "De bouw is begonnen.",
-            "round_id": 1,
-            "project_id": 1,
-        },
+        event=ProjectProgress(
+            account_ids=[world.accounts["resident"], world.accounts["other_resident"]],
+            title="Speel\rtuin\r\nBcc: iedereen@example.org",
+            status="in_progress",
+            message="De bouw is begonnen.",
+            round_id=1,
+            project_id=1,
+        ),
     )
     await session.commit()
     await worker.run_until_idle()

@@ -7,11 +7,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.outbox import record_event
 from notifications.worker import Worker
 from tests.conftest import VONDELPARK, World, bearer
 from tests.notifications.conftest import SmtpSink
-from tests.notifications.helpers import BASE, deliveries, submit, transition
+from tests.notifications.helpers import BASE, deliveries, store_raw_event, submit, transition
 
 
 async def test_me_too_and_merge_move_followers_to_the_master(
@@ -198,7 +197,7 @@ async def test_participation_events_reach_voters_without_revealing_ballots(
         ("consultation.you_said_we_did", {"title": "Autoluw Centrum"}),  # names nobody: tells nobody
     ]
     for topic, payload in events:
-        await record_event(
+        await store_raw_event(  # the shapes of older versions (see notifications.fanout.legacy)
             session,
             jurisdiction_id=world.amsterdam,
             topic=topic,

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from core.account_links import LINK_PLACEHOLDER, link_url
-from notifications.fanout import Context, Event, Outcome, Plan, Recipient, handles
+from core.account_links import LINK_PLACEHOLDER, AccountLinkIssued, link_url
+from notifications.fanout.base import Context, Event, Outcome, Plan, Recipient, handles
 from notifications.settings import NotificationSettings
 
 TEMPLATES = {
@@ -22,11 +22,9 @@ TEMPLATES = {
 }
 
 
-@handles("account.link")
+@handles(AccountLinkIssued.topic)
 async def account_link(ctx: Context, event: Event) -> Outcome:
-    link_id = event.payload.get("link_id")
-    if not isinstance(link_id, int) or isinstance(link_id, bool):
-        raise ValueError(f"payload.link_id must be an integer, got {link_id!r}")
+    link_id = (await ctx.payload(event, AccountLinkIssued)).link_id
     link = (
         await ctx.session.execute(
             text(
