@@ -17,13 +17,13 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
-    Identity,
     Index,
     LargeBinary,
     String,
     Text,
     text,
 )
+from sqlalchemy import Identity as IdentityColumn
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -44,7 +44,7 @@ GRANTABLE_ROLES = (Role.COUNCIL_MEMBER, Role.FIELD_STAFF, Role.ELECTION_OFFICER,
 class Account(Base):
     __tablename__ = "accounts"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, IdentityColumn(), primary_key=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(Text)
@@ -81,7 +81,7 @@ class AccountLink(Base):
 
     __tablename__ = "account_links"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, IdentityColumn(), primary_key=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(16))
     email: Mapped[str] = mapped_column(String(320))
@@ -102,7 +102,7 @@ class AccountLink(Base):
 class RoleGrant(Base):
     __tablename__ = "role_grants"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, IdentityColumn(), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(32))
