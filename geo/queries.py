@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +42,24 @@ class JurisdictionRef:
     timezone: str
     holiday_country: str
     default_locale: str
+
+
+class JurisdictionFields(Protocol):
+    """What a rule reads of a jurisdiction: a ``JurisdictionRef`` and the ORM ``Jurisdiction`` both fit,
+    so a caller that already holds the entity (the demo, Open311 by API key) need not read it again."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def holiday_country(self) -> str: ...
+    @property
+    def default_locale(self) -> str: ...
 
 
 async def jurisdiction_by_slug(session: AsyncSession, slug: str) -> JurisdictionRef | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -419,7 +419,7 @@ async def merge_reports(
             pg_insert(table)
             .from_select(
                 ["report_id", "account_id"],
-                select(func.cast(master.id, table.report_id.type), table.account_id).where(
+                select(func.cast(literal(master.id), table.report_id.type), table.account_id).where(
                     table.report_id == duplicate.id
                 ),
             )

@@ -20,7 +20,7 @@ from core.identity import Identity
 from geo.deadlines import due_at
 from geo.errors import CategoryNotFound, CategoryNotSelectable, OutsideJurisdiction, PhotoNotFound
 from geo.extra_fields import validate_answers
-from geo.queries import CONTAINING_AREA_SQL, JurisdictionRef
+from geo.queries import CONTAINING_AREA_SQL, JurisdictionFields
 from geo.schemas import ReportCreate
 from geo.workflow import Status
 
@@ -167,7 +167,7 @@ async def claim_photos(
 
 
 async def submit_report(
-    session: AsyncSession, *, jurisdiction: JurisdictionRef, data: ReportCreate, reporter: Identity
+    session: AsyncSession, *, jurisdiction: JurisdictionFields, data: ReportCreate, reporter: Identity
 ) -> SubmittedReport:
     category = await fetch_one(
         session, _CATEGORY_FOR_REPORT, {"jurisdiction_id": jurisdiction.id, "code": data.category}

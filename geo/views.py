@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,7 @@ def photo_view(photo: Photo, *, base: str) -> dict[str, Any]:
 
 
 def point_geojson(location: WKBElement) -> dict[str, Any]:
-    point = to_shape(location)
+    point = cast(Point, to_shape(location))  # a Geometry("POINT") column
     return {"type": "Point", "coordinates": [round(point.x, 7), round(point.y, 7)]}
 
 
