@@ -59,7 +59,9 @@ def catalog(locale: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for message in parsed:
         if message.context and message.id:
-            found[message.context] = (message.string or message.id) if isinstance(message.id, str) else ""
+            # Plural entries carry a tuple of ids and a list of strings; a template is never plural.
+            string = message.string if isinstance(message.string, str) else ""
+            found[message.context] = (string or message.id) if isinstance(message.id, str) else ""
     return found
 
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -490,9 +491,7 @@ class Worker:
         await asyncio.gather(
             *(
                 supervise(
-                    lambda loop=loop, step=step, channel=channel, poll=poll: self._loop(
-                        listen_url, stop, step, channel, poll, loop
-                    ),
+                    functools.partial(self._loop, listen_url, stop, step, channel, poll, loop),
                     health=loop,
                     stop=stop,
                 )
@@ -547,7 +546,8 @@ class Worker:
                         logger.exception(
                             "worker loop %s: a step failed; retrying in %.1f s", health.name, delay
                         )
-                    listener = await _close(listener)
+                    await _close(listener)
+                    listener = None
                     await sleep_or_stop(stop, delay)
         finally:
             await _close(listener)
@@ -578,7 +578,6 @@ async def _close(connection: psycopg.AsyncConnection[Any] | None) -> None:
     if connection is not None:
         with contextlib.suppress(Exception):
             await connection.close()
-    return None
 
 
 def _fanout_dead_letter(event: fanout.Event, error: BaseException) -> dict[str, Any]:

@@ -108,7 +108,7 @@ async def resolve(url: str, *, allow_private: bool = False, allowlist: Iterable[
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:  # an empty or over-long label fails to encode first
         raise ForbiddenTarget(f"the host {host!r} does not resolve", code="unresolvable-target") from error
-    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
     if not addresses:
         raise ForbiddenTarget(f"the host {host!r} does not resolve", code="unresolvable-target")
     allowlist = list(allowlist)

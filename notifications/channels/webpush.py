@@ -50,11 +50,14 @@ def application_server_key(vapid: Vapid02) -> str:
 
 
 def payload_bytes(*, event_id: str, topic: str, title: str, body: str, data: dict[str, Any]) -> bytes:
-    message = {"event_id": event_id, "topic": topic, "title": title, "body": body, "data": data}
-    encoded = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-    while len(encoded) > MAX_PAYLOAD_BYTES and message["body"]:
-        message["body"] = message["body"][: max(0, len(message["body"]) - 200)]
-        encoded = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    def encode(trimmed_body: str) -> bytes:
+        message = {"event_id": event_id, "topic": topic, "title": title, "body": trimmed_body, "data": data}
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+    encoded = encode(body)
+    while len(encoded) > MAX_PAYLOAD_BYTES and body:
+        body = body[: max(0, len(body) - 200)]
+        encoded = encode(body)
     return encoded
 
 

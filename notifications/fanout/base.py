@@ -125,8 +125,8 @@ class Context:
             )
         return await self.payload(event, payload_type)
 
-    def url(self, path: str, **parts: object) -> str:
-        return links.public_url(self.settings.public_base_url, path, **parts)
+    def url(self, path: str, *, jurisdiction: str | None = None, **parts: object) -> str:
+        return links.public_url(self.settings.public_base_url, path, jurisdiction=jurisdiction, **parts)
 
     def app_url(self, link: Link, *, jurisdiction: str | None = None) -> str:
         return links.app_url(self.settings.public_base_url, link, jurisdiction=jurisdiction)
