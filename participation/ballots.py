@@ -255,7 +255,8 @@ async def load_cast_context(
             await cursor.execute(_CONTEXT, parameters)
     else:
         await cursor.execute(_CONTEXT, parameters)
-    row = await cursor.fetchone()
+    # A namedtuple of _CONTEXT's columns: psycopg can only type it as a bare ``NamedTuple``.
+    row: Any = await cursor.fetchone()
     assert row is not None  # the query always returns its one row
     if row.jurisdiction_id is None:
         raise JurisdictionNotFound(f"no jurisdiction {jurisdiction!r}")

@@ -369,7 +369,9 @@ async def submit_response(
     statement = insert(ConsultationResponse).values(
         round_id=consultation_round.id, account_id=respondent.account_id, respondent_area_id=area_id
     )
-    row = (
+    response_id: int
+    replaced: bool  # xmax <> 0: the row existed and was updated
+    response_id, replaced = (
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=["round_id", "account_id"],
@@ -380,13 +382,13 @@ async def submit_response(
             ).returning(ConsultationResponse.id, literal_column("xmax <> 0").label("replaced"))
         )
     ).one()
-    await session.execute(delete(ConsultationAnswer).where(ConsultationAnswer.response_id == row.id))
+    await session.execute(delete(ConsultationAnswer).where(ConsultationAnswer.response_id == response_id))
     if data.answers:
         await session.execute(
             insert(ConsultationAnswer),
             [
                 {
-                    "response_id": row.id,
+                    "response_id": response_id,
                     "question_id": a.question_id,
                     "choices": a.choices,
                     "number": a.number,
@@ -403,13 +405,13 @@ async def submit_response(
             round_id=consultation_round.id,
             title=consultation_round.title,
             consultation_id=consultation_round.consultation_id,
-            edited=bool(row.replaced),
+            edited=bool(replaced),
             account_ids=[respondent.account_id],
         ),
     )
-    response = await session.get(ConsultationResponse, row.id, populate_existing=True)
+    response = await session.get(ConsultationResponse, response_id, populate_existing=True)
     assert response is not None
-    return response, bool(row.replaced)
+    return response, bool(replaced)
 
 
 async def my_response(session: AsyncSession, *, round_id: int, account_id: int) -> dict[str, Any] | None:
@@ -555,11 +557,11 @@ async def results(
         item: dict[str, Any] = {**render_question(q)}
         item["answers"] = await session.scalar(_ANSWERS, params)
         if q.kind in ("single_choice", "multiple_choice"):
-            rows = dict((await session.execute(_CHOICE_COUNTS, params)).all())
+            rows: dict[str, int] = dict((await session.execute(_CHOICE_COUNTS, params)).tuples().all())
             item["counts"] = {option: rows.get(option, 0) for option in q.settings["options"]}
         elif q.kind == "scale":
             row = (await session.execute(_SCALE, params)).one()
-            histogram = dict((await session.execute(_HISTOGRAM, params)).all())
+            histogram: dict[int, int] = dict((await session.execute(_HISTOGRAM, params)).tuples().all())
             item["mean"] = row.mean
             item["median"] = row.median
             item["histogram"] = {
@@ -613,7 +615,7 @@ async def export_csv(
     rows = await session.execute(
         _EXPORT_ROWS, {"round": consultation_round.id, "areas": await _scope(session, area_id)}
     )
-    table: dict[int, dict[str, Any]] = {}
+    table: dict[int, dict[str | int, str]] = {}  # "area" and each question's id
     for row in rows:
         record = table.setdefault(row.id, {"area": row.area or ""})
         if row.question_id is None:

@@ -62,21 +62,21 @@ async def my_motions(
         # A draft has no fixed membership yet: today's members of its area.
         draft_areas = sorted({m.area_id for m, _ in rows if m.member_count is None})
         if draft_areas:
-            members_now = dict(
-                (
-                    await session.execute(
-                        select(RoleGrant.area_id, func.count(func.distinct(RoleGrant.account_id)))
-                        .where(
-                            RoleGrant.jurisdiction_id == jurisdiction_id,
-                            RoleGrant.role == "council_member",
-                            RoleGrant.area_id.in_(draft_areas),
-                        )
-                        .group_by(RoleGrant.area_id)
+            counted = (
+                await session.execute(
+                    select(RoleGrant.area_id, func.count(func.distinct(RoleGrant.account_id)))
+                    .where(
+                        RoleGrant.jurisdiction_id == jurisdiction_id,
+                        RoleGrant.role == "council_member",
+                        RoleGrant.area_id.in_(draft_areas),
                     )
-                ).all()
-            )
+                    .group_by(RoleGrant.area_id)
+                )
+            ).all()
+            # grants without an area never match the IN list above
+            members_now = {area_id: count for area_id, count in counted if area_id is not None}
     now = datetime.now(UTC)
-    found = []
+    found: list[dict[str, Any]] = []
     for motion, area_name in rows:
         member = motion.area_id in identity.council_area_ids
         voting = motion.status == "open" and (motion.closes_at is None or motion.closes_at > now)

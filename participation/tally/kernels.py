@@ -204,7 +204,7 @@ def mes(
         # Lazy re-evaluation: a stale price is a lower bound, so stop once it cannot beat the best so far.
         while len(heap) > 0 and heap[0][0] <= best * (1 + TOLERANCE):
             entry = heapq.heappop(heap)
-            j = entry[2]
+            j = int(entry[2])
             cost = costs[j]
             start = indptr[j]
             stop = indptr[j + 1]
@@ -245,7 +245,7 @@ def mes(
                     end = share
                 else:
                     rho_slope = -poor_slope / rich_utility
-            evaluated.append((rho, entry[1], j, rho_slope))
+            evaluated.append((rho, entry[1], entry[2], rho_slope))
             if rho < best:
                 best = rho
         if len(evaluated) == 0:
@@ -254,24 +254,24 @@ def mes(
         winner_rank = np.int64(0)
         winner_rho = 0.0
         winner_slope = 0.0
-        for entry in evaluated:
-            if entry[0] <= best * (1 + TOLERANCE) and (winner < 0 or entry[1] < winner_rank):
-                winner = entry[2]
-                winner_rank = entry[1]
-                winner_rho = entry[0]
-                winner_slope = entry[3]
+        for candidate in evaluated:
+            if candidate[0] <= best * (1 + TOLERANCE) and (winner < 0 or candidate[1] < winner_rank):
+                winner = candidate[2]
+                winner_rank = candidate[1]
+                winner_rho = candidate[0]
+                winner_slope = candidate[3]
         if validity:
             # The winner must keep beating every evaluated project and every stale bound still waiting.
             band = 2 * TOLERANCE * winner_rho
-            for entry in evaluated:
-                if entry[2] != winner:
+            for candidate in evaluated:
+                if candidate[2] != winner:
                     end = _keep_sign(
                         end,
                         share,
-                        entry[0] - winner_rho,
-                        entry[3] - winner_slope,
+                        candidate[0] - winner_rho,
+                        candidate[3] - winner_slope,
                         band,
-                        abs(entry[3]) + abs(winner_slope),
+                        abs(candidate[3]) + abs(winner_slope),
                     )
             for j in range(num_projects):
                 if waiting[j]:
@@ -283,13 +283,13 @@ def mes(
                         band,
                         abs(bound_slope[j]) + abs(winner_slope),
                     )
-        for entry in evaluated:
-            if entry[2] != winner:
-                heapq.heappush(heap, (entry[0], entry[1], entry[2]))
+        for candidate in evaluated:
+            if candidate[2] != winner:
+                heapq.heappush(heap, (candidate[0], candidate[1], candidate[2]))
                 if validity:
-                    waiting[entry[2]] = True
-                    bound_value[entry[2]] = entry[0]
-                    bound_slope[entry[2]] = entry[3]
+                    waiting[candidate[2]] = True
+                    bound_value[candidate[2]] = candidate[0]
+                    bound_slope[candidate[2]] = candidate[3]
         cost = costs[winner]
         most = 0.0
         for k in range(indptr[winner], indptr[winner + 1]):

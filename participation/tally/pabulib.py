@@ -300,8 +300,8 @@ def dumps_pabulib(
     writer.writerow(["PROJECTS"])
     writer.writerow(project_columns)
     for project in instance.projects.values():
-        cells = {"project_id": project.project_id, "cost": _format_number(project.cost), "name": project.name}
-        writer.writerow([cells.get(column, project.fields.get(column, "")) for column in project_columns])
+        known = {"project_id": project.project_id, "cost": _format_number(project.cost), "name": project.name}
+        writer.writerow([known.get(column, project.fields.get(column, "")) for column in project_columns])
 
     uses_points = instance.vote_type.uses_points
     if anonymise:

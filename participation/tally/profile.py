@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import TypedDict, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,17 @@ from participation.tally.model import Ballot, Instance, Number, VoteType
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+
+class _InstanceFields(TypedDict):
+    """The fields of a ``Profile`` that come from the instance alone, whatever the ballots."""
+
+    project_ids: tuple[str, ...]
+    costs: tuple[Number, ...]
+    cost_array: FloatArray
+    budget: Number
+    voter_ids: tuple[str, ...]
+    vote_type: VoteType
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +113,7 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
     costs = tuple(instance.projects[project_id].cost for project_id in project_ids)
     empty_int = np.zeros(0, dtype=np.int64)
     empty_float = np.zeros(0, dtype=np.float64)
-    common = {
+    common: _InstanceFields = {
         "project_ids": project_ids,
         "costs": costs,
         "cost_array": np.asarray(costs, dtype=np.float64),
@@ -177,7 +189,10 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
     utilities: tuple[FloatArray, ...] | None = None
     if uses_points:
         utilities = tuple(point_column[bounds[j] : bounds[j + 1]] for j in range(len(project_ids)))
-        scores = np.bincount(projects, weights=point_column * entry_weight, minlength=len(project_ids))
+        # numpy's stub types bincount as intp whatever the weights; with float weights it counts in float64.
+        scores = cast(
+            FloatArray, np.bincount(projects, weights=point_column * entry_weight, minlength=len(project_ids))
+        )
     else:
         scores = votes.astype(np.float64)
     return Profile(
