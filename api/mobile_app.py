@@ -232,48 +232,50 @@ def _newest_change(root: Path) -> float:
     return max(p.stat().st_mtime for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
+@dataclass
+class _Served:
+    """The bundle the routes answer from; replaced as a whole when ``reload`` sees a change."""
+
+    bundle: AppBundle
+    seen: float
+
+
 def install(app: FastAPI, *, reload: bool = False) -> AppBundle:
     """Add the app's routes; call after the API's routers so they win for their paths.
 
     ``reload`` (development): when a file of the app changed, the next page load builds a new bundle,
     so editing a screen needs no server restart.
     """
-    state = {"bundle": AppBundle(), "seen": _newest_change(APP_DIR) if reload else 0.0}
-    app.state.mobile_app = state["bundle"]
-
-    class Current:
-        def __getattr__(self, name: str) -> object:
-            return getattr(state["bundle"], name)
+    served = _Served(AppBundle(), _newest_change(APP_DIR) if reload else 0.0)
+    app.state.mobile_app = served.bundle
 
     def refresh() -> None:
-        if reload and (newest := _newest_change(APP_DIR)) != state["seen"]:
-            state["bundle"], state["seen"] = AppBundle(), newest
-            app.state.mobile_app = state["bundle"]
-
-    bundle = Current()
+        if reload and (newest := _newest_change(APP_DIR)) != served.seen:
+            served.bundle, served.seen = AppBundle(), newest
+            app.state.mobile_app = served.bundle
 
     async def asset(request: Request) -> Response:
-        if request.path_params["version"] != bundle.version:
+        if request.path_params["version"] != served.bundle.version:
             # An old page asking for a file of a release that is gone: not cacheable, so the next
             # load fetches the new index.
-            raise HTTPException(404, f"this app version is not served any more (now {bundle.version})")
-        found = bundle.files.get(request.path_params["path"])
+            raise HTTPException(404, f"this app version is not served any more (now {served.bundle.version})")
+        found = served.bundle.files.get(request.path_params["path"])
         if found is None:
             raise HTTPException(404, "no such file in the app")
         return found.respond(request)
 
     async def service_worker(request: Request) -> Response:
         refresh()
-        return bundle.service_worker.respond(request)
+        return served.bundle.service_worker.respond(request)
 
     async def manifest(request: Request) -> Response:
-        return bundle.manifest.respond(request)
+        return served.bundle.manifest.respond(request)
 
     async def docs(request: Request) -> Response:
-        return bundle.docs.respond(request)
+        return served.bundle.docs.respond(request)
 
     async def favicon(request: Request) -> Response:
-        return bundle.files["icons/favicon-32.png"].respond(request)
+        return served.bundle.files["icons/favicon-32.png"].respond(request)
 
     async def shell(request: Request) -> Response:
         """The app for every client-side route (deep links work on a cold start)."""
@@ -282,7 +284,7 @@ def install(app: FastAPI, *, reload: bool = False) -> AppBundle:
         if first in RESERVED or Path(path).suffix.lower() in FILE_SUFFIXES:
             raise HTTPException(404, f"no route /{path}")
         refresh()
-        return bundle.index.respond(request)
+        return served.bundle.index.respond(request)
 
     methods = ["GET", "HEAD"]
     app.router.routes.extend(
@@ -296,4 +298,4 @@ def install(app: FastAPI, *, reload: bool = False) -> AppBundle:
             Route("/{path:path}", shell, methods=methods, include_in_schema=False),
         ]
     )
-    return state["bundle"]
+    return served.bundle

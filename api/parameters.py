@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Query
 from pydantic import AwareDatetime
@@ -220,8 +220,11 @@ Statuses = Annotated[tuple[str, ...] | None, Depends(_statuses)]
 CreatedRange = Annotated[TimeRange, Depends(_created_range)]
 
 
-def radius_parameter(*, maximum: float, description: str) -> object:
-    """A dependency for a route's own radius (its default and maximum differ per route)."""
+def radius_parameter(*, maximum: float, description: str) -> Any:
+    """A dependency for a route's own radius (its default and maximum differ per route).
+
+    ``Any``, as FastAPI's ``Depends`` and ``Query`` are typed: the marker stands as the default of a
+    parameter of another type."""
 
     def _radius(
         # A default, not ``Annotated``: the annotation is resolved from the module, the closure's values not.
@@ -234,7 +237,7 @@ def radius_parameter(*, maximum: float, description: str) -> object:
     return Depends(_radius)
 
 
-def limit_parameter(*, default: int, maximum: int) -> object:
+def limit_parameter(*, default: int, maximum: int) -> Any:
     """``limit``: how many items a page holds; one declaration so every list states its bounds alike."""
     return Query(default=default, ge=1, le=maximum, description=f"items per page, 1 to {maximum}")
 

@@ -11,7 +11,7 @@ in the spec's format too, so neither escapes as problem+json.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 from fastapi import APIRouter, Depends, Request
@@ -53,7 +53,7 @@ def _descriptions(error: DomainError) -> list[str]:
 
 
 class Open311Route(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:

@@ -32,6 +32,7 @@ from core.identity import Identity
 from geo import service as geo_service
 from geo.errors import CategoryNotFound, InvalidExtraFields
 from geo.models import Category, Jurisdiction
+from geo.queries import JurisdictionFields
 from geo.schemas import ReportCreate
 from geo.workflow import FINAL_STATUSES, Status
 
@@ -75,7 +76,7 @@ def _localised(texts: dict[str, str] | None, locale: str) -> str | None:
 
 async def resolve_jurisdiction(
     session: AsyncSession, jurisdiction_id: str | None, *, api_key: Open311ApiKey | None = None
-) -> Jurisdiction:
+) -> JurisdictionFields:
     """``jurisdiction_id`` is the jurisdiction's slug; without it, the key's or the only one there is."""
     if jurisdiction_id:
         jurisdiction = await geo_service.get_jurisdiction(session, jurisdiction_id)
@@ -100,7 +101,7 @@ ORDER BY c.id
 """)
 
 
-async def list_services(session: AsyncSession, jurisdiction: Jurisdiction) -> list[dict[str, Any]]:
+async def list_services(session: AsyncSession, jurisdiction: JurisdictionFields) -> list[dict[str, Any]]:
     locale = jurisdiction.default_locale
     rows = (await session.execute(SERVICES_SQL, {"j": jurisdiction.id})).all()
     return [
@@ -117,7 +118,7 @@ async def list_services(session: AsyncSession, jurisdiction: Jurisdiction) -> li
     ]
 
 
-async def get_service(session: AsyncSession, jurisdiction: Jurisdiction, code: str) -> Category:
+async def get_service(session: AsyncSession, jurisdiction: JurisdictionFields, code: str) -> Category:
     """An active leaf category; groups and retired categories are not services."""
     try:
         category = await geo_service.get_category(session, jurisdiction_id=jurisdiction.id, code=code)
@@ -129,7 +130,7 @@ async def get_service(session: AsyncSession, jurisdiction: Jurisdiction, code: s
     return category
 
 
-def service_definition(category: Category, jurisdiction: Jurisdiction) -> dict[str, Any]:
+def service_definition(category: Category, jurisdiction: JurisdictionFields) -> dict[str, Any]:
     locale = jurisdiction.default_locale
     fields = sorted(category.extra_fields, key=lambda f: (f.get("order", 0), f["code"]))
     attributes = []
@@ -240,7 +241,7 @@ def _media_url(raw: str | None) -> str | None:
 
 
 async def submit(
-    session: AsyncSession, *, jurisdiction: Jurisdiction, api_key: Open311ApiKey, form: Any
+    session: AsyncSession, *, jurisdiction: JurisdictionFields, api_key: Open311ApiKey, form: Any
 ) -> Submission:
     service_code = _one(form, "service_code", max_length=64)
     if service_code is None:
@@ -330,7 +331,7 @@ def _int(raw: str, name: str, low: int, high: int) -> int:
 
 async def parse_request_query(
     session: AsyncSession,
-    jurisdiction: Jurisdiction,
+    jurisdiction: JurisdictionFields,
     params: Any,
     *,
     statuses: tuple[str, ...] | None,
@@ -402,7 +403,7 @@ FROM report_status_changes WHERE report_id = ANY(:ids) ORDER BY id
 
 async def find_requests(
     session: AsyncSession,
-    jurisdiction: Jurisdiction,
+    jurisdiction: JurisdictionFields,
     query: RequestQuery,
     *,
     base_url: str,
@@ -483,7 +484,7 @@ WHERE o.token = :token AND r.jurisdiction_id = :j
 """)
 
 
-async def request_for_token(session: AsyncSession, jurisdiction: Jurisdiction, token: str) -> int:
+async def request_for_token(session: AsyncSession, jurisdiction: JurisdictionFields, token: str) -> int:
     report_id = await session.scalar(TOKEN_SQL, {"token": token, "j": jurisdiction.id})
     if report_id is None:
         raise ServiceRequestNotFound(f"no service request for token {token!r}")

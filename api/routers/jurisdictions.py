@@ -16,7 +16,8 @@ from core.identity import Account, Identity, RoleGrant
 from geo import queries as geo_queries
 from geo import service
 from geo.errors import AreaNotFound, DepartmentNotFound
-from geo.models import Area, Category, Department, Jurisdiction
+from geo.models import Area, Category, Department
+from geo.queries import JurisdictionRef
 from geo.schemas import (
     AreaRead,
     CategoryCreate,
@@ -58,7 +59,7 @@ async def list_jurisdictions(
 @router.get("/jurisdictions/{jurisdiction}", response_model=JurisdictionRead)
 async def read_jurisdiction(
     jurisdiction: str, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
-) -> Jurisdiction:
+) -> JurisdictionRef:
     return await service.get_jurisdiction(session, jurisdiction)
 
 

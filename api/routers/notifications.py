@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF
@@ -314,7 +314,7 @@ async def answer(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(RESIDENT),
-) -> JSONResponse:
+) -> Response:
     async def produce() -> tuple[int, object, dict[str, str]]:
         return 201, await _answer(session, request_id, identity.account_id, data), {}
 

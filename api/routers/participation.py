@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Path, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import select
@@ -179,7 +179,7 @@ async def create_round(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(ADMIN),
-) -> JSONResponse:
+) -> Response:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
 
     async def produce() -> tuple[int, object, dict[str, str]]:
@@ -313,7 +313,7 @@ async def submit_proposal(
     request: Request,
     session: AsyncSession = SessionDep,
     identity: Identity = Depends(RESIDENT),
-) -> JSONResponse:
+) -> Response:
     jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
 
