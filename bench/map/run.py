@@ -41,6 +41,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -175,14 +176,12 @@ async def latency(url: str, jurisdiction_id: int) -> dict[str, Any]:
         for zoom in range(10, 19):
             chosen = sample_tiles(zoom, rng)
             for z, x, y in chosen:  # warm-up pass
-                await _measure(
-                    factory, lambda s, z=z, x=x, y=y: tiles.report_tile(s, z=z, x=x, y=y, flt=flt), 1
-                )
+                await _measure(factory, partial(tiles.report_tile, z=z, x=x, y=y, flt=flt), 1)
             times: list[float] = []
             largest = 0
             for z, x, y in chosen:
                 measured, body = await _measure(
-                    factory, lambda s, z=z, x=x, y=y: tiles.report_tile(s, z=z, x=x, y=y, flt=flt), 3
+                    factory, partial(tiles.report_tile, z=z, x=x, y=y, flt=flt), 3
                 )
                 times += measured
                 largest = max(largest, len(body))
@@ -197,9 +196,7 @@ async def latency(url: str, jurisdiction_id: int) -> dict[str, Any]:
                 )
                 measured, _ = await _measure(
                     factory,
-                    lambda s, box=box, zoom=zoom: map_queries.clustered_viewport(
-                        s, flt=flt, bbox=box, zoom=zoom
-                    ),
+                    partial(map_queries.clustered_viewport, flt=flt, bbox=box, zoom=zoom),
                     2,
                 )
                 times += measured[1:]
@@ -215,7 +212,7 @@ async def latency(url: str, jurisdiction_id: int) -> dict[str, Any]:
                 )
                 measured, body = await _measure(
                     factory,
-                    lambda s, box=box: map_queries.reports_geojson(s, flt=flt, bbox=box, limit=500),
+                    partial(map_queries.reports_geojson, flt=flt, bbox=box, limit=500),
                     2,
                 )
                 times += measured[1:]

@@ -20,12 +20,12 @@ import json
 import statistics
 from typing import Any
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Geolocation, Page, sync_playwright
 
 from tests.mobile_client.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.mobile_client.photos import camera_jpeg
 
-DAM = {"longitude": 4.8927, "latitude": 52.3731, "accuracy": 10}
+DAM: Geolocation = {"longitude": 4.8927, "latitude": 52.3731, "accuracy": 10}
 NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8}
 CPU_SLOWDOWN = 4
 # Marks when the router has shown a screen, and when a map has loaded (init scripts are outside the CSP).

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Geolocation, Page, expect, sync_playwright
 
 from api.demo import PASSWORD
 from tests.mobile_client.conftest import CHROMIUM, CHROMIUM_ARGS
 
-DAM = {"longitude": 4.8927, "latitude": 52.3731, "accuracy": 9}
+DAM: Geolocation = {"longitude": 4.8927, "latitude": 52.3731, "accuracy": 9}
 
 
 def sign_in(page: Page, path: str, email: str) -> None:

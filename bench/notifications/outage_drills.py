@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -516,7 +517,11 @@ def drill_poison(site: Site, *, count: int = 300) -> dict[str, Any]:
     return result
 
 
-DRILLS = {"db-restart": drill_db_restart, "kill-one-of-two": drill_kill_one_of_two, "poison": drill_poison}
+DRILLS: dict[str, Callable[[Site], dict[str, Any]]] = {
+    "db-restart": drill_db_restart,
+    "kill-one-of-two": drill_kill_one_of_two,
+    "poison": drill_poison,
+}
 
 
 def main() -> int:

@@ -32,7 +32,8 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
@@ -99,6 +100,8 @@ pool = AsyncConnectionPool(
     min_size=POOL_SIZE,
     max_size=2 * POOL_SIZE,  # SQLAlchemy's pool_size + max_overflow in core.db.make_engine
     open=False,
+    # psycopg_pool's documented way to type the rows: the class names the row type the factory makes.
+    connection_class=AsyncConnection[DictRow],
     kwargs={"row_factory": dict_row},
 )
 
@@ -273,6 +276,7 @@ async def duplicate_candidates(
             },
         )
         row = await cursor.fetchone()
+    assert row is not None  # an aggregate: always one row
     return Response(next(iter(row.values())), media_type="application/json")
 
 

@@ -116,8 +116,10 @@ def main() -> int:
                     print()
         print("| query | place | median execution (ms) | rows | indexes used | seq scan |")
         print("|---|---|---:|---:|---|---|")
-        for name, place, median, rows, indexes, seq in table:
-            print(f"| {name} | {place} | {median:.2f} | {rows} | {indexes} | {'yes' if seq else 'no'} |")
+        for name, place, median, row_count, used, seq_scan in table:
+            print(
+                f"| {name} | {place} | {median:.2f} | {row_count} | {used} | {'yes' if seq_scan else 'no'} |"
+            )
     return 0
 
 

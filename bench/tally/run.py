@@ -31,6 +31,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,8 @@ def main() -> int:
     timing = {"repeat": arguments.repeat, "batch": arguments.batch, "once": arguments.once}
     all_same = True
     for path in files:
-        parse_ours, election = _timed(lambda path=path: parse_pabulib(path))
-        parse_theirs, (instance, profile) = _timed(lambda path=path: pabutools_parse(str(path)))
+        parse_ours, election = _timed(partial(parse_pabulib, path))
+        parse_theirs, (instance, profile) = _timed(partial(pabutools_parse, str(path)))
         row = f"| {path.stem[:38]:38} | {'parse':8} | {parse_ours:9.3f} | {'':11} | {parse_theirs:13.3f} |"
         print(f"{row} {parse_theirs / parse_ours:8.0f}× |  -   |", flush=True)
         for name in arguments.rules:
