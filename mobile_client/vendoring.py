@@ -28,6 +28,7 @@ import tarfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = Path(__file__).resolve().parent / "vendor" / "lock.json"
@@ -95,13 +96,28 @@ def _get(url: str) -> bytes:
         return response.read()
 
 
-def fetch(wanted: Wanted) -> dict[str, object]:
+# One vendored file in lock.json: where it came from in the package, where it lies here, its integrity and,
+# for the served scripts and style sheets, the integrity of its Brotli copy. "from" is a keyword, so only
+# the functional form can name the field.
+LockedFileEntry = TypedDict(
+    "LockedFileEntry", {"from": str, "to": str, "integrity": str, "brotli": NotRequired[str]}
+)
+
+
+class LockedPackage(TypedDict):
+    name: str
+    version: str
+    integrity: str
+    files: list[LockedFileEntry]
+
+
+def fetch(wanted: Wanted) -> LockedPackage:
     meta = json.loads(_get(f"{REGISTRY}/{wanted.name}/{wanted.version}"))
     tarball = _get(meta["dist"]["tarball"])
     integrity = meta["dist"]["integrity"]
     if sri(tarball) != integrity:
         raise SystemExit(f"{wanted.name}@{wanted.version}: the tarball does not match {integrity}")
-    files = []
+    files: list[LockedFileEntry] = []
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
         for source, target in wanted.files.items():
             member = archive.extractfile(f"package/{source}")
@@ -123,13 +139,13 @@ def brotli_copy(path: Path) -> Path:
     return path.with_name(path.name + ".br")
 
 
-def precompress(packages: list[dict[str, object]]) -> None:
+def precompress(packages: list[LockedPackage]) -> None:
     """Write the Brotli copy of every served script and style sheet and put its integrity in the lock."""
     import brotli  # a test dependency: only ``make vendor`` writes the copies
 
     for package in packages:
-        for entry in package["files"]:  # type: ignore[attr-defined]
-            target = str(entry["to"])
+        for entry in package["files"]:
+            target = entry["to"]
             if not target.startswith("mobile_client/") or not target.endswith(BROTLI_SUFFIXES):
                 entry.pop("brotli", None)
                 continue
@@ -138,19 +154,20 @@ def precompress(packages: list[dict[str, object]]) -> None:
             entry["brotli"] = sri(packed)
 
 
-def write_lock(packages: list[dict[str, object]]) -> None:
+def write_lock(packages: list[LockedPackage]) -> None:
     LOCK.write_text(json.dumps({"registry": REGISTRY, "packages": packages}, indent=2) + "\n")
 
 
-def read_lock() -> list[dict[str, object]]:
-    return json.loads(LOCK.read_text())["packages"]
+def read_lock() -> list[LockedPackage]:
+    packages: list[LockedPackage] = json.loads(LOCK.read_text())["packages"]
+    return packages
 
 
 def mismatches() -> list[str]:
     """Vendored files that are missing or differ from the lock (empty when all is well)."""
     found = []
     for package in read_lock():
-        for entry in package["files"]:  # type: ignore[attr-defined]
+        for entry in package["files"]:
             path = ROOT / entry["to"]
             if not path.is_file():
                 found.append(f"{entry['to']}: missing")
