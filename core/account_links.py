@@ -187,6 +187,7 @@ async def revoke_all(session: AsyncSession, *, account_id: int) -> int:
         .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
     )
+    # AsyncSession.execute is typed Result; an UPDATE gives a CursorResult, which has rowcount.
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

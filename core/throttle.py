@@ -120,4 +120,5 @@ async def purge(session: AsyncSession) -> int:
             " WHERE window_start + make_interval(secs => window_seconds) < now()"
         )
     )
+    # AsyncSession.execute is typed Result; a DELETE gives a CursorResult, which has rowcount.
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
