@@ -108,6 +108,7 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
 
     if image.mode.startswith("I;16") or image.mode == "I":
         # Pillow's I;16 -> L conversion clips at 255 instead of scaling, which turns 16-bit greys white.
+        # One band here, so getextrema() is (min, max); Pillow types it for the multi-band case too.
         wide = image.mode.startswith("I;16") or int(image.getextrema()[1]) > 255  # type: ignore[arg-type]
         maximum = 65535 if wide else 255
         return image.convert("I").point(lambda value: value * (255 / maximum)).convert("L")

@@ -274,6 +274,8 @@ class ReportStaff(ReportPublic):
     department_id: int | None
     reporter_account_id: int | None
     contact: dict[str, str | None]
+    # Staff see each change with more fields: a narrower item type, which pydantic allows and list's
+    # invariance does not.
     history: list[StaffStatusChangeRead]  # type: ignore[assignment]
     allowed_transitions: list[str]
 
