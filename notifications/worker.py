@@ -570,8 +570,8 @@ async def _notified_or_stopped(
         for task in (waiting, stopping):
             task.cancel()
         await asyncio.gather(waiting, stopping, return_exceptions=True)
-    if waiting.done() and not waiting.cancelled() and waiting.exception() is not None:
-        raise waiting.exception()  # type: ignore[misc]
+    if waiting.done() and not waiting.cancelled() and (error := waiting.exception()) is not None:
+        raise error
 
 
 async def _close(connection: psycopg.AsyncConnection[Any] | None) -> None:
