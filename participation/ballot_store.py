@@ -85,6 +85,7 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
     """The psycopg connection under a session, inside the session's transaction (which commits it)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    # SQLAlchemy types the DBAPI driver's connection as Any | None; under psycopg it is always this.
     driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
     return driver
 

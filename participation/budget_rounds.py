@@ -142,6 +142,7 @@ async def update_round(
             )
     if schedule is not None:
         for key, value in schedule.items():
+            # schedule is data.schedule dumped, so data.schedule is set here; mypy cannot follow that
             if value is not None or key in data.schedule.model_fields_set:  # type: ignore[union-attr]
                 changes[key] = value
         times = [
