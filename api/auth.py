@@ -79,9 +79,10 @@ class Policy:
 
     async def __call__(
         self, request: Request, identity: Identity | None = Depends(optional_identity)
-    ) -> Identity:
+    ) -> Identity | None:
+        """The caller; ``None`` only for a ``PUBLIC`` route called without a token."""
         if Role.PUBLIC in self.roles:
-            return identity  # type: ignore[return-value]
+            return identity
         if identity is None:
             raise NotAuthenticated("sign in or register this device first")
         slug = request.path_params.get("jurisdiction")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import Connection
 
 from api.tables import metadata
 from core.db import sync_url
@@ -38,7 +39,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -249,6 +249,6 @@ async def revoke_role(
     result = await session.execute(
         delete(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.jurisdiction_id == found.id)
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:  # type: ignore[attr-defined]  # a DELETE's CursorResult; typed as Result
         raise NotFound(f"no role grant {grant_id} in this jurisdiction", code="role-grant-not-found")
     return Response(status_code=204)
