@@ -22,10 +22,8 @@ sys.path.insert(0, str(ROOT))
 from api.app import create_app  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
-# pydantic-settings also takes a field's own name for a field with an alias (``DATABASE_URL``) at init;
-# the pydantic mypy plugin knows only the alias.
 app = create_app(
-    Settings(  # type: ignore[call-arg]
+    Settings(
         environment="development",
         database_url=os.environ["BENCH_DATABASE_URL"],
         db_pool_size=int(os.environ.get("BENCH_POOL_SIZE", "10")),

@@ -119,7 +119,7 @@ def _prepare_database(state: dict[str, Any], count: int) -> list[tuple[float, fl
 
     sys.path.insert(0, str(HERE))
     # A sibling script, found through the sys.path entry above; mypy knows it only as bench.reports.load.
-    from load import remove_benchmark_rows  # type: ignore[import-not-found]
+    from load import remove_benchmark_rows  # type: ignore[import-not-found]  # see the line above
 
     with psycopg.connect(_sync_url(state["database_url"]), autocommit=True) as connection:
         deleted = remove_benchmark_rows(connection, state["max_id"])
