@@ -18,6 +18,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -111,9 +112,9 @@ class ScratchDatabase:
 
     def execute(
         self, sql: str, params: tuple[object, ...] | dict[str, object] = ()
-    ) -> list[tuple[object, ...]]:
+    ) -> list[tuple[Any, ...]]:  # the rows of whatever ``sql`` selects
         with psycopg.connect(self.conninfo, autocommit=True) as connection:
-            cursor = connection.execute(sql, params)  # type: ignore[arg-type]
+            cursor = connection.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
     def terminate_other_backends(self) -> int:

@@ -38,7 +38,7 @@ def cli_database(database_url: str) -> Iterator[str]:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def invoke(url: str, *arguments: str):  # type: ignore[no-untyped-def]
+def invoke(url: str, *arguments: str):
     return runner.invoke(app, list(arguments), env={"DATABASE_URL": url})
 
 
@@ -49,7 +49,7 @@ def count(url: str, query: str) -> int:
         return int(row[0])
 
 
-def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+def assert_one_line_error(result, *fragments: str) -> None:
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -119,7 +119,7 @@ async def test_readyz_reports_the_database_the_queues_and_the_worker(
     assert body["worker"] == {"in_this_process": False}
 
     # A worker of this process whose delivery loop stalled: not ready, and the report says which loop.
-    app = client._transport.app  # type: ignore[attr-defined]
+    app = client._transport.app  # type: ignore[attr-defined]  # httpx's ASGITransport, typed as BaseTransport
     health = WorkerHealth(stale_after_seconds=30)
     fan_out, delivery = health.loop("fanout-0"), health.loop("delivery-0")
     fan_out.running = delivery.running = True

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
@@ -62,9 +63,9 @@ def assert_barely_noticed(gaps: list[float], heavy: float) -> None:
     assert len(stalls) <= 1, (sorted(gaps)[-5:], heavy)
 
 
-async def arriving(request: Callable[[], Awaitable[None]], count: int) -> None:
+async def arriving(request: Callable[[], Coroutine[Any, Any, None]], count: int) -> None:
     """``count`` requests arriving 10 ms apart (as from many phones), all in flight together."""
-    running = []
+    running: list[asyncio.Task[None]] = []
     for _ in range(count):
         running.append(asyncio.create_task(request()))
         await asyncio.sleep(0.01)

@@ -438,7 +438,11 @@ async def test_a_bad_idempotency_key_is_422(
     response = await client.post(
         f"{BASE}/reports",
         json=report_body(),
-        headers={"Authorization": f"Bearer {world.tokens['resident']}", "Idempotency-Key": key},  # type: ignore[dict-item]
+        # All bytes: httpx sends a bytes value as is (a str one it encodes as ASCII, as here).
+        headers={
+            b"Authorization": f"Bearer {world.tokens['resident']}".encode("ascii"),
+            b"Idempotency-Key": key if isinstance(key, bytes) else key.encode("ascii"),
+        },
     )
     refused(response, 422, "invalid-idempotency-key")
     assert await counts(session) == before

@@ -20,7 +20,7 @@ async def test_a_retry_returns_the_first_answer(
     client: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     headers = bearer(world.tokens["resident"]) | {"Idempotency-Key": "retry-1"}
-    before = await session.scalar(select(func.count()).select_from(Report))
+    before = await session.scalar(select(func.count()).select_from(Report)) or 0
     first = await client.post(f"{BASE}/reports", json=report_body(), headers=headers)
     second = await client.post(f"{BASE}/reports", json=report_body(), headers=headers)
     assert first.status_code == second.status_code == 201

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from typing import Any
 
 import httpx
 from PIL import Image
@@ -24,7 +25,7 @@ async def new_device(client: httpx.AsyncClient) -> dict[str, str]:
     return bearer(answer.json()["token"])
 
 
-async def report(client: httpx.AsyncClient, who: dict[str, str], **extra: object) -> dict:
+async def report(client: httpx.AsyncClient, who: dict[str, str], **extra: Any) -> dict:
     answer = await client.post(f"{J}/reports", json=report_body(**extra), headers=who)
     assert answer.status_code == 201, answer.text
     return answer.json()

@@ -757,8 +757,8 @@ WEBHOOK = f"{WEBHOOKS}/{{webhook_id}}"
 TEMPLATES = f"{J}/notification-templates"
 METRICS = f"{J}/loop-metrics"
 PARTICIPATION_METRICS = f"{J}/loop-metrics/participation"
-ACCEPT = {"accept": True, "message": "We komen terug."}
-REJECT = {"accept": False, "message": "De reparatie voldoet aan de norm."}
+ACCEPT: dict[str, Any] = {"accept": True, "message": "We komen terug."}
+REJECT: dict[str, Any] = {"accept": False, "message": "De reparatie voldoet aan de norm."}
 
 MATRIX: dict[str, Case] = {
     # --- the inbox

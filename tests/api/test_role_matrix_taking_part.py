@@ -176,7 +176,7 @@ MATRIX: dict[str, Case] = {
         f"{ROUND}/eligibility",
         RESIDENT,
         on_round("voting", jurisdiction="utrecht"),
-        an_amsterdam_object_on_the_utrecht_path(ROUND_NOT_FOUND),  # type: ignore[arg-type]
+        an_amsterdam_object_on_the_utrecht_path(ROUND_NOT_FOUND),
     ),
     "whether I follow a project": Case(
         "GET",
@@ -226,7 +226,7 @@ MATRIX: dict[str, Case] = {
         f"{CONSULTATION_ROUND}/eligibility",
         RESIDENT,
         on_consultation_round(status="open", jurisdiction="utrecht"),
-        an_amsterdam_object_on_the_utrecht_path(ROUND_NOT_HERE),  # type: ignore[arg-type]
+        an_amsterdam_object_on_the_utrecht_path(ROUND_NOT_HERE),
     ),
 }
 

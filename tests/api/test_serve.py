@@ -35,12 +35,12 @@ from tests.outage import ScratchDatabase, scratch_database
     ],
 )
 def test_the_default_public_base_url_follows_host_and_port(host: str, port: int, expected: str) -> None:
-    assert default_public_base_url(Settings(_env_file=None), host, port) == expected  # type: ignore[call-arg]
+    assert default_public_base_url(Settings(_env_file=None), host, port) == expected
 
 
 def test_an_explicit_public_base_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLOOP_PUBLIC_BASE_URL", "https://meldingen.example.org")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert default_public_base_url(settings, "127.0.0.1", 8123) == "https://meldingen.example.org"
 
 

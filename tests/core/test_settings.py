@@ -14,7 +14,7 @@ from core.settings import NotificationSettings, Settings, environment_name, flat
 
 
 def settings_from_environment() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 def test_a_notification_setting_from_the_environment_reaches_serve_and_the_worker(
@@ -62,7 +62,7 @@ def test_a_bad_value_under_a_flat_name_is_refused(monkeypatch: pytest.MonkeyPatc
 def test_keywords_take_the_flat_names_and_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLOOP_SMTP_HOST", "from-environment")
     monkeypatch.setenv("CIVICLOOP_SMTP_PORT", "2525")
-    settings = Settings(_env_file=None, smtp_host="from-keyword")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, smtp_host="from-keyword")
     assert settings.notifications.smtp_host == "from-keyword"
     assert settings.notifications.smtp_port == 2525
 
@@ -70,14 +70,14 @@ def test_keywords_take_the_flat_names_and_win_over_the_environment(monkeypatch: 
 def test_the_section_signs_with_the_application_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLOOP_SECRET_KEY", "from-environment")
     assert settings_from_environment().notifications.secret_key.get_secret_value() == "from-environment"
-    given = Settings(_env_file=None, secret_key=SecretStr("given"))  # type: ignore[call-arg]
+    given = Settings(_env_file=None, secret_key=SecretStr("given"))
     assert given.notifications.secret_key.get_secret_value() == "given"
 
 
 def test_the_env_file_fills_sections_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("CIVICLOOP_SMTP_HOST=mail.example.org\nCIVICLOOP_DB_POOL_SIZE=3\n")
-    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    settings = Settings(_env_file=env_file)
     assert settings.notifications.smtp_host == "mail.example.org"
     assert settings.db_pool_size == 3
 

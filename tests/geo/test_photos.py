@@ -119,9 +119,9 @@ def test_exif_orientation_is_applied_to_the_pixels() -> None:
     image = _assert_clean_jpeg(photo.image).convert("RGB")
     assert image.size == (300, 400)
     # Orientation 6 turns the stored top-left corner into the displayed top-right corner.
-    red, green, blue = image.getpixel((image.width - 10, 10))  # type: ignore[misc]
+    red, green, blue = image.getpixel((image.width - 10, 10))  # type: ignore[misc]  # Pillow: float | tuple | None; RGB gives 3
     assert red > 180 and blue < 90
-    red, green, blue = image.getpixel((10, 10))  # type: ignore[misc]
+    red, green, blue = image.getpixel((10, 10))  # type: ignore[misc]  # Pillow: float | tuple | None; RGB gives 3
     assert blue > 150 and red < 90
 
 
@@ -166,8 +166,8 @@ def test_png_alpha_is_flattened_on_white() -> None:
 
     result = Image.open(io.BytesIO(photo.image))
     assert result.mode == "RGB"
-    assert all(channel > 240 for channel in result.getpixel((80, 50)))  # type: ignore[union-attr]
-    red, green, blue = result.getpixel((20, 50))  # type: ignore[misc]
+    assert all(channel > 240 for channel in result.getpixel((80, 50)))
+    red, green, blue = result.getpixel((20, 50))  # type: ignore[misc]  # Pillow: float | tuple | None; RGB gives 3
     assert red > 230 and green < 30 and blue < 30
 
 
@@ -180,7 +180,7 @@ def test_palette_png_with_transparency_is_flattened() -> None:
     result = Image.open(io.BytesIO(process_photo(data, declared_content_type=None).image))
 
     assert result.mode == "RGB"
-    assert all(channel > 240 for channel in result.getpixel((30, 20)))  # type: ignore[union-attr]
+    assert all(channel > 240 for channel in result.getpixel((30, 20)))
 
 
 def test_sixteen_bit_grey_png_keeps_its_tones() -> None:
@@ -197,7 +197,7 @@ def test_cmyk_jpeg_becomes_rgb() -> None:
     result = Image.open(io.BytesIO(process_photo(data, declared_content_type="image/jpeg").image))
 
     assert result.mode == "RGB"
-    red, green, blue = result.getpixel((32, 32))  # type: ignore[misc]
+    red, green, blue = result.getpixel((32, 32))  # type: ignore[misc]  # Pillow: float | tuple | None; RGB gives 3
     assert red > 200 and green < 60 and blue < 60
 
 
@@ -208,7 +208,7 @@ def test_icc_profile_is_applied_then_dropped() -> None:
 
     result = _assert_clean_jpeg(process_photo(data, declared_content_type="image/jpeg").image)
 
-    red, green, blue = result.getpixel((32, 32))  # type: ignore[misc]
+    red, green, blue = result.getpixel((32, 32))  # type: ignore[misc]  # Pillow: float | tuple | None; RGB gives 3
     assert abs(red - 10) < 12 and abs(green - 160) < 12 and abs(blue - 40) < 12
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import httpx
 from PIL import Image
@@ -17,7 +18,7 @@ from tests.photos import GPS_IFD, phone_jpeg
 BASE = "/api/v1/jurisdictions/amsterdam"
 
 
-async def submit(client: httpx.AsyncClient, token: str, **kwargs: object) -> httpx.Response:
+async def submit(client: httpx.AsyncClient, token: str, **kwargs: Any) -> httpx.Response:
     return await client.post(f"{BASE}/reports", json=report_body(**kwargs), headers=bearer(token))
 
 
@@ -128,7 +129,11 @@ async def test_duplicates_are_open_reports_of_the_category_nearest_first(
         ids[name] = (await submit(client, world.tokens["resident"], point=point, category=category)).json()[
             "id"
         ]
-    params = {"category": "pothole", "longitude": DAM_SQUARE[0], "latitude": DAM_SQUARE[1]}
+    params: dict[str, str | float] = {
+        "category": "pothole",
+        "longitude": DAM_SQUARE[0],
+        "latitude": DAM_SQUARE[1],
+    }
     found = (await client.get(f"{BASE}/reports/duplicates", params=params)).json()
     assert [d["id"] for d in found] == [ids["nearer"], ids["near"]]
     assert 5 < found[0]["distance_m"] < 9 and 18 < found[1]["distance_m"] < 23

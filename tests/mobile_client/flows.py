@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 
 from tests.mobile_client.harness import App
 
@@ -47,7 +47,7 @@ def report_through_the_wizard(
         app.expect_heading("report.details.title")
     if photo is not None:
         page.get_by_label(re.compile("^" + app.t("report.details.photos"))).set_input_files(
-            files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+            files=[FilePayload(name="IMG_0001.jpg", mimeType="image/jpeg", buffer=photo)]
         )
         expect(page.locator(".photo-item")).to_have_count(1)
     page.get_by_label(app.t("report.details.description")).fill(description)

@@ -91,7 +91,7 @@ def table_values(app: App, selector: str, key: str) -> dict[str, dict[str, Any]]
         name = row.get_attribute(f"data-{key}") if key else str(index)
         cells = row.locator("td[data-measure]")
         found[name or ""] = {
-            cells.nth(i).get_attribute("data-measure"): number(cells.nth(i).get_attribute("data-value"))
+            cells.nth(i).get_attribute("data-measure") or "": number(cells.nth(i).get_attribute("data-value"))
             for i in range(cells.count())
         }
     return found

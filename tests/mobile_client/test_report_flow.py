@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, Geolocation, expect
 
 from tests.mobile_client.harness import App
 from tests.mobile_client.photos import camera_jpeg
 
-JUST_EAST_OF_DAM = {"longitude": 4.8966, "latitude": 52.3735, "accuracy": 8}  # the Dam block ends at 4.8960
+JUST_EAST_OF_DAM: Geolocation = {
+    "longitude": 4.8966,
+    "latitude": 52.3735,
+    "accuracy": 8,
+}  # the Dam block ends at 4.8960
 
 
 def drag_pin(app: App, dx: float, dy: float = 0) -> None:
@@ -53,7 +57,7 @@ def test_a_report_with_a_photo_and_a_dragged_pin_lands_in_the_right_neighbourhoo
         page.get_by_role("button", name=app.t("report.duplicates.not_these")).click()
     app.expect_heading("report.details.title")
     page.get_by_label(re.compile("^" + app.t("report.details.photos"))).set_input_files(
-        files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}]
+        files=[FilePayload(name="IMG_0001.jpg", mimeType="image/jpeg", buffer=camera_jpeg())]
     )
     expect(page.locator(".photo-item").get_by_text(app.t("report.details.photo_uploaded"))).to_be_visible(
         timeout=30_000
@@ -74,12 +78,14 @@ def test_a_report_with_a_photo_and_a_dragged_pin_lands_in_the_right_neighbourhoo
     app.check_accessibility(context="sent")
 
     with app.live.db() as db:
-        area, level, found_description, photos, width, height = db.execute(
+        row = db.execute(
             "SELECT a.name, a.level, r.description, count(p.id), max(p.width), max(p.height)"
             " FROM reports r JOIN areas a ON a.id = r.area_id LEFT JOIN photos p ON p.report_id = r.id"
             " WHERE r.id = %s GROUP BY a.name, a.level, r.description",
             (report_id,),
         ).fetchone()
+    assert row is not None
+    area, level, found_description, photos, width, height = row
     assert (area, level, found_description, photos) == ("Dam", "neighbourhood", description, 1)
     assert max(width, height) <= 1600
 

@@ -151,7 +151,7 @@ def test_the_manifest_has_the_icons_a_phone_needs(client: TestClient) -> None:
     manifest = response.json()
     assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
     assert manifest["name"] and manifest["short_name"] == "civicloop" and manifest["theme_color"] == "#0b5563"
-    sizes = {}
+    sizes: dict[str, list[int]] = {}
     for icon in manifest["icons"]:
         image = Image.open(io.BytesIO(client.get(icon["src"]).content))
         assert image.format == "PNG" and f"{image.width}x{image.height}" == icon["sizes"]

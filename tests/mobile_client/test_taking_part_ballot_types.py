@@ -13,7 +13,7 @@ from tests.mobile_client.conftest import SECRET
 from tests.mobile_client.participation_flows import budget_round, checked, expect_counted, verified_resident
 
 
-def stored_ballots(app, round_id: int) -> list[tuple[list[int], list[int] | None]]:  # type: ignore[no-untyped-def]
+def stored_ballots(app, round_id: int) -> list[tuple[list[int], list[int] | None]]:
     """The round's ballots as the close will count them: while voting they are sealed under the live
     server's key (``participation.ballot_cipher``), and nothing else is stored in clear."""
     cipher = ParticipationKeys.from_secret(SECRET).cipher

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.mobile_client.participation_flows import DAM, ROYAL_PALACE, J, checked, registered_resident
 
 
-def consultation(live, tag: str) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+def consultation(live, tag: str) -> tuple[int, dict[str, int]]:
     with live.api("admin") as admin:
         created = admin.post(
             f"{J}/consultations",
@@ -48,7 +48,7 @@ def consultation(live, tag: str) -> tuple[int, dict[str, int]]:  # type: ignore[
     return round_["id"], {q["kind"]: q["id"] for q in round_["questions"]}
 
 
-def answers_of(live, round_id: int) -> list[dict[int, tuple]]:  # type: ignore[no-untyped-def]
+def answers_of(live, round_id: int) -> list[dict[int, tuple]]:
     with live.db() as db:
         rows = db.execute(
             "SELECT r.id, x.question_id, x.choices, x.number, x.text_value, ST_X(x.point), ST_Y(x.point)"

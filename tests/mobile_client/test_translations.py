@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -103,8 +104,8 @@ def test_the_keys_made_at_run_time_exist() -> None:
     families = {
         "status.": [s.value for s in Status] + ["waiting", "failed", "sent"],
         "reason.": [r.value for r in CloseReason],
-        "kind.": list(Kind.__args__),
-        "channel.": list(UserChannel.__args__),
+        "kind.": list(get_args(Kind)),
+        "channel.": list(get_args(UserChannel)),
         "level.": ["municipality", "district", "neighbourhood"],
         "feedback.answer_": ["yes", "partly", "no"],
         "report.location.gps_": ["denied", "unavailable", "unsupported"],

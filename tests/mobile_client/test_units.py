@@ -4,6 +4,7 @@ browser): the outbox queue, photo resizing, translations; and the harness guardi
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.mobile_client.photos import heic
 IMPORT = "const base = document.querySelector('script[type=module]').src.replace(/js\\/main\\.js$/, '');"
 
 
-def run(app: App, body: str, arg: object = None) -> object:
+def run(app: App, body: str, arg: object = None) -> Any:  # what the page's JavaScript returned
     return app.page.evaluate(f"async (arg) => {{ {IMPORT} {body} }}", arg)
 
 

@@ -39,7 +39,7 @@ async def app_client(
 
 
 def body(mail: Message) -> str:
-    return mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    return mail.get_payload(decode=True).decode()
 
 
 def link_in(mail: Message, path: str) -> str:

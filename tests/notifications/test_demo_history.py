@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -27,7 +28,7 @@ def demo() -> Iterator[ScratchDatabase]:
         yield database
 
 
-def one(database: ScratchDatabase, sql: str) -> object:
+def one(database: ScratchDatabase, sql: str) -> Any:  # whatever the one column holds
     [(value,)] = database.execute(sql)
     return value
 

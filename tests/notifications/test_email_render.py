@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ URL = "https://civicloop.test/api/v1/notifications/unsubscribe/" + "x" * 400
 
 
 def mail(**changes: object) -> OutgoingEmail:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "delivery_id": 7,
         "event_id": "0b8f6c1e-5c1d-4f7e-9a51-1d2f3e4a5b6c",
         "to": "voter1@bench.test",
@@ -31,7 +32,7 @@ def mail(**changes: object) -> OutgoingEmail:
         "locale": "nl",
     }
     values.update(changes)
-    return OutgoingEmail(**values)  # type: ignore[arg-type]
+    return OutgoingEmail(**values)
 
 
 @pytest.mark.parametrize(

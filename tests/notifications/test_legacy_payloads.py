@@ -72,7 +72,7 @@ async def test_the_upgrade_of_each_old_shape(session: AsyncSession, world: World
     # Current rows and other topics pass unchanged.
     current = RoundVotingOpened(round_id=7, title="T", area_id=2, account_ids=[1, 2]).stored()
     assert await upgrade("round.voting_opened", current, "budget_round") == current
-    report = {"report_id": 1, "account_id": 4}
+    report: dict[str, object] = {"report_id": 1, "account_id": 4}
     assert await upgrade("report.supported", report, "report") is report
 
 

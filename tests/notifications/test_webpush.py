@@ -110,7 +110,7 @@ async def test_push_is_encrypted_for_the_subscriber_and_vapid_signed(
 async def test_a_push_endpoint_in_private_space_is_refused_without_the_allowlist(
     client: httpx.AsyncClient, world: World, notification_settings: NotificationSettings
 ) -> None:
-    client_app = client._transport.app  # type: ignore[attr-defined]
+    client_app = client._transport.app  # type: ignore[attr-defined]  # httpx's ASGITransport, typed as BaseTransport
     client_app.state.notification_settings = notification_settings.model_copy(
         update={"network_allowlist": []}
     )

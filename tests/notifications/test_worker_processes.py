@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,10 +83,10 @@ def received(mailbox: SmtpSink) -> Counter[str]:
         return Counter(str(message["X-Civicloop-Event-Id"]) for message in mailbox.messages)
 
 
-def wait_for(predicate: object, within: float) -> bool:
+def wait_for(predicate: Callable[[], object], within: float) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return True
         time.sleep(0.05)
     return False
@@ -120,7 +120,7 @@ def test_two_worker_processes_deliver_each_notification_once_and_a_killed_one_lo
             (sorted(events),),
         )
         assert inbox == distinct == 1500, "the inbox holds each message exactly once"
-        states = dict(
+        states: dict[str, int] = dict(
             database.execute(
                 "SELECT status, count(*) FROM notification_deliveries"
                 " WHERE event_id::text = ANY(%s) GROUP BY 1",

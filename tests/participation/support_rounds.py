@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,8 @@ from tests.conftest import DAM_SQUARE, World, bearer
 BASE = "/api/v1/jurisdictions/amsterdam"
 KEYS = ParticipationKeys.from_secret(PLACEHOLDER_SECRET)  # the tests' app runs with the placeholder secret
 CIPHER = KEYS.cipher
-DAM_POINT = {"type": "Point", "coordinates": list(DAM_SQUARE)}
-VONDELPARK_POINT = {"type": "Point", "coordinates": [4.8680, 52.3580]}
+DAM_POINT: dict[str, Any] = {"type": "Point", "coordinates": list(DAM_SQUARE)}
+VONDELPARK_POINT: dict[str, Any] = {"type": "Point", "coordinates": [4.8680, 52.3580]}
 
 
 def admin(world: World) -> dict[str, str]:
@@ -74,7 +75,7 @@ async def create_round(client: httpx.AsyncClient, world: World, **overrides: Any
 async def round_with_projects(
     client: httpx.AsyncClient,
     world: World,
-    costs: list[int] = (4000, 3000, 5000),  # type: ignore[assignment]
+    costs: Sequence[int] = (4000, 3000, 5000),
     *,
     author_token: str | None = None,
     phase: str = "voting",

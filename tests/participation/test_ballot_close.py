@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,7 @@ KEYS = ParticipationKeys.from_secret("development-only-secret-change-me")
 
 
 async def _voting_round(
-    client: httpx.AsyncClient, world: World, engine: AsyncEngine, **overrides: object
+    client: httpx.AsyncClient, world: World, engine: AsyncEngine, **overrides: Any
 ) -> tuple[int, list[int]]:
     author_id, author_token = await new_resident(make_sessionmaker(engine), world)
     await verify(client, world, author_id)

@@ -39,7 +39,7 @@ def test_pb_tally_prints_the_selected_projects_as_json() -> None:
     assert data["selected"] and data["matches_official"] is True
 
 
-def test_pb_tally_refuses_a_malformed_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_pb_tally_refuses_a_malformed_file(tmp_path) -> None:
     broken = tmp_path / "broken.pb"
     broken.write_text("META\nkey;value\nbudget;abc\n")
     result = CliRunner().invoke(pb_app, ["tally", str(broken), "--rule", "greedy", "--json"])

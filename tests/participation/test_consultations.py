@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -189,7 +190,7 @@ async def test_a_consultation_round_end_to_end(
         json={"summary": "U wilde meer bomen", "actions": ["Vier bomen in 2027"]},
     )
     assert published.status_code == 200 and published.json()["you_said_we_did"]["actions"]
-    events = dict(
+    events: dict[str, Any] = dict(
         (
             await session.execute(
                 text(

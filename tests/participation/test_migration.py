@@ -62,7 +62,7 @@ SCHEMA_QUERIES = {
 def _schema(conninfo: str) -> dict[str, set[tuple[str, ...]]]:
     with psycopg.connect(conninfo) as connection:
         return {
-            name: {tuple(str(v) for v in row) for row in connection.execute(query)}  # type: ignore[arg-type]
+            name: {tuple(str(v) for v in row) for row in connection.execute(query)}
             for name, query in SCHEMA_QUERIES.items()
         }
 

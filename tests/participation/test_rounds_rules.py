@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +35,9 @@ def test_every_pair_of_phases(source: Phase, target: Phase) -> None:
         assert getattr(caught.value, "code", None) == "illegal-phase-change"
 
 
-async def _cast(client: httpx.AsyncClient, round_id: int, body: dict, headers: dict) -> httpx.Response:
+async def _cast(
+    client: httpx.AsyncClient, round_id: int, body: Mapping[str, Any], headers: dict
+) -> httpx.Response:
     return await client.post(f"{BASE}/budget-rounds/{round_id}/ballots", json=body, headers=headers)
 
 
@@ -90,7 +94,7 @@ async def test_valid_ballots_of_every_type_are_accepted(
     pclient: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     await verify(pclient, world, world.accounts["resident"])
-    for settings_, picks, points in [
+    kinds: list[tuple[dict[str, Any], list[int], list[int] | None]] = [
         ({"ballot_type": "knapsack", "ballot_rules": {"min_share_spent": 0.5}}, [0, 1], None),
         (
             {"ballot_type": "cumulative", "ballot_rules": {"points": 5, "max_points_per_project": 3}},
@@ -98,7 +102,8 @@ async def test_valid_ballots_of_every_type_are_accepted(
             [3, 2],
         ),
         ({"ballot_type": "ranked", "ballot_rules": {"top_k": 2}}, [2, 0], None),
-    ]:
+    ]
+    for settings_, picks, points in kinds:
         round_id, ids = await seeded_round(session, world, **settings_)
         body = {"projects": [ids[i] for i in picks]} | ({"points": points} if points else {})
         response = await _cast(pclient, round_id, body, bearer(world.tokens["resident"]))
@@ -120,7 +125,7 @@ async def test_ballot_rules_are_locked_once_voting_opens(pclient: httpx.AsyncCli
 
 async def test_who_may_not_vote_gets_a_precise_error(pclient: httpx.AsyncClient, world: World) -> None:
     round_id, ids = await round_with_projects(pclient, world, min_age=18)
-    ballot = {"projects": [ids[0]]}
+    ballot: dict[str, Any] = {"projects": [ids[0]]}
     cases = [
         (bearer(world.tokens["other_resident"]), ballot, 403, "address-not-verified"),
         (bearer(world.tokens["device"]), ballot, 403, "address-not-verified"),

@@ -8,6 +8,8 @@ that nothing an attacker reads from the database recovers it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -28,7 +30,7 @@ from tests.participation.support_rounds import (
 VOTERS = 30
 
 
-def _ranks(values: list[float]) -> list[float]:
+def _ranks(values: Sequence[float]) -> list[float]:
     order = sorted(range(len(values)), key=lambda i: values[i])
     ranks = [0.0] * len(values)
     for rank, index in enumerate(order):
@@ -36,7 +38,7 @@ def _ranks(values: list[float]) -> list[float]:
     return ranks
 
 
-def spearman(a: list[float], b: list[float]) -> float:
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     ra, rb = _ranks(a), _ranks(b)
     n = len(a)
     mean = (n - 1) / 2
@@ -74,7 +76,7 @@ async def _cast_all(
     return round_id, truth
 
 
-async def _dump(engine: AsyncEngine, round_id: int) -> tuple[list, list]:
+async def _dump(engine: AsyncEngine, round_id: int) -> tuple[Sequence[Any], Sequence[Any]]:
     async with engine.connect() as connection:
         participations = (
             await connection.execute(

@@ -50,7 +50,7 @@ def _lsn(text: str) -> int:
 def _read_wal(connection: psycopg.Connection, start: int, end: int) -> WalRange:
     segment = int(
         connection.execute("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'").fetchone()[0]
-    )  # type: ignore[index]
+    )
     data, offsets, lsns = bytearray(), [], []
     page = start - start % PAGE
     while page < end:
@@ -125,14 +125,14 @@ async def test_the_wal_holds_no_ballot_while_voting_and_no_voter_order_after_the
             )
         except psycopg.Error as error:
             pytest.skip(f"reading the WAL needs a superuser and pg_walinspect: {error}")
-        start = _lsn(wal.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0])  # type: ignore[index]
-        oid = wal.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()[0]  # type: ignore[index]
+        start = _lsn(wal.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0])
+        oid = wal.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()[0]
 
         round_id, truth = await _cast_all(pcommitted_client, world, engine)
-        voting_ends = _lsn(wal.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0])  # type: ignore[index]
+        voting_ends = _lsn(wal.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0])
         await set_phase(pcommitted_client, world, round_id, "results")
         wal.execute("SELECT pg_switch_wal()")  # flushes everything written so far to the segment files
-        end = _lsn(wal.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()[0])  # type: ignore[index]
+        end = _lsn(wal.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()[0])
 
         voters = list(truth)  # in the order they voted
         markers = _stored_form(wal, [truth[code] for code in voters])

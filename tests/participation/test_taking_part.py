@@ -22,7 +22,7 @@ from tests.participation.support_rounds import (
     verify,
 )
 
-ROYAL_PALACE = {"type": "Point", "coordinates": [4.8913, 52.3731]}
+ROYAL_PALACE: dict[str, Any] = {"type": "Point", "coordinates": [4.8913, 52.3731]}
 
 
 async def map_round(client: httpx.AsyncClient, world: World, **question: Any) -> dict[str, Any]:
@@ -60,7 +60,11 @@ async def test_a_map_question_is_answered_on_the_map_from_the_list_or_in_words(
     read = (await pclient.get(f"{BASE}/consultation-rounds/{round_id}")).json()
     assert read["questions"][0]["places"] == places and read["area_name"] == "Dam"
 
-    answers = [{"point": DAM_POINT}, {"point": ROYAL_PALACE}, {"text": "Naast de bloemenkraam"}]
+    answers: list[dict[str, Any]] = [
+        {"point": DAM_POINT},
+        {"point": ROYAL_PALACE},
+        {"text": "Naast de bloemenkraam"},
+    ]
     for answer in answers:
         _, token = await new_resident(sessionmaker, world)
         given = await pclient.put(

@@ -90,7 +90,8 @@ def test_mes_explanations_add_up(stem: str) -> None:
     # Nobody spends more than their share, and the rounds are numbered in purchase order.
     assert max(paid_by_voter.values()) <= share * (1 + 1e-9)
     rounds = [result.explanations[project_id].round for project_id in result.selected]
-    assert rounds == sorted(rounds) and len(set(rounds)) == len(rounds)
+    assert None not in rounds, "every selected project was bought in a round"
+    assert rounds == sorted(r for r in rounds if r is not None) and len(set(rounds)) == len(rounds)
     for explanation in result.explanations.values():
         if not explanation.selected and explanation.stage == "mes":
             assert explanation.supporters_budget is not None
@@ -113,6 +114,7 @@ def test_greedy_explanations_add_up(stem: str) -> None:
             assert explanation.cost > remaining
     assert result.spent == result.budget - remaining
     ranks = [result.explanations[p].rank for p in result.selected]
-    assert ranks == sorted(ranks)
+    assert None not in ranks, "every selected project has a rank"
+    assert ranks == sorted(r for r in ranks if r is not None)
     votes = np.asarray([result.explanations[p].votes for p in result.selected])
     assert np.all(np.diff(votes) <= 0)

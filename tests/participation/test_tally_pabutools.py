@@ -78,7 +78,7 @@ def pabutools_outcome(instance: Any, profile: Any, case: str) -> list[str]:
     return sorted(project.name for project in outcome)
 
 
-OPTIONS = {
+OPTIONS: dict[str, dict[str, Any]] = {
     "greedy": {"rule": "greedy"},
     "mes": {"rule": "mes"},
     "add1": {"rule": "mes", "completion": "add1", "add1_stop": "exhaustive"},

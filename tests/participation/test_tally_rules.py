@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,7 +176,7 @@ def test_mes_tie_breaking_is_explicit() -> None:
         {"rule": "greedy-threshold"},
     ],
 )
-def test_options_that_do_not_exist_are_refused(options: dict[str, str]) -> None:
+def test_options_that_do_not_exist_are_refused(options: dict[str, Any]) -> None:
     instance, ballots = SMALL
     with pytest.raises(TallyConfigurationError):
         tally(instance, ballots, **options)
