@@ -54,9 +54,11 @@ vendor: venv
 	$(BIN)/python -m mobile_client.vendoring
 	$(BIN)/python -m mobile_client.vendoring --check
 
+# mypy reads its configuration (the packages it checks, plugins, strictness) from pyproject.toml.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The README's settings table and docs/errors.md, generated from the code (a test checks they are current).
 docs: venv
