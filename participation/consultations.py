@@ -557,11 +557,14 @@ async def results(
         item: dict[str, Any] = {**render_question(q)}
         item["answers"] = await session.scalar(_ANSWERS, params)
         if q.kind in ("single_choice", "multiple_choice"):
-            rows: dict[str, int] = dict((await session.execute(_CHOICE_COUNTS, params)).tuples().all())
+            choice_counts = (await session.execute(_CHOICE_COUNTS, params)).all()
+            rows: dict[str, int] = {option: count for option, count in choice_counts}
             item["counts"] = {option: rows.get(option, 0) for option in q.settings["options"]}
         elif q.kind == "scale":
             row = (await session.execute(_SCALE, params)).one()
-            histogram: dict[int, int] = dict((await session.execute(_HISTOGRAM, params)).tuples().all())
+            histogram: dict[int, int] = {
+                value: count for value, count in (await session.execute(_HISTOGRAM, params)).all()
+            }
             item["mean"] = row.mean
             item["median"] = row.median
             item["histogram"] = {
