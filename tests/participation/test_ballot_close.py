@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import make_sessionmaker
 from participation import budget_rounds
 from participation.ballot_store import BallotMixer, session_source, vacuum_ballots
+from participation.clock import tick
 from participation.electorate import ParticipationKeys
-from participation.workflow import tick
 from tests.conftest import World
 from tests.participation.support_rounds import (
     BASE,
