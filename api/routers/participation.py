@@ -157,11 +157,6 @@ async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
     return (await geo_service.get_jurisdiction(session, slug)).id
 
 
-def _require_admin(identity: Identity, jurisdiction_id: int) -> None:
-    if not identity.is_admin_of(jurisdiction_id):
-        raise RoleRequired("this needs an administrator of this jurisdiction")
-
-
 def _require_staff(identity: Identity, jurisdiction_id: int) -> None:
     if not identity.is_staff_of(jurisdiction_id, None) and not (
         identity.department_ids and identity.jurisdiction_id == jurisdiction_id
