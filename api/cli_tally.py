@@ -57,9 +57,11 @@ def run(arguments: list[str]) -> None:
     """``civicloop pb tally ARGUMENTS`` as a program of its own (the same command the full app mounts)."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command("tally")(pb_tally)
+    # A process that reads one file, computes and exits leaves no cyclic garbage worth collecting, while
+    # each pass of the collector walks the whole heap (90 000 ballots, numba's and numpy's modules): paused,
+    # and everything frozen before the exit's own pass, which saves about 0.3 s of a 1 s tally.
+    gc.disable()
     try:
         app(args=arguments, prog_name="civicloop pb tally", standalone_mode=True)
     finally:
-        # The process ends here: its last garbage collection would walk every object (the ballots, numba's
-        # and numpy's modules) only for all of them to be freed at exit, a quarter of a second of a tally.
         gc.freeze()
