@@ -60,15 +60,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
 }
 
 
-# Cycles that another change is taking apart; each entry goes once that change is in (none may be added).
-KNOWN_CYCLES: dict[tuple[str, ...], str] = {
-    ("notifications.account_mail", "notifications.fanout"): (
-        "fanout.py imports account_mail at its end so that its handlers register; issue 13 item 11 splits "
-        "fanout.py into per-topic handlers"
-    ),
-}
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -140,7 +131,7 @@ def test_no_import_cycles_inside_a_package(package: str) -> None:
         module_name(path): {name for name in imported_modules(path) if name.split(".")[0] == package}
         for path in (ROOT / package).rglob("*.py")
     }
-    assert [cycle for cycle in import_cycles(graph) if tuple(cycle) not in KNOWN_CYCLES] == []
+    assert import_cycles(graph) == []
 
 
 def test_every_listed_lazy_import_is_still_made() -> None:
