@@ -46,6 +46,7 @@ from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT, STAFF, Policy
 from core.account_links import link_token
 from core.settings import PLACEHOLDER_SECRET, Settings
 from tests.conftest import DAM_SQUARE, World, bearer, report_body
+from tests.response_schemas import response_hooks
 
 PROBLEM_JSON = "application/problem+json"
 J = "/api/v1/jurisdictions/{jurisdiction}"
@@ -314,7 +315,9 @@ async def matrix_run(
         app.state.ballot_sessionmaker = sessionmaker  # the mixer writes inside the transaction too
         app.state.map_refresh_checked_at = math.inf  # no background refresh of the map cells
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+        ) as client:
             run = MatrixRun(connection, sessionmaker, client, world)
             yield run
             await run.leave_row()
