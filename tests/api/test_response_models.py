@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from api.app import create_app
 from core.settings import Settings
-from tests.response_schemas import ResponseSchemaMismatch, ResponseSchemas
+from tests.response_schemas import OWNED_BY_ITEM_1, ResponseSchemaMismatch, ResponseSchemas
 
 # Routes that answer JSON without a read schema, each with its reason.
 WITHOUT_MODEL: dict[tuple[str, str], str] = {
@@ -38,23 +38,6 @@ WITHOUT_MODEL: dict[tuple[str, str], str] = {
         "a download (Content-Disposition) of everything kept about the account; its shape follows the"
         " tables (api.privacy.export), not an API contract"
     ),
-}
-# Routes of the query-parameter rework (issue 13, item 1: api/routers/reports.py, api/routers/map.py,
-# api/open311/), which another change owns; listed so that this test names them, to be emptied there.
-OWNED_BY_ITEM_1: dict[tuple[str, str], str] = {
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/reports"): "hot path, pre-rendered page of reports",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/me/reports"): "pre-rendered page of my reports",
-    ("POST", "/api/v1/jurisdictions/{jurisdiction}/reports/{report_id}/supporters"): "no model yet",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/map/clusters"): "hot path, clusters built in SQL",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/staff/hotspots"): "dict[str, Any]",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/council/hotspots"): "dict[str, Any]",
-    ("GET", "/open311/v2/discovery.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/services.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/services/{service_code}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("POST", "/open311/v2/requests.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/requests.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/tokens/{token}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
 }
 
 
