@@ -21,6 +21,7 @@ from api.app import create_app
 from core.settings import Settings
 from tests.api.role_matrix import MatrixRun
 from tests.conftest import World
+from tests.response_schemas import response_hooks
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,9 @@ async def matrix_run(
         app.state.ballot_sessionmaker = sessionmaker  # the mixer writes inside the transaction too
         app.state.map_refresh_checked_at = math.inf  # no background refresh of the map cells
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+        ) as client:
             run = MatrixRun(connection, sessionmaker, client, world)
             yield run
             await run.leave_row()
