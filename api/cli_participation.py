@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,11 +16,11 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.cli_tally import pb_tally
 from core.db import make_engine, make_sessionmaker
 from core.errors import DomainError
 from core.settings import Settings, get_settings
 from participation import budget_rounds, electorate, pabulib_io
-from participation.tally import TIE_BREAKS, PabulibFormatError, TallyConfigurationError, tally_file
 
 pb_app = typer.Typer(help="Participatory budgeting with pabulib .pb files.", no_args_is_help=True)
 codes_app = typer.Typer(help="Single-use voting codes for letters.", no_args_is_help=True)
@@ -33,36 +32,8 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-@pb_app.command("tally")
-def pb_tally(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    rule: str = typer.Option(..., help="greedy, mes (or meta: the rule the file declares)"),
-    completion: str = typer.Option("none", help="none, add1, add1-greedy"),
-    add1_stop: str = typer.Option("exhaustive", "--add1-stop", help="exhaustive or infeasible"),
-    comparison: str | None = typer.Option(None, help="greedy"),
-    tie_break: str = typer.Option("id", "--tie-break", help=f"one of {sorted(TIE_BREAKS)}"),
-    as_json: bool = typer.Option(False, "--json", help="print the whole result as JSON"),
-) -> None:
-    """Tally a .pb file; the JSON's ``selected`` lists the winning project ids."""
-    try:
-        result = tally_file(
-            file,
-            rule=rule,
-            completion=completion,
-            add1_stop=add1_stop,
-            comparison=comparison,
-            tie_break=tie_break,
-        )
-    except PabulibFormatError as error:
-        _fail(f"{file}: {error}")
-    except TallyConfigurationError as error:
-        _fail(str(error))
-    if as_json:
-        json.dump(result, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        typer.echo(f"selected ({len(result['selected'])}): {' '.join(result['selected'])}")
-        typer.echo(f"spent {result['spent']} of {result['budget']}")
+# The same command ``civicloop pb tally`` runs without this app (api/cli_entry.py).
+pb_app.command("tally")(pb_tally)
 
 
 def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
@@ -192,7 +163,7 @@ def codes_import(
 def advance() -> None:
     """Move every round, consultation round and motion whose time has come (run by the worker); after a
     budget round closes, vacuum the ballots (see ``docs/ballot-secrecy.md``)."""
-    from participation.workflow import tick
+    from participation.clock import tick
 
     settings = get_settings()
     if not settings.database_url:

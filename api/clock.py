@@ -22,8 +22,8 @@ from core.db import make_sessionmaker
 from core.settings import Settings
 from geo.media import MediaStore
 from geo.retention import RetentionRun, run_retention
+from participation.clock import tick
 from participation.electorate import ParticipationKeys
-from participation.workflow import tick
 
 logger = logging.getLogger("civicloop.clock")
 

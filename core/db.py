@@ -15,9 +15,9 @@ from typing import Any, cast
 import psycopg
 import sqlalchemy.exc
 from psycopg.rows import namedtuple_row
-from sqlalchemy import DateTime, MetaData, event, func
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,10 +35,6 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class CreatedAt:
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

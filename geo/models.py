@@ -149,7 +149,15 @@ class Report(Base):
     """When retention removed the reporter's contact data and device links (geo/retention.py)."""
 
     __table_args__ = (
-        # The GiST index on ``location`` is 0002's covering ``ix_reports_location_listing`` (migration 0007).
+        # The GiST index on ``location`` carries the columns the map's box scans read, so they are index-only
+        # (migration 0002; the plain one went in 0007); raw-point tiles filter in their own projection.
+        Index(
+            "ix_reports_location_listing",
+            "location",
+            postgresql_using="gist",
+            postgresql_include=["id", "created_at", "jurisdiction_id", "category_id", "status", "is_public"],
+        ),
+        Index("ix_reports_location_3857", text("ST_Transform(location, 3857)"), postgresql_using="gist"),
         Index("ix_reports_location_geography", text("(location::geography)"), postgresql_using="gist"),
         Index(
             "ix_reports_open_location_geography",
@@ -196,6 +204,11 @@ class ReportStatusChange(Base):
     internal_note: Mapped[str | None] = mapped_column(Text)
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=text("clock_timestamp()"))
+
+    # Retention finds the status change that closed a report without scanning its history (migration 0014).
+    __table_args__ = (
+        Index("ix_report_status_changes_report_to_status", "report_id", "to_status", text("created_at DESC")),
+    )
 
 
 class ReportSupporter(Base):

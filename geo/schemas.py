@@ -396,3 +396,18 @@ class JurisdictionRead(BaseModel):
     name: str
     timezone: str
     default_locale: str
+
+
+class ReportCount(BaseModel):
+    category: str
+    status: str
+    reports: int
+    overdue: int
+
+
+class AreaReportSummary(BaseModel):
+    """Reports in an area per category and status (non-public categories too, as counts only)."""
+
+    area_id: int
+    rows: list[ReportCount]
+    total: int

@@ -235,3 +235,17 @@ class ParticipationLoopMetrics(BaseModel):
     group_by: str
     votes: list[ParticipationLoopRow]
     consultation_responses: list[ParticipationLoopRow]
+
+
+class UnsubscribePreview(BaseModel):
+    """What a one-click unsubscribe link would switch off (GET changes nothing)."""
+
+    kind: str
+    channel: str
+    action: str
+
+
+class Unsubscribed(BaseModel):
+    kind: str
+    channel: str
+    enabled: bool = Field(description="always false: this kind of message no longer comes on this channel")

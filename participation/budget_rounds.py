@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import Conflict, InvalidInput
 from core.identity import Identity
 from core.outbox import record_event
 from participation.ballot_cipher import BallotCipher
@@ -24,9 +25,9 @@ from participation.models import (
     VoterParticipation,
 )
 from participation.schemas import BallotRules, RoundCreate, RoundUpdate
-from participation.tally import Ballot, Instance, Project, VoteType, tally
+from participation.tally import TIE_BREAKS, Ballot, Instance, Project, VoteType, tally
 from participation.tally.engine import TallyConfigurationError
-from participation.workflow import RULES_LOCKED_PHASES, Phase, check_phase_change
+from participation.workflow import PHASE_DEADLINES, RULES_LOCKED_PHASES, Phase, check_phase_change
 
 VOTE_TYPES = {
     "approval": VoteType.APPROVAL,
@@ -67,11 +68,7 @@ async def create_round(
 
 
 def _check_tie_break(tie_break: str | None) -> None:
-    from participation.tally import TIE_BREAKS
-
     if tie_break is not None and tie_break not in TIE_BREAKS:
-        from core.errors import InvalidInput
-
         raise InvalidInput(
             f"unknown tie-break {tie_break!r}; choose one of {sorted(TIE_BREAKS)}", code="unknown-tie-break"
         )
@@ -121,8 +118,6 @@ async def update_round(
     try:
         merged_rules.check_for(merged_type)
     except ValueError as error:
-        from core.errors import InvalidInput
-
         raise InvalidInput(str(error), code="invalid-ballot-rules") from None
     _check_tie_break(changes.get("tie_break"))
     rule = changes.get("rule", budget_round.rule)
@@ -135,8 +130,6 @@ async def update_round(
         if "comparison" not in changes:
             changes["comparison"] = None
         if changes["completion"] != "none" or changes["comparison"]:
-            from core.errors import InvalidInput
-
             raise InvalidInput(
                 "completion and comparison only apply to the rule 'mes'", code="invalid-rule-options"
             )
@@ -151,8 +144,6 @@ async def update_round(
         ]
         present = [t for t in times if t is not None]
         if present != sorted(present):
-            from core.errors import InvalidInput
-
             raise InvalidInput("the phase dates must be in order", code="invalid-schedule")
     for key, value in changes.items():
         setattr(budget_round, key, value)
@@ -370,8 +361,6 @@ def compute_result(
     try:
         outcome = tally(instance, ballots, **options)
     except TallyConfigurationError as error:
-        from core.errors import Conflict
-
         raise Conflict(f"the round's rule cannot be applied: {error}", code="tally-configuration") from None
     data = outcome.to_dict()
     data["num_ballots"] = len(ballots)
@@ -404,8 +393,6 @@ async def advance_due_rounds(
     session: AsyncSession, now: datetime, *, cipher: BallotCipher
 ) -> list[tuple[int, str, str]]:
     """Move every round whose next phase date has passed (possibly several steps). Returns the moves."""
-    from participation.workflow import PHASE_DEADLINES
-
     moved: list[tuple[int, str, str]] = []
     rounds = list(
         await session.scalars(

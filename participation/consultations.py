@@ -45,7 +45,7 @@ from participation.schemas import (
     ResponseSubmit,
     YouSaidWeDid,
 )
-from participation.workflow import MotionStatus, check_status_change
+from participation.workflow import ConsultationStatus, check_consultation_status_change
 
 
 async def create_consultation(
@@ -194,10 +194,10 @@ async def render_round(session: AsyncSession, r: ConsultationRound) -> dict[str,
 async def change_round_status(
     session: AsyncSession, *, consultation_round: ConsultationRound, to: str, jurisdiction_id: int
 ) -> ConsultationRound:
-    goal = check_status_change(consultation_round.status, to, what="consultation round")
+    goal = check_consultation_status_change(consultation_round.status, to)
     consultation_round.status = goal.value
     await session.flush()
-    if goal is MotionStatus.OPEN:
+    if goal is ConsultationStatus.OPEN:
         recipients = (
             await eligible_account_ids(
                 session, jurisdiction_id=jurisdiction_id, area_id=consultation_round.area_id

@@ -27,8 +27,8 @@ from core.errors import NotAuthenticated
 from core.identity import Account, Identity
 from participation.ballot_cipher import BallotCipher
 from participation.errors import AccountNotFound, AreaNotFound, InvalidCode, NotEligible
-from participation.models import BudgetRound, ResidentVerification, VotingCode
-from participation.schemas import VerificationCreate
+from participation.models import BudgetRound, ResidentVerification, VoterParticipation, VotingCode
+from participation.schemas import ParticipationStatus, VerificationCreate
 
 # Crockford's base32 without I, L, O, U: nothing on a printed letter can be misread.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -391,3 +391,24 @@ async def eligible_account_ids(session: AsyncSession, *, jurisdiction_id: int, a
         {"area": area_id},
     )
     return list(rows)
+
+
+async def participation_status(
+    session: AsyncSession, *, keys: ParticipationKeys, budget_round: BudgetRound, account_id: int
+) -> ParticipationStatus:
+    """Whether the account voted in the round, and on which channel (never what). ``can_change``: an
+    online vote may still be changed (voting open, the round allows changes); a paper vote never."""
+    channel = await session.scalar(
+        select(VoterParticipation.channel).where(
+            VoterParticipation.round_id == budget_round.id,
+            VoterParticipation.voter_key == keys.account_voter_key(account_id),
+        )
+    )
+    return ParticipationStatus(
+        round_id=budget_round.id,
+        voted=channel is not None,
+        channel=channel,
+        can_change=channel == "online"
+        and budget_round.allow_ballot_changes
+        and budget_round.phase == "voting",
+    )

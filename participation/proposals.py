@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point as ShapelyPoint
@@ -374,7 +373,3 @@ async def participation_photo(session: AsyncSession, *, jurisdiction_id: int, ph
     if photo is None:
         raise PhotoNotFound(f"no participation photo {photo_id} in this jurisdiction")
     return photo
-
-
-def _unused(_: Any) -> None:  # pragma: no cover
-    return None

@@ -162,6 +162,86 @@ class RoundRead(BaseModel):
     version: int
 
 
+class ProjectOutcome(BaseModel):
+    id: int
+    title: str
+    cost: str = Field(description="the final cost (else the estimate), a decimal string")
+    selected: bool
+    explanation: dict[str, Any] | None
+
+
+class RoundResults(BaseModel):
+    """The stored tally (``participation.tally``) with the feasible projects; the tally's own fields vary
+    with the rule (``details``, ``explanations`` per project), so further keys may appear."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rule: str
+    budget: int | float
+    spent: int | float
+    selected: list[int]
+    num_ballots: int
+    explanations: dict[str, dict[str, Any]]
+    projects: list[ProjectOutcome]
+    completion: str | None = None
+    add1_stop: str | None = None
+    comparison: str | None = None
+    tie_break: str | None = None
+    details: dict[str, Any] | None = None
+    num_participations: int | None = None
+    num_paper_ballots: int | None = None
+    participations_by_channel: dict[str, int] | None = None
+
+
+class ParticipationStatus(BaseModel):
+    """Whether the caller's account voted in a round (never what)."""
+
+    round_id: int
+    voted: bool
+    channel: str | None
+    can_change: bool
+
+
+class VerificationRead(BaseModel):
+    account_id: int
+    verified_at: datetime
+    age_verified: bool
+
+
+class ParticipationPhotoUploaded(BaseModel):
+    id: int
+    kind: str
+    width: int
+    height: int
+
+
+class PaperRegisterAdded(BaseModel):
+    added: int = Field(description="references new to the register")
+    total: int = Field(description="the register's size")
+
+
+class OfficerEntries(BaseModel):
+    account_id: int | None
+    count: int
+    first_entered_at: datetime
+    last_entered_at: datetime
+
+
+class PaperEntry(BaseModel):
+    entered_by: int | None
+    entered_at: datetime
+    via: str
+
+
+class PaperAudit(BaseModel):
+    round_id: int
+    total: int
+    paper_voters: int
+    register_size: int
+    by_officer: list[OfficerEntries]
+    entries: list[PaperEntry]
+
+
 class PhaseChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -303,6 +383,42 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: Literal["open", "closed"]
+
+
+class RollCallEntry(BaseModel):
+    account_id: int
+    name: str | None
+    choice: Literal["yes", "no", "abstain"]
+    cast_at: datetime
+
+
+class MotionRead(BaseModel):
+    id: int
+    area_id: int
+    round_id: int | None
+    title: str
+    description: str
+    status: str
+    quorum: str = Field(description='a decimal string, e.g. "0.5"')
+    majority: str
+    closes_at: datetime | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None = Field(description="once closed: adopted, rejected or no_quorum")
+    provisional_outcome: str | None = Field(description="while open: the outcome if it closed now")
+    members: int
+    quorum_needed: int
+    present: int
+    counts: dict[str, int]
+    quorum_met: bool
+    roll_call: list[RollCallEntry]
+
+
+class MotionVoteRead(BaseModel):
+    motion_id: int
+    account_id: int
+    choice: Literal["yes", "no", "abstain"]
+    cast_at: datetime
 
 
 class MyMotionRead(BaseModel):
@@ -604,3 +720,97 @@ class RespondentEligibility(BaseModel):
 class Following(BaseModel):
     proposal_id: int
     following: bool
+
+
+# What the consultation routes answer. They keep only the keys a question's kind has (``exclude_unset``
+# on the routes): the wire format of ``participation.consultations``' renderers, now documented.
+
+
+class ConsultationQuestion(BaseModel):
+    id: int
+    position: int
+    kind: str
+    prompt: str
+    required: bool
+    options: list[str] | None = None
+    max_choices: int | None = None
+    scale_min: int | None = None
+    scale_max: int | None = None
+    max_length: int | None = None
+    places: list[PlaceRead] | None = None
+
+
+class PublishedYouSaidWeDid(BaseModel):
+    summary: str
+    actions: list[str]
+    published_at: str = Field(json_schema_extra={"format": "date-time"}, description="ISO 8601, as stored")
+
+
+class ConsultationRoundDetail(BaseModel):
+    id: int
+    consultation_id: int
+    title: str
+    area_id: int
+    eligibility: str
+    min_age: int | None
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    you_said_we_did: PublishedYouSaidWeDid | None
+    questions: list[ConsultationQuestion]
+
+
+class ConsultationRead(BaseModel):
+    id: int
+    title: str
+    description: str
+    rounds: list[ConsultationRoundDetail]
+
+
+class AnswerRead(BaseModel):
+    """An answer as given; only the field of its question's kind is present."""
+
+    question_id: int
+    choices: list[str] | None = None
+    number: int | None = None
+    text: str | None = None
+    point: dict[str, Any] | None = None
+
+
+class ResponseRead(BaseModel):
+    round_id: int
+    updated_at: datetime
+    answers: list[AnswerRead]
+
+
+class ResponseSaved(ResponseRead):
+    replaced: bool = Field(description="true (200) when it replaced an earlier response; false (201): new")
+
+
+class QuestionResults(ConsultationQuestion):
+    """Per kind: ``counts`` (choices), ``mean``/``median``/``histogram`` (scale), ``borda``/
+    ``first_choices``/``ranking`` (ranking), ``texts`` (free text, insiders), ``grid_metres``/
+    ``described``/``descriptions``/``density`` (map points)."""
+
+    answers: int
+    counts: dict[str, int] | None = None
+    mean: float | None = None
+    median: float | None = None
+    histogram: dict[str, int] | None = None
+    borda: dict[str, int] | None = None
+    first_choices: dict[str, int] | None = None
+    ranking: list[str] | None = None
+    texts: list[str] | None = None
+    grid_metres: float | None = None
+    described: int | None = None
+    descriptions: list[str] | None = None
+    density: dict[str, Any] | None = Field(default=None, description="a GeoJSON FeatureCollection of cells")
+
+
+class ConsultationResults(BaseModel):
+    round_id: int
+    status: str
+    area_id: int
+    filtered_area_id: int | None
+    respondents: int
+    questions: list[QuestionResults]

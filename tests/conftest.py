@@ -33,6 +33,7 @@ from core.settings import PROJECT_DIR, Settings
 from geo.models import Department, Jurisdiction
 from geo.schemas import CategoryCreate
 from geo.service import create_category
+from tests.response_schemas import response_hooks
 
 SHARED = PROJECT_DIR.parent / "shared" / "data"
 DISTRICTS_FILE = SHARED / "geo" / "amsterdam_stadsdelen.geojson"
@@ -341,7 +342,9 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, sessionmaker=sessionmaker)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+    ) as client:
         yield client
 
 
@@ -352,7 +355,9 @@ async def committed_client(
     """A client whose requests really commit: for races that need two live transactions."""
     app = create_app(settings, sessionmaker=make_sessionmaker(engine))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://civicloop.test"
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://civicloop.test",
+        event_hooks=response_hooks(app),
     ) as client:
         yield client
 

@@ -45,3 +45,110 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "upward.py"
     module.write_text("from api.app import create_app\nimport geo.models\n")
     assert imported_packages(module) == {"api", "geo"}
+
+
+# --------------------------------------------------------------------------------- no cycles inside a package
+
+# Imports inside a function, made late on purpose so that a command starts without what it does not use.
+# They are left out of the graph below (each with its reason); every other import counts, at module level,
+# under ``if TYPE_CHECKING`` or inside a function alike: an import moved into a function to dodge a cycle is
+# still a cycle.
+LAZY_IMPORTS: dict[tuple[str, str], str] = {
+    ("participation.tally.equal_shares", "participation.tally.kernels"): (
+        "numba loads in a quarter of a second; a greedy tally and every command that never runs MES skip it"
+    ),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The project modules a file imports anywhere in it: ``from a.b import c`` is ``a.b.c`` when ``c`` is a
+    module and ``a.b`` otherwise. Leaves out the imports listed in :data:`LAZY_IMPORTS`."""
+    importer = module_name(path)
+    package = importer if path.name == "__init__.py" else importer.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base)
+    project = {name for name in found if name.split(".")[0] in PACKAGES and is_module(name)}
+    return {name for name in project - {importer} if (importer, name) not in LAZY_IMPORTS}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_cycles_inside_a_package(package: str) -> None:
+    graph = {
+        module_name(path): {name for name in imported_modules(path) if name.split(".")[0] == package}
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert import_cycles(graph) == []
+
+
+def test_every_listed_lazy_import_is_still_made() -> None:
+    """A lazy import that is gone from the code leaves the list too, so the list stays the truth."""
+    for importer, imported in LAZY_IMPORTS:
+        path = ROOT.joinpath(*importer.split(".")).with_suffix(".py")
+        source = path.read_text()
+        assert f"from {imported} import" in source or f"import {imported}" in source, (importer, imported)
+
+
+def test_the_checker_sees_cycles_and_imports_inside_functions() -> None:
+    graph = {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a"}, "p.d": {"p.a"}}
+    assert import_cycles(graph) == [["p.a", "p.b", "p.c"]]
+    assert import_cycles({"p.a": {"p.b"}, "p.b": set()}) == []
+    # ``pb advance`` imports the clock inside its function; ``from participation import budget_rounds`` names
+    # a module; the listed lazy import of numba's kernels is left out.
+    cli = imported_modules(ROOT / "api" / "cli_participation.py")
+    assert {"participation.clock", "participation.budget_rounds"} <= cli
+    assert "participation.tally.kernels" not in imported_modules(ROOT / "participation/tally/equal_shares.py")
+    assert "participation.tally.profile" in imported_modules(ROOT / "participation/tally/equal_shares.py")

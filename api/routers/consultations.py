@@ -5,32 +5,39 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT
 from api.deps import SessionDep
+from api.path_objects import (
+    PathConsultation,
+    PathConsultationRound,
+    PathConsultationRoundForUpdate,
+    PathJurisdiction,
+)
 from core.errors import Forbidden, NotFound, NotYourArea
 from core.identity import Identity
 from geo import queries as geo_queries
-from geo import service as geo_service
 from participation import consultations
 from participation.schemas import (
     ConsultationCreate,
+    ConsultationRead,
+    ConsultationResults,
     ConsultationRoundCreate,
+    ConsultationRoundDetail,
+    ResponseRead,
+    ResponseSaved,
     ResponseSubmit,
     StatusChange,
     YouSaidWeDid,
 )
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["consultations"])
-Id = Annotated[int, Path(ge=1, le=2**62)]
-
-
-async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
-    return (await geo_service.get_jurisdiction(session, slug)).id
+# The renderers keep only the keys a question's kind has: ``exclude_unset`` keeps that wire format.
+SHAPE: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
 async def _is_insider(
@@ -55,99 +62,116 @@ async def _check_council_area(
         raise NotYourArea("council members export the rounds of their own area")
 
 
-@router.post("/consultations", status_code=201, summary="Create a consultation with its rounds and questions")
+@router.post(
+    "/consultations",
+    status_code=201,
+    response_model=ConsultationRead,
+    **SHAPE,
+    summary="Create a consultation with its rounds and questions",
+)
 async def create_consultation(
-    jurisdiction: str,
+    _: Annotated[Identity, Depends(ADMIN)],
     body: ConsultationCreate,
+    found: PathJurisdiction,
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    created = await consultations.create_consultation(session, jurisdiction_id=jurisdiction_id, data=body)
+    created = await consultations.create_consultation(session, jurisdiction_id=found.id, data=body)
     return await consultations.render_consultation(session, created)
 
 
-@router.get("/consultations/{consultation_id}", summary="A consultation, its rounds and questions")
+@router.get(
+    "/consultations/{consultation_id}",
+    response_model=ConsultationRead,
+    **SHAPE,
+    summary="A consultation, its rounds and questions",
+)
 async def get_consultation(
-    jurisdiction: str,
-    consultation_id: Id,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    consultation: PathConsultation,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_consultation(
-        session, jurisdiction_id=jurisdiction_id, consultation_id=consultation_id
-    )
-    return await consultations.render_consultation(session, found)
+    return await consultations.render_consultation(session, consultation)
 
 
 @router.post(
     "/consultations/{consultation_id}/rounds",
     status_code=201,
+    response_model=ConsultationRoundDetail,
+    **SHAPE,
     summary="Add a round (e.g. choices after ideas)",
 )
 async def add_round(
-    jurisdiction: str,
-    consultation_id: Id,
+    _: Annotated[Identity, Depends(ADMIN)],
     body: ConsultationRoundCreate,
+    consultation: PathConsultation,
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_consultation(
-        session, jurisdiction_id=jurisdiction_id, consultation_id=consultation_id
-    )
-    created = await consultations.add_round(session, consultation=found, data=body)
+    created = await consultations.add_round(session, consultation=consultation, data=body)
     return await consultations.render_round(session, created)
 
 
-@router.post("/consultation-rounds/{round_id}/status", summary="Open or close a consultation round")
+@router.post(
+    "/consultation-rounds/{round_id}/status",
+    response_model=ConsultationRoundDetail,
+    **SHAPE,
+    summary="Open or close a consultation round",
+)
 async def change_status(
-    jurisdiction: str,
-    round_id: Id,
+    _: Annotated[Identity, Depends(ADMIN)],
     body: StatusChange,
+    found: PathJurisdiction,
+    consultation_round: PathConsultationRoundForUpdate,
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(
-        session, jurisdiction_id=jurisdiction_id, round_id=round_id, lock=True
-    )
     await consultations.change_round_status(
-        session, consultation_round=found, to=body.to, jurisdiction_id=jurisdiction_id
+        session, consultation_round=consultation_round, to=body.to, jurisdiction_id=found.id
     )
-    return await consultations.render_round(session, found)
+    return await consultations.render_round(session, consultation_round)
 
 
-@router.put("/consultation-rounds/{round_id}/response", summary="Give or change your response")
+@router.put(
+    "/consultation-rounds/{round_id}/response",
+    response_model=ResponseSaved,
+    responses={201: {"model": ResponseSaved, "description": "The first response to this round"}},
+    summary="Give or change your response (200: changed, 201: first)",
+)
 async def respond(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity, Depends(RESIDENT)],
     body: ResponseSubmit,
+    found: PathJurisdiction,
+    consultation_round: PathConsultationRound,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> JSONResponse:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     _, replaced = await consultations.submit_response(
-        session, consultation_round=found, jurisdiction_id=jurisdiction_id, respondent=identity, data=body
+        session,
+        consultation_round=consultation_round,
+        jurisdiction_id=found.id,
+        respondent=identity,
+        data=body,
     )
-    mine = await consultations.my_response(session, round_id=found.id, account_id=identity.account_id)
+    mine = await consultations.my_response(
+        session, round_id=consultation_round.id, account_id=identity.account_id
+    )
+    # Rendered here (200 or 201): the tests check it against ``ResponseSaved``.
     return JSONResponse(
         jsonable_encoder({"replaced": replaced, **(mine or {})}), status_code=200 if replaced else 201
     )
 
 
-@router.get("/consultation-rounds/{round_id}/response", summary="Your response")
+@router.get(
+    "/consultation-rounds/{round_id}/response",
+    response_model=ResponseRead,
+    **SHAPE,
+    summary="Your response",
+)
 async def my_response(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    consultation_round: PathConsultationRound,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    mine = await consultations.my_response(session, round_id=found.id, account_id=identity.account_id)
+    mine = await consultations.my_response(
+        session, round_id=consultation_round.id, account_id=identity.account_id
+    )
     if mine is None:
         raise NotFound("you have not responded to this round", code="no-response")
     return mine
@@ -155,23 +179,27 @@ async def my_response(
 
 @router.get(
     "/consultation-rounds/{round_id}/results",
+    response_model=ConsultationResults,
+    **SHAPE,
     summary="Aggregated results (public once closed; staff and council any time)",
 )
 async def results(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity | None, Depends(PUBLIC)],
+    found: PathJurisdiction,
+    consultation_round: PathConsultationRound,
     area_id: int | None = Query(default=None, ge=1),
     grid_metres: float = Query(default=100, ge=10, le=5000),
     session: AsyncSession = SessionDep,
-    identity: Identity | None = Depends(PUBLIC),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    insider = await _is_insider(session, identity, jurisdiction_id, found.area_id)
-    if found.status != "closed" and not insider:
+    insider = await _is_insider(session, identity, found.id, consultation_round.area_id)
+    if consultation_round.status != "closed" and not insider:
         raise Forbidden("results are public once the round has closed", code="results-not-public")
     return await consultations.results(
-        session, consultation_round=found, area_id=area_id, include_texts=insider, grid_metres=grid_metres
+        session,
+        consultation_round=consultation_round,
+        area_id=area_id,
+        include_texts=insider,
+        grid_metres=grid_metres,
     )
 
 
@@ -181,53 +209,51 @@ async def results(
     summary="All responses as CSV, without names (staff, council)",
 )
 async def export_csv(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity, Depends(COUNCIL)],
+    found: PathJurisdiction,
+    consultation_round: PathConsultationRound,
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(COUNCIL),
 ) -> PlainTextResponse:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    await _check_council_area(session, identity, jurisdiction_id, found.area_id)
+    await _check_council_area(session, identity, found.id, consultation_round.area_id)
     return PlainTextResponse(
-        await consultations.export_csv(session, consultation_round=found, area_id=area_id),
+        await consultations.export_csv(session, consultation_round=consultation_round, area_id=area_id),
         media_type="text/csv; charset=utf-8",
     )
 
 
 @router.get(
-    "/consultation-rounds/{round_id}/export.geojson", summary="Map answers as GeoJSON (staff, council)"
+    "/consultation-rounds/{round_id}/export.geojson",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/geo+json": {}}}},
+    summary="Map answers as GeoJSON (staff, council)",
 )
 async def export_geojson(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity, Depends(COUNCIL)],
+    found: PathJurisdiction,
+    consultation_round: PathConsultationRound,
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(COUNCIL),
 ) -> JSONResponse:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    await _check_council_area(session, identity, jurisdiction_id, found.area_id)
-    data = await consultations.export_geojson(session, consultation_round=found, area_id=area_id)
+    await _check_council_area(session, identity, found.id, consultation_round.area_id)
+    data = await consultations.export_geojson(session, consultation_round=consultation_round, area_id=area_id)
     return JSONResponse(data, media_type="application/geo+json")
 
 
 @router.post(
-    "/consultation-rounds/{round_id}/you-said-we-did", summary="Publish what the municipality will do"
+    "/consultation-rounds/{round_id}/you-said-we-did",
+    response_model=ConsultationRoundDetail,
+    **SHAPE,
+    summary="Publish what the municipality will do",
 )
 async def you_said_we_did(
-    jurisdiction: str,
-    round_id: Id,
+    _: Annotated[Identity, Depends(ADMIN)],
     body: YouSaidWeDid,
+    found: PathJurisdiction,
+    consultation_round: PathConsultationRoundForUpdate,
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(
-        session, jurisdiction_id=jurisdiction_id, round_id=round_id, lock=True
-    )
     await consultations.publish_you_said_we_did(
-        session, consultation_round=found, jurisdiction_id=jurisdiction_id, data=body
+        session, consultation_round=consultation_round, jurisdiction_id=found.id, data=body
     )
-    return await consultations.render_round(session, found)
+    return await consultations.render_round(session, consultation_round)

@@ -14,6 +14,7 @@ from core.errors import NotYourArea
 from core.identity import Identity
 from geo import queries, service
 from geo.errors import AreaNotFound
+from geo.schemas import AreaReportSummary
 from participation import council_overview
 from participation.schemas import CouncilParticipationRead, MyMotionRead
 
@@ -31,7 +32,11 @@ ORDER BY c.code, r.status
 """)
 
 
-@router.get("/jurisdictions/{jurisdiction}/areas/{area_id}/report-summary")
+@router.get(
+    "/jurisdictions/{jurisdiction}/areas/{area_id}/report-summary",
+    response_model=AreaReportSummary,
+    summary="Reports in my area per category and status",
+)
 async def area_report_summary(
     jurisdiction: str,
     area_id: int = Path(ge=1),

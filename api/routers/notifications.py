@@ -50,6 +50,8 @@ from notifications.schemas import (
     TemplateOverrideRead,
     TemplateOverrideWrite,
     UnreadCount,
+    Unsubscribed,
+    UnsubscribePreview,
     VapidKey,
     WebhookCreate,
     WebhookCreated,
@@ -227,7 +229,11 @@ async def delete_push(
 # One-click unsubscribe (RFC 8058) and satisfaction answers by signed link
 
 
-@links.get("/unsubscribe/{token}", summary="What the unsubscribe link would switch off (no change)")
+@links.get(
+    "/unsubscribe/{token}",
+    response_model=UnsubscribePreview,
+    summary="What the unsubscribe link would switch off (no change)",
+)
 async def unsubscribe_preview(
     token: Token, settings: NotificationSettings = SettingsDep, identity: Identity | None = Depends(PUBLIC)
 ) -> dict[str, str]:
@@ -236,7 +242,7 @@ async def unsubscribe_preview(
     return {"kind": kind, "channel": channel, "action": "POST to unsubscribe"}
 
 
-@links.post("/unsubscribe/{token}", summary="One-click unsubscribe, no sign-in")
+@links.post("/unsubscribe/{token}", response_model=Unsubscribed, summary="One-click unsubscribe, no sign-in")
 async def unsubscribe(
     token: Token,
     session: AsyncSession = SessionDep,

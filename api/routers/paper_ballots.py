@@ -6,7 +6,7 @@ not an administrator as such); an administrator puts the round's register in; bo
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field, StringConstraints
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, ELECTION_OFFICER, ELECTION_OVERSIGHT
 from api.deps import SessionDep
+from api.path_objects import PathBudgetRound
 from api.routers.participation import (
     RoundId,
     _ballot_connection,
@@ -23,10 +24,10 @@ from api.routers.participation import (
 )
 from core.identity import Identity
 from geo.schemas import Input
-from participation import ballots, budget_rounds, electorate, paper
+from participation import ballots, electorate, paper
 from participation.ballot_store import BallotMixer
 from participation.electorate import ParticipationKeys
-from participation.schemas import BallotCast, BallotReceipt, PaperBallot
+from participation.schemas import BallotCast, BallotReceipt, PaperAudit, PaperBallot, PaperRegisterAdded
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["participation"])
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=128)]
@@ -72,33 +73,29 @@ async def paper_ballot(
 @router.post(
     "/budget-rounds/{round_id}/paper-register",
     status_code=201,
+    response_model=PaperRegisterAdded,
     summary="Add voters who may vote on paper without a code (administrator); only keyed hashes are kept",
 )
 async def add_to_paper_register(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: Annotated[Identity, Depends(ADMIN)],
+    budget_round: PathBudgetRound,
     body: RegisterAdd,
-    session: AsyncSession = SessionDep,
     keys: ParticipationKeys = Depends(participation_keys),
-    identity: Identity = Depends(ADMIN),
+    session: AsyncSession = SessionDep,
 ) -> dict[str, int]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     return await paper.add_to_register(
-        session, keys=keys, budget_round=found, references=list(body.references), added_by=identity
+        session, keys=keys, budget_round=budget_round, references=list(body.references), added_by=identity
     )
 
 
 @router.get(
     "/budget-rounds/{round_id}/paper-ballots/audit",
+    response_model=PaperAudit,
     summary="Who entered how many paper ballots, and when (administrators and election officers)",
 )
 async def paper_ballot_audit(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity, Depends(ELECTION_OVERSIGHT)],
+    budget_round: PathBudgetRound,
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ELECTION_OVERSIGHT),
-) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    return await paper.audit(session, found)
+) -> PaperAudit:
+    return PaperAudit.model_validate(await paper.audit(session, budget_round))

@@ -8,22 +8,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.auth import ADMIN, PUBLIC, RESIDENT, STAFF
 from api.deps import SessionDep, get_media, get_settings
 from api.idempotency import idempotent
+from api.path_objects import ObjectId, PathBudgetRound, PathBudgetRoundForUpdate, PathJurisdiction
 from core.db import sync_url
 from core.errors import RoleRequired
 from core.identity import Identity
 from core.settings import Settings
 from geo import service as geo_service
 from geo.media import MediaStore
+from geo.queries import JurisdictionRef
 from participation import ballots, budget_rounds, electorate, pabulib_io, proposals
 from participation.ballot_store import (
     BallotMixer,
@@ -33,21 +34,24 @@ from participation.ballot_store import (
     vacuum_ballots,
 )
 from participation.electorate import ParticipationKeys
-from participation.models import VoterParticipation
 from participation.schemas import (
     BallotCast,
     BallotReceipt,
     CodesGenerate,
     ImplementationUpdateCreate,
     ImplementationUpdateRead,
+    ParticipationPhotoUploaded,
+    ParticipationStatus,
     PhaseChange,
     ProposalCreate,
     ProposalRead,
     ProposalReview,
     RoundCreate,
     RoundRead,
+    RoundResults,
     RoundUpdate,
     VerificationCreate,
+    VerificationRead,
 )
 
 
@@ -149,24 +153,22 @@ async def close_ballot_resources(app: Any) -> None:
 
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["budget rounds"], lifespan=_lifespan)
-RoundId = Annotated[int, Path(ge=1, le=2**62)]
-ProposalId = Annotated[int, Path(ge=1, le=2**62)]
+RoundId = ObjectId
+ProposalId = ObjectId
 
 
 async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
     return (await geo_service.get_jurisdiction(session, slug)).id
 
 
-def _require_admin(identity: Identity, jurisdiction_id: int) -> None:
-    if not identity.is_admin_of(jurisdiction_id):
-        raise RoleRequired("this needs an administrator of this jurisdiction")
+async def require_staff(identity: Annotated[Identity, Depends(STAFF)], found: PathJurisdiction) -> Identity:
+    """Municipal staff *of this jurisdiction* (a field staff grant or an administrator); checked before
+    any object of the path is looked up."""
+    _check_staff(identity, found)
+    return identity
 
 
-def _require_staff(identity: Identity, jurisdiction_id: int) -> None:
-    if not identity.is_staff_of(jurisdiction_id, None) and not (
-        identity.department_ids and identity.jurisdiction_id == jurisdiction_id
-    ):
-        raise RoleRequired("this needs municipal staff of this jurisdiction")
+StaffOfJurisdiction = Annotated[Identity, Depends(require_staff)]
 
 
 # ------------------------------------------------------------------------------------------------- rounds
@@ -174,16 +176,14 @@ def _require_staff(identity: Identity, jurisdiction_id: int) -> None:
 
 @router.post("/budget-rounds", status_code=201, response_model=RoundRead, summary="Create a budget round")
 async def create_round(
-    jurisdiction: str,
+    identity: Annotated[Identity, Depends(ADMIN)],
     body: RoundCreate,
     request: Request,
+    found: PathJurisdiction,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(ADMIN),
 ) -> Response:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-
     async def produce() -> tuple[int, object, dict[str, str]]:
-        created = await budget_rounds.create_round(session, jurisdiction_id=jurisdiction_id, data=body)
+        created = await budget_rounds.create_round(session, jurisdiction_id=found.id, data=body)
         return 201, RoundRead.model_validate(created), {}
 
     return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
@@ -191,27 +191,20 @@ async def create_round(
 
 @router.get("/budget-rounds", response_model=list[RoundRead], summary="List budget rounds")
 async def list_rounds(
-    jurisdiction: str,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    found: PathJurisdiction,
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> list[RoundRead]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.list_rounds(session, jurisdiction_id=jurisdiction_id, area_id=area_id)
-    return [RoundRead.model_validate(r) for r in found]
+    listed = await budget_rounds.list_rounds(session, jurisdiction_id=found.id, area_id=area_id)
+    return [RoundRead.model_validate(r) for r in listed]
 
 
 @router.get("/budget-rounds/{round_id}", response_model=RoundRead, summary="A budget round")
 async def get_round(
-    jurisdiction: str,
-    round_id: RoundId,
-    session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
+    _: Annotated[Identity | None, Depends(PUBLIC)], budget_round: PathBudgetRound
 ) -> RoundRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    return RoundRead.model_validate(
-        await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    )
+    return RoundRead.model_validate(budget_round)
 
 
 @router.patch(
@@ -220,15 +213,15 @@ async def get_round(
     summary="Change a round; ballot rules are locked once voting opens (409)",
 )
 async def update_round(
-    jurisdiction: str,
+    _: Annotated[Identity, Depends(ADMIN)],
     round_id: RoundId,
     body: RoundUpdate,
+    found: PathJurisdiction,
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
 ) -> RoundRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    # Not a path object: the service reads the round under its own lock.
     updated = await budget_rounds.update_round(
-        session, jurisdiction_id=jurisdiction_id, round_id=round_id, data=body
+        session, jurisdiction_id=found.id, round_id=round_id, data=body
     )
     return RoundRead.model_validate(updated)
 
@@ -237,26 +230,21 @@ async def update_round(
     "/budget-rounds/{round_id}/phase", response_model=RoundRead, summary="Move a round to another phase"
 )
 async def change_phase(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: Annotated[Identity, Depends(ADMIN)],
     body: PhaseChange,
     request: Request,
     background: BackgroundTasks,
-    session: AsyncSession = SessionDep,
-    identity: Identity = Depends(ADMIN),
+    budget_round: PathBudgetRoundForUpdate,
     keys: ParticipationKeys = Depends(participation_keys),
+    session: AsyncSession = SessionDep,
 ) -> RoundRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(
-        session, jurisdiction_id=jurisdiction_id, round_id=round_id, for_update=True
-    )
-    await budget_rounds.change_phase(session, found, to=body.to, actor=identity, cipher=keys.cipher)
-    if found.phase == "results":
+    await budget_rounds.change_phase(session, budget_round, to=body.to, actor=identity, cipher=keys.cipher)
+    if budget_round.phase == "results":
         # After the commit (which precedes the response) and outside any transaction, as VACUUM needs.
         engine = _engine_of(request)
         if engine is not None:
             background.add_task(vacuum_ballots, engine)
-    return RoundRead.model_validate(found)
+    return RoundRead.model_validate(budget_round)
 
 
 def _engine_of(request: Request) -> AsyncEngine | None:
@@ -265,16 +253,18 @@ def _engine_of(request: Request) -> AsyncEngine | None:
     return bind if isinstance(bind, AsyncEngine) else None
 
 
-@router.get("/budget-rounds/{round_id}/results", summary="The outcome with an explanation per project")
+@router.get(
+    "/budget-rounds/{round_id}/results",
+    response_model=RoundResults,
+    response_model_exclude_unset=True,
+    summary="The outcome with an explanation per project",
+)
 async def results(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    budget_round: PathBudgetRound,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    return await budget_rounds.results_of(session, found)
+    return await budget_rounds.results_of(session, budget_round)
 
 
 @router.get(
@@ -283,17 +273,14 @@ async def results(
     response_class=PlainTextResponse,
 )
 async def export_pb(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    budget_round: PathBudgetRound,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> PlainTextResponse:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     return PlainTextResponse(
-        await pabulib_io.export_round(session, found),
+        await pabulib_io.export_round(session, budget_round),
         media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="round-{round_id}.pb"'},
+        headers={"Content-Disposition": f'attachment; filename="round-{budget_round.id}.pb"'},
     )
 
 
@@ -307,18 +294,16 @@ async def export_pb(
     summary="Propose a project (verified residents of the area)",
 )
 async def submit_proposal(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: Annotated[Identity, Depends(RESIDENT)],
     body: ProposalCreate,
     request: Request,
+    budget_round: PathBudgetRound,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> Response:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-
     async def produce() -> tuple[int, object, dict[str, str]]:
-        proposal = await proposals.submit_proposal(session, budget_round=found, data=body, author=identity)
+        proposal = await proposals.submit_proposal(
+            session, budget_round=budget_round, data=body, author=identity
+        )
         return 201, (await proposals.render_proposals(session, [proposal]))[0], {}
 
     return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
@@ -326,15 +311,12 @@ async def submit_proposal(
 
 @router.get("/budget-rounds/{round_id}/proposals", response_model=list[ProposalRead], summary="Proposals")
 async def list_proposals(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    budget_round: PathBudgetRound,
     status: str | None = Query(default=None, pattern="^(submitted|feasible|infeasible|withdrawn)$"),
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> list[ProposalRead]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    listed = await proposals.list_proposals(session, budget_round=found, status=status)
+    listed = await proposals.list_proposals(session, budget_round=budget_round, status=status)
     return await proposals.render_proposals(session, listed)
 
 
@@ -342,15 +324,12 @@ async def list_proposals(
     "/budget-rounds/{round_id}/proposals/{proposal_id}", response_model=ProposalRead, summary="A proposal"
 )
 async def get_proposal(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    budget_round: PathBudgetRound,
     proposal_id: ProposalId,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> ProposalRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    proposal = await proposals.get_proposal(session, budget_round=found, proposal_id=proposal_id)
+    proposal = await proposals.get_proposal(session, budget_round=budget_round, proposal_id=proposal_id)
     return (await proposals.render_proposals(session, [proposal]))[0]
 
 
@@ -360,18 +339,14 @@ async def get_proposal(
     summary="Staff review: feasible or not, with a public reason and the final cost",
 )
 async def review_proposal(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: StaffOfJurisdiction,
+    budget_round: PathBudgetRound,
     proposal_id: ProposalId,
     body: ProposalReview,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(STAFF),
 ) -> ProposalRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    _require_staff(identity, jurisdiction_id)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     proposal = await proposals.review_proposal(
-        session, budget_round=found, proposal_id=proposal_id, data=body, staff=identity
+        session, budget_round=budget_round, proposal_id=proposal_id, data=body, staff=identity
     )
     return (await proposals.render_proposals(session, [proposal]))[0]
 
@@ -382,16 +357,13 @@ async def review_proposal(
     summary="Hear about this project's progress",
 )
 async def follow(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    budget_round: PathBudgetRound,
     proposal_id: ProposalId,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> Response:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     await proposals.follow(
-        session, budget_round=found, proposal_id=proposal_id, account_id=identity.account_id
+        session, budget_round=budget_round, proposal_id=proposal_id, account_id=identity.account_id
     )
     return Response(status_code=204)
 
@@ -400,16 +372,13 @@ async def follow(
     "/budget-rounds/{round_id}/proposals/{proposal_id}/follow", status_code=204, summary="Stop following"
 )
 async def unfollow(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    budget_round: PathBudgetRound,
     proposal_id: ProposalId,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> Response:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     await proposals.unfollow(
-        session, budget_round=found, proposal_id=proposal_id, account_id=identity.account_id
+        session, budget_round=budget_round, proposal_id=proposal_id, account_id=identity.account_id
     )
     return Response(status_code=204)
 
@@ -421,18 +390,14 @@ async def unfollow(
     summary="Report progress on a funded project",
 )
 async def add_update(
-    jurisdiction: str,
-    round_id: RoundId,
+    identity: StaffOfJurisdiction,
+    budget_round: PathBudgetRound,
     proposal_id: ProposalId,
     body: ImplementationUpdateCreate,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(STAFF),
 ) -> ImplementationUpdateRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    _require_staff(identity, jurisdiction_id)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     update = await proposals.add_implementation_update(
-        session, budget_round=found, proposal_id=proposal_id, data=body, staff=identity
+        session, budget_round=budget_round, proposal_id=proposal_id, data=body, staff=identity
     )
     return ImplementationUpdateRead(
         id=update.id,
@@ -451,15 +416,12 @@ async def add_update(
     summary="A project's implementation updates",
 )
 async def list_updates(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    budget_round: PathBudgetRound,
     proposal_id: ProposalId,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> list[ImplementationUpdateRead]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    return await proposals.list_updates(session, budget_round=found, proposal_id=proposal_id)
+    return await proposals.list_updates(session, budget_round=budget_round, proposal_id=proposal_id)
 
 
 @router.get(
@@ -468,47 +430,57 @@ async def list_updates(
     response_class=FileResponse,
 )
 async def photo(
-    jurisdiction: str,
-    photo_id: Annotated[int, Path(ge=1, le=2**62)],
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    found: PathJurisdiction,
+    photo_id: ObjectId,
     thumbnail: bool = False,
     session: AsyncSession = SessionDep,
     media: MediaStore = Depends(get_media),
-    _: Identity | None = Depends(PUBLIC),
 ) -> FileResponse:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await proposals.participation_photo(session, jurisdiction_id=jurisdiction_id, photo_id=photo_id)
+    stored = await proposals.participation_photo(session, jurisdiction_id=found.id, photo_id=photo_id)
     return FileResponse(
-        media.path(found.thumbnail_key if thumbnail else found.storage_key), media_type=found.content_type
+        media.path(stored.thumbnail_key if thumbnail else stored.storage_key), media_type=stored.content_type
     )
 
 
 @router.post(
-    "/participation/photos", status_code=201, summary="Upload a photo for a proposal (or, staff, an update)"
+    "/participation/photos",
+    status_code=201,
+    response_model=ParticipationPhotoUploaded,
+    summary="Upload a photo for a proposal (or, staff, an update)",
 )
 async def upload_photo(
-    jurisdiction: str,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    found: PathJurisdiction,
     file: UploadFile = File(),
     kind: str = Query(default="report", pattern="^(report|after)$"),
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
     media: MediaStore = Depends(get_media),
-    identity: Identity = Depends(RESIDENT),
-) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+) -> ParticipationPhotoUploaded:
     if kind == "after":
-        _require_staff(identity, jurisdiction_id)
+        _check_staff(identity, found)
     data = await file.read(settings.max_photo_bytes + 1)
     stored = await geo_service.store_photo(
         session,
         media,
-        jurisdiction_id=jurisdiction_id,
+        jurisdiction_id=found.id,
         uploader=identity,
         data=data,
         declared_content_type=file.content_type,
         kind=kind,
         max_bytes=settings.max_photo_bytes,
     )
-    return {"id": stored.id, "kind": stored.kind, "width": stored.width, "height": stored.height}
+    return ParticipationPhotoUploaded(
+        id=stored.id, kind=stored.kind, width=stored.width, height=stored.height
+    )
+
+
+def _check_staff(identity: Identity, found: JurisdictionRef) -> None:
+    if not identity.is_staff_of(found.id, None) and not (
+        identity.department_ids and identity.jurisdiction_id == found.id
+    ):
+        raise RoleRequired("this needs municipal staff of this jurisdiction")
 
 
 # ------------------------------------------------------------------------------------------------- voting
@@ -530,7 +502,8 @@ async def cast_ballot(
     mixer: BallotMixer = Depends(ballot_mixer),
     identity: Identity | None = Depends(PUBLIC),
 ) -> BallotReceipt:
-    # The hot path: the jurisdiction, round, code or address are all read by the cast's one query.
+    # The hot path: the jurisdiction, round, code or address are all read by the cast's one query, so
+    # no path object here.
     credential = electorate.online_credential(keys, identity=identity, code=body.code)
     async with _ballot_connection(request, session) as connection:
         return await ballots.cast_ballot(
@@ -544,28 +517,20 @@ async def cast_ballot(
         )
 
 
-@router.get("/budget-rounds/{round_id}/participation", summary="Whether you have voted (never what)")
+@router.get(
+    "/budget-rounds/{round_id}/participation",
+    response_model=ParticipationStatus,
+    summary="Whether you have voted (never what)",
+)
 async def my_participation(
-    jurisdiction: str,
-    round_id: RoundId,
-    session: AsyncSession = SessionDep,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    budget_round: PathBudgetRound,
     keys: ParticipationKeys = Depends(participation_keys),
-    identity: Identity = Depends(RESIDENT),
-) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    channel = await session.scalar(
-        select(VoterParticipation.channel).where(
-            VoterParticipation.round_id == found.id,
-            VoterParticipation.voter_key == keys.account_voter_key(identity.account_id),
-        )
+    session: AsyncSession = SessionDep,
+) -> ParticipationStatus:
+    return await electorate.participation_status(
+        session, keys=keys, budget_round=budget_round, account_id=identity.account_id
     )
-    return {
-        "round_id": found.id,
-        "voted": channel is not None,
-        "channel": channel,
-        "can_change": channel == "online" and found.allow_ballot_changes and found.phase == "voting",
-    }
 
 
 @router.post(
@@ -575,36 +540,36 @@ async def my_participation(
     response_class=PlainTextResponse,
 )
 async def generate_codes(
-    jurisdiction: str,
-    round_id: RoundId,
+    _: Annotated[Identity, Depends(ADMIN)],
+    budget_round: PathBudgetRound,
     body: CodesGenerate,
-    session: AsyncSession = SessionDep,
     keys: ParticipationKeys = Depends(participation_keys),
-    _: Identity = Depends(ADMIN),
+    session: AsyncSession = SessionDep,
 ) -> PlainTextResponse:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     codes = await electorate.generate_codes(
-        session, keys=keys, budget_round=found, area_id=body.area_id, count=body.count
+        session, keys=keys, budget_round=budget_round, area_id=body.area_id, count=body.count
     )
-    lines = ["code,round_id,area_id", *[f"{c},{found.id},{body.area_id}" for c in codes]]
+    lines = ["code,round_id,area_id", *[f"{c},{budget_round.id},{body.area_id}" for c in codes]]
     return PlainTextResponse("\n".join(lines) + "\n", status_code=201, media_type="text/csv")
 
 
-@router.post("/participation/verifications", status_code=201, summary="Record a checked address (staff)")
+@router.post(
+    "/participation/verifications",
+    status_code=201,
+    response_model=VerificationRead,
+    summary="Record a checked address (staff)",
+)
 async def verify_resident(
-    jurisdiction: str,
+    identity: StaffOfJurisdiction,
+    found: PathJurisdiction,
     body: VerificationCreate,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(STAFF),
-) -> dict[str, Any]:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    _require_staff(identity, jurisdiction_id)
+) -> VerificationRead:
     verification = await electorate.verify_resident(
-        session, jurisdiction_id=jurisdiction_id, data=body, staff=identity
+        session, jurisdiction_id=found.id, data=body, staff=identity
     )
-    return {
-        "account_id": verification.account_id,
-        "verified_at": verification.verified_at,
-        "age_verified": verification.birth_date is not None,
-    }
+    return VerificationRead(
+        account_id=verification.account_id,
+        verified_at=verification.verified_at,
+        age_verified=verification.birth_date is not None,
+    )

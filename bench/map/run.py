@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib.util
 import json
 import math
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -52,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
+from bench._servers import UvicornServer  # noqa: E402
 from core.db import make_engine, make_sessionmaker, sync_url  # noqa: E402
 from geo import map_queries, tiles  # noqa: E402
 
@@ -59,7 +58,6 @@ AMSTERDAM = (4.73, 52.28, 5.07, 52.43)
 INNER_CITY = (4.84, 52.34, 4.94, 52.39)
 DAM = (4.8927, 52.3731)
 VIEWPORT_PX = (1280, 800)
-HOST = "127.0.0.1"
 OUT = ROOT / "bench" / "out" / "map.json"
 
 
@@ -225,63 +223,26 @@ async def latency(url: str, jurisdiction_id: int) -> dict[str, Any]:
     return results
 
 
-class Server:
-    def __init__(self, module: str, port: int, database_url: str, log: Path) -> None:
-        self.port = port
-        environment = {
-            **os.environ,
-            "BENCH_DATABASE_URL": database_url,
-            "BENCH_POOL_SIZE": "10",
-            "PYTHONPATH": str(ROOT),
-        }
-        environment.pop("DATABASE_URL", None)
-        self.log = open(log, "w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"{module}:app",
-                "--app-dir",
-                str(HERE),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{module} exited; see {log}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{module} did not start; see {log}")
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=15)
-        self.log.close()
+def start_server(module: str, port: int, database_url: str, log: Path) -> UvicornServer:
+    environment = {
+        **os.environ,
+        "BENCH_DATABASE_URL": database_url,
+        "BENCH_POOL_SIZE": "10",
+        "PYTHONPATH": str(ROOT),
+    }
+    environment.pop("DATABASE_URL", None)
+    started = UvicornServer(
+        module,
+        f"{module}:app",
+        app_dir=HERE,
+        port=port,
+        environment=environment,
+        log=log,
+        cwd=ROOT,
+        graceful_shutdown_seconds=None,
+    )
+    started.wait_ready()
+    return started
 
 
 WRK_SCRIPT = """
@@ -322,8 +283,10 @@ def throughput(database_url: str, seconds: int) -> dict[str, Any]:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "baseline": []}
     servers = {
-        "ours": Server("ours_app", 8211, database_url, OUT.parent / "map-ours.log"),
-        "baseline": Server("baseline_app", 8212, sync_url(database_url), OUT.parent / "map-baseline.log"),
+        "ours": start_server("ours_app", 8211, database_url, OUT.parent / "map-ours.log"),
+        "baseline": start_server(
+            "baseline_app", 8212, sync_url(database_url), OUT.parent / "map-baseline.log"
+        ),
     }
     try:
         for side, server in servers.items():  # same answers on both sides before timing anything

@@ -35,19 +35,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -57,11 +54,11 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+from bench._servers import UvicornServer, cpu_of  # noqa: E402
 from core.local_postgres import ensure_local_cluster  # noqa: E402
 from core.settings import PROJECT_DIR, Settings  # noqa: E402
 
 DATABASE = "civicloop_bench_ballots"
-HOST = "127.0.0.1"
 SLUG = "bench"
 
 LUA = r"""
@@ -278,100 +275,27 @@ async def _check_rounds(url: str, segments: list[Segment], connections: int) -> 
     return ok
 
 
-class Server:
-    """One uvicorn (master + workers) in its own process group, so they all stop together."""
-
-    def __init__(self, variant: Variant, url: str, pool_size: int, log: Path) -> None:
-        self.variant = variant
-        code = _checkout(variant.revision, log.parent) if variant.revision else ROOT
-        app, app_dir = ("bench_previous_app:app", code) if variant.revision else ("ballots_app:app", HERE)
-        environment = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "CIVICLOOP_DB_POOL_SIZE": str(pool_size),
-            "BENCH_MIXER_DELAY": str(variant.delay),
-            "PYTHONPATH": str(code),
-        }
-        self.log = open(log, "w")  # closed in stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--app-dir",
-                str(app_dir),
-                "--host",
-                HOST,
-                "--port",
-                str(variant.port),
-                "--workers",
-                str(variant.workers),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--timeout-graceful-shutdown",
-                "3",
-            ],
-            cwd=code,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.variant.port}"
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.variant.name}: server exited; see {self.log.name}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.variant.name}: not ready after {timeout} s; see {self.log.name}")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the uvicorn master and all its workers."""
-        return sum(_cpu_of(pid) for pid in _process_tree(self.process.pid))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self.log.close()
-
-
-def _process_tree(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        with contextlib.suppress(OSError):
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(c) for c in (task / "children").read_text().split())
-    return found
-
-
-def _cpu_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def start_server(variant: Variant, url: str, pool_size: int, log: Path) -> UvicornServer:
+    """The variant's uvicorn (master + workers), on this tree or on the named revision's checkout."""
+    code = _checkout(variant.revision, log.parent) if variant.revision else ROOT
+    app, app_dir = ("bench_previous_app:app", code) if variant.revision else ("ballots_app:app", HERE)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CIVICLOOP_DB_POOL_SIZE": str(pool_size),
+        "BENCH_MIXER_DELAY": str(variant.delay),
+        "PYTHONPATH": str(code),
+    }
+    return UvicornServer(
+        variant.name,
+        app,
+        app_dir=app_dir,
+        port=variant.port,
+        environment=environment,
+        log=log,
+        cwd=code,
+        workers=variant.workers,
+    )
 
 
 def _database_cpu(conninfo: str) -> dict[int, float]:
@@ -385,7 +309,7 @@ def _database_cpu(conninfo: str) -> dict[int, float]:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (DATABASE,)
             )
         ]
-    return {pid: _cpu_of(pid) for pid in pids}
+    return {pid: cpu_of(pid) for pid in pids}
 
 
 def _calibrate(conninfo: str, rounds: int = 3000) -> float:
@@ -407,7 +331,7 @@ def _calibrate(conninfo: str, rounds: int = 3000) -> float:
         return 1e6 * (time.process_time() - started) / rounds
 
 
-def _wrk(server: Server, script: Path, *, duration: int, connections: int) -> dict[str, Any]:
+def _wrk(server: UvicornServer, script: Path, *, duration: int, connections: int) -> dict[str, Any]:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
     result = subprocess.run(
         [*command, server.url], capture_output=True, text=True, timeout=duration + 60, check=False
@@ -485,10 +409,10 @@ def main() -> int:
     )
     ok = True
     with tempfile.TemporaryDirectory(prefix="civicloop-bench-ballots-") as temporary:
-        servers: dict[str, Server] = {}
+        servers: dict[str, UvicornServer] = {}
         try:
             for variant in variants:
-                servers[variant.name] = Server(
+                servers[variant.name] = start_server(
                     variant, url, arguments.pool_size, Path(temporary) / f"{variant.name}.log"
                 )
             for server in servers.values():

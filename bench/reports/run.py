@@ -28,17 +28,14 @@ the start of the next run (and by ``load.py``), so every run starts from the loa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -47,11 +44,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from bench._servers import UvicornServer  # noqa: E402
+
 STATE_FILE = ROOT / ".civicloop" / "bench" / "reports.json"
 RESULTS_DIR = ROOT / ".civicloop" / "bench"
 SCENARIOS = ("create", "list-near", "list", "duplicates")
 SIDES = ("ours", "baseline")
-HOST = "127.0.0.1"
 
 LUA_COMMON = r"""
 local points = {POINTS}
@@ -156,84 +156,20 @@ def _write_scripts(
     return scripts
 
 
-class Server:
-    """One uvicorn process in its own session, so it and its children stop together."""
-
-    def __init__(self, side: str, module: str, port: int, state: dict[str, Any], pool_size: int, log: Path):
-        self.side, self.port = side, port
-        environment = {
-            **os.environ,
-            "BENCH_DATABASE_URL": state["database_url"]
-            if side == "ours"
-            else _sync_url(state["database_url"]),
-            "BENCH_POOL_SIZE": str(pool_size),
-            "PYTHONPATH": str(ROOT),
-        }
-        environment.pop("DATABASE_URL", None)
-        self.log = open(log, "w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"{module}:app",
-                "--app-dir",
-                str(HERE),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--timeout-graceful-shutdown",
-                "3",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.side} server exited; see {self.log.name}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.side} server did not start within {timeout} s; see {self.log.name}")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the uvicorn process (one worker, so the whole app)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self.log.close()
+def start_server(
+    side: str, module: str, port: int, state: dict[str, Any], pool_size: int, log: Path
+) -> UvicornServer:
+    """Ours on SQLAlchemy's URL, the baseline on psycopg's, the same pool size."""
+    environment = {
+        **os.environ,
+        "BENCH_DATABASE_URL": state["database_url"] if side == "ours" else _sync_url(state["database_url"]),
+        "BENCH_POOL_SIZE": str(pool_size),
+        "PYTHONPATH": str(ROOT),
+    }
+    environment.pop("DATABASE_URL", None)
+    return UvicornServer(
+        side, f"{module}:app", app_dir=HERE, port=port, environment=environment, log=log, cwd=ROOT
+    )
 
 
 def _wrk(url: str, script: Path, *, duration: int, connections: int) -> dict[str, Any]:
@@ -275,7 +211,7 @@ def _item_ids(body: Any) -> list[int]:
 
 
 def _check_same_answers(
-    servers: dict[str, Server], state: dict[str, Any], point: tuple[float, float]
+    servers: dict[str, UvicornServer], state: dict[str, Any], point: tuple[float, float]
 ) -> None:
     """Both sides must give the same answer, or the comparison means nothing."""
     slug, (lon, lat) = state["jurisdiction"], point
@@ -339,13 +275,13 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="civicloop-bench-") as temporary:
         scripts = _write_scripts(Path(temporary), state, points)
-        servers: dict[str, Server] = {}
+        servers: dict[str, UvicornServer] = {}
         try:
             for side, module, port in (
                 ("ours", "ours_app", arguments.ports[0]),
                 ("baseline", "baseline_app", arguments.ports[1]),
             ):
-                servers[side] = Server(
+                servers[side] = start_server(
                     side, module, port, state, arguments.pool_size, Path(temporary) / f"{side}.log"
                 )
             for server in servers.values():

@@ -1,8 +1,10 @@
 """Schemathesis over the whole OpenAPI of a live ``civicloop serve``, as four callers: anonymous, a resident,
-field staff and an administrator (each with their own token). The check is ``not_a_server_error``: no
-input, valid or not, may get a 5xx (issue 12's quality bar).
+field staff and an administrator (each with their own token). The checks: ``not_a_server_error`` (no
+input, valid or not, may get a 5xx: issue 12's quality bar) and ``response_schema_conformance`` (every
+answer matches the schema its operation documents for that status: issue 13, item 4).
 
     .venv/bin/python bench/schemathesis/run.py [--max-examples 20] [--phases examples,coverage,fuzzing]
+        [--checks not_a_server_error,response_schema_conformance]
 
 What runs: a throw-away database ``civicloop_bench_schemathesis`` on the local cluster with the demo
 loaded (its accounts sign in for the tokens), one ``civicloop serve`` (no worker, rate limits off so
@@ -10,7 +12,8 @@ fuzzing is not answered 429), and ``st run`` once per caller with ``{jurisdictio
 ``amsterdam`` (other path parameters are generated). For the callers with a token, the operations that
 end the token (sign-out, password change, account deletion) are left out, or the rest of the run would
 only see 401s; the anonymous run covers them. Prints a table and writes the figures as JSON next to
-the other benchmark results (``.civicloop/bench/``); exits 1 if any caller found a 5xx.
+the other benchmark results (``.civicloop/bench/``); exits 1 if any caller found a 5xx or an answer
+that does not match its schema.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ TOKEN_ENDING = [
     ("DELETE", "/api/v1/me"),
     ("POST", "/api/v1/auth/password-resets/confirmations"),
 ]
+CHECKS = ["not_a_server_error", "response_schema_conformance"]
 CONFIG = """
 [parameters]
 "path.jurisdiction" = "amsterdam"
@@ -91,6 +95,7 @@ def main() -> int:
     # ("AST constructor recursion depth mismatch"), a runtime error of the tool, not an answer of ours.
     parser.add_argument("--workers", default="1")
     parser.add_argument("--callers", default=",".join(CALLERS))
+    parser.add_argument("--checks", default=",".join(CHECKS))
     arguments = parser.parse_args()
 
     cluster = ensure_local_cluster(PROJECT_DIR / ".civicloop")
@@ -136,7 +141,7 @@ def main() -> int:
                 "run",
                 f"{base}/openapi.json",
                 "--checks",
-                "not_a_server_error",
+                arguments.checks,
                 "--phases",
                 arguments.phases,
                 "--max-examples",
@@ -168,6 +173,8 @@ def main() -> int:
                 "exit_code": done.returncode,
                 "seconds": round(seconds, 1),
                 "server_errors": len(re.findall(r"Server error", output)),
+                "schema_violations": len(re.findall(r"Response violates schema", output)),
+                "undocumented_statuses": len(re.findall(r"Undocumented HTTP status code", output)),
                 "tool_errors": len(re.findall(r"Runtime Error", output)),
                 "summary": [
                     line.strip()
@@ -195,7 +202,10 @@ def main() -> int:
         json.dumps({"results": results, "server_tracebacks": tracebacks, "logs": str(scratch)}, indent=2)
     )
     print(f"server tracebacks: {tracebacks}; outputs in {scratch}; figures in {out}")
-    return 0 if not any(r["server_errors"] for r in results.values()) and tracebacks == 0 else 1
+    failed = any(
+        r["server_errors"] or r["schema_violations"] or r["undocumented_statuses"] for r in results.values()
+    )
+    return 0 if not failed and tracebacks == 0 else 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """open311 and the map: API keys, Open311 provenance of reports, map cells, a Web Mercator index
 
+Whatever the file name says, this revision creates the map's tables and indexes too (the second half
+below): Open311 and the map were merged as one revision, and a revision that has run is never renamed.
+
 Hand-reviewed. ``open311_api_keys`` holds only the SHA-256 of each key. ``open311_devices`` maps a client's
 ``device_id`` to the anonymous account its reports belong to; ``open311_requests`` records which client
 application submitted a report, its ``media_url`` (a reference, never fetched) and its token.

@@ -14,8 +14,9 @@ from participation.tally.engine import (
     tally_file,
 )
 from participation.tally.explanation import PaymentSummary, ProjectExplanation
-from participation.tally.model import Ballot, Election, Instance, Number, Project, VoteType
+from participation.tally.model import Ballot, Instance, Number, Project, VoteType
 from participation.tally.pabulib import (
+    Election,
     PabulibFormatError,
     dumps_pabulib,
     parse_pabulib,

@@ -17,10 +17,11 @@ Speed comes from three things (equalshares.net's reference implementation does t
   worse than the best price found.
 
 Arithmetic is in float64 where pabutools uses exact fractions. Two prices within a relative
-:data:`TOLERANCE` are treated as a tie (and broken by the configured order), and a project whose supporters
-hold its cost up to that tolerance counts as affordable: exact ties such as the ``1/votes`` of two projects
-with equally many supporters are then decided the way pabutools decides them. Prices that differ by less
-than one part in 10^9 without being equal do not occur on real data.
+:data:`~participation.tally.tolerance.TOLERANCE` are treated as a tie (and broken by the configured
+order), and a project whose supporters hold its cost up to that tolerance counts as affordable: exact ties
+such as the ``1/votes`` of two projects with equally many supporters are then decided the way pabutools
+decides them. Prices that differ by less than one part in 10^9 without being equal do not occur on real
+data.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ import numpy as np
 import numpy.typing as npt
 
 from participation.tally.profile import FloatArray, IntArray, Profile
-
-TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +180,11 @@ def compiled_mes(
     record: bool = False,
     validity: bool = False,
 ) -> tuple[IntArray, FloatArray, int, float]:
-    """Call :func:`participation.tally.kernels.mes` on a profile (imported here: numba loads on first use)."""
+    """Call :func:`participation.tally.kernels.mes` on a profile.
+
+    Imported here, on first use, on purpose: loading numba takes a quarter of a second, which a greedy tally
+    (and every command or test that never runs MES) need not pay (``tests/test_architecture.py`` lists it).
+    """
     from participation.tally.kernels import mes
 
     return mes(

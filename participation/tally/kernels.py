@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
-from participation.tally.equal_shares import TOLERANCE
+from participation.tally.tolerance import TOLERANCE
 
 
 @njit(cache=True)
@@ -35,7 +35,11 @@ def _rho_cost(
     supporters: float,
     cost: float,
 ) -> float:
-    """:func:`participation.tally.equal_shares._rho_cost` over one project's entries."""
+    """The price per unit of utility of one project under cost utilities (``rho * cost`` per supporter).
+
+    The poor/rich fixed point of :mod:`participation.tally.equal_shares`: price as if all supporters paid
+    equally, mark those who cannot as paying all they have, recompute, until nobody new is marked.
+    """
     paid_by_poor = 0.0
     poor_weight = 0.0
     poor = 0
@@ -75,7 +79,8 @@ def _rho_points(
     entry_utility: np.ndarray,
     cost: float,
 ) -> float:
-    """:func:`participation.tally.equal_shares._rho_points` over one project's entries."""
+    """The price per point of one project under cumulative ballots, by the same fixed point as
+    :func:`_rho_cost` with each supporter's points as their utility."""
     total = 0.0
     for k in range(indptr_start, indptr_end):
         total += entry_utility[k] * entry_weight[k]

@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from participation.tally.profile import Profile
 
 Number = int | float
 """Money and points: kept as ``int`` when integral so budget checks stay exact, ``float`` otherwise."""
@@ -101,15 +97,3 @@ class Instance:
         """The score a project needs to be eligible under ``greedy-threshold``."""
         raw = self.meta.get("min_project_score_threshold")
         return None if raw is None or raw.strip() == "" else float(raw.replace(",", "."))
-
-
-@dataclass(frozen=True, slots=True)
-class Election:
-    """An instance together with its ballots, as read from (or written to) a pabulib file."""
-
-    instance: Instance
-    ballots: tuple[Ballot, ...]
-    project_columns: tuple[str, ...] = ("project_id", "cost", "name")
-    voter_columns: tuple[str, ...] = ("voter_id", "vote")
-    profile: Profile | None = field(default=None, compare=False, repr=False)
-    """The ballots' numeric form (:mod:`participation.tally.profile`), built by the parser."""

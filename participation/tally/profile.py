@@ -24,6 +24,8 @@ from participation.tally.model import Ballot, Instance, Number, VoteType
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BallotKey = tuple[tuple[str, ...], tuple[Number, ...] | None]
+"""What makes two ballots the same to every rule: the projects named, in order, and their points."""
 
 
 class _InstanceFields(TypedDict):
@@ -99,6 +101,20 @@ class Profile:
         return sum(map(self.costs.__getitem__, selection), 0)
 
 
+def common_fields(instance: Instance, voter_ids: tuple[str, ...]) -> _InstanceFields:
+    """The profile's fields that do not depend on who supports what."""
+    project_ids = tuple(instance.projects)
+    costs = tuple(instance.projects[project_id].cost for project_id in project_ids)
+    return {
+        "project_ids": project_ids,
+        "costs": costs,
+        "cost_array": np.asarray(costs, dtype=np.float64),
+        "budget": instance.budget,
+        "voter_ids": voter_ids,
+        "vote_type": instance.vote_type,
+    }
+
+
 def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_supporters: bool = True) -> Profile:
     """Index the ballots by project.
 
@@ -108,19 +124,11 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
     supported. ``with_supporters=False`` only counts votes and points, which is all greedy needs.
     """
     project_ids = tuple(instance.projects)
-    position = {project_id: index for index, project_id in enumerate(project_ids)}
     uses_points = instance.vote_type.uses_points
     costs = tuple(instance.projects[project_id].cost for project_id in project_ids)
     empty_int = np.zeros(0, dtype=np.int64)
     empty_float = np.zeros(0, dtype=np.float64)
-    common: _InstanceFields = {
-        "project_ids": project_ids,
-        "costs": costs,
-        "cost_array": np.asarray(costs, dtype=np.float64),
-        "budget": instance.budget,
-        "voter_ids": tuple(ballot.voter_id for ballot in ballots),
-        "vote_type": instance.vote_type,
-    }
+    common = common_fields(instance, tuple(ballot.voter_id for ballot in ballots))
     if not with_supporters:
         votes, scores = _count(project_ids, ballots, uses_points)
         return Profile(
@@ -146,7 +154,7 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
     # Ballots are grouped by their literal content: cheap to hash (C-level, no per-ballot Python work beyond
     # one dict lookup), and the same set written in another order merely makes a second group with the same
     # budget, which changes no outcome.
-    group_of: dict[tuple[tuple[str, ...], tuple[Number, ...] | None], int] = {}
+    group_of: dict[BallotKey, int] = {}
     new_group = group_of.setdefault
     keys = [(ballot.projects, ballot.points if uses_points else None) for ballot in ballots]
     voter_group = np.fromiter(
@@ -154,8 +162,20 @@ def build_profile(instance: Instance, ballots: Sequence[Ballot], *, with_support
         dtype=np.int64,
         count=len(keys),
     )
-    group_weight = np.bincount(voter_group, minlength=len(group_of)).astype(np.float64)
-    distinct = list(group_of)
+    return profile_from_groups(instance, common, voter_group, list(group_of))
+
+
+def profile_from_groups(
+    instance: Instance, common: _InstanceFields, voter_group: IntArray, distinct: list[BallotKey]
+) -> Profile:
+    """The profile of voters already merged into groups: ``voter_group[v]`` indexes ``distinct``, the
+    groups' (projects, points) in order of first appearance. The pabulib reader groups while it reads."""
+    project_ids: tuple[str, ...] = common["project_ids"]
+    costs: tuple[Number, ...] = common["costs"]
+    position = {project_id: index for index, project_id in enumerate(project_ids)}
+    uses_points = instance.vote_type.uses_points
+    empty_float = np.zeros(0, dtype=np.float64)
+    group_weight = np.bincount(voter_group, minlength=len(distinct)).astype(np.float64)
     if uses_points:
         group_list: list[int] = []
         project_list: list[int] = []

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.auth import COUNCIL, PUBLIC, STAFF
-from tests.api.test_role_matrix import (
+from tests.api.role_matrix import (
     STAFF_CALLERS,
     Call,
     Case,
@@ -25,7 +25,6 @@ from tests.api.test_role_matrix import (
     Setup,
     cells,
     everyone,
-    matrix_run,  # noqa: F401  (the module's runner fixture)
     restricted,
     run_cell,
 )
@@ -212,5 +211,5 @@ MATRIX: dict[str, Case] = {
 
 
 @pytest.mark.parametrize(("name", "caller"), cells(MATRIX))
-async def test_map_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:  # noqa: F811
+async def test_map_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:
     await run_cell(matrix_run, MATRIX, name, caller)

@@ -44,7 +44,7 @@ from geo.events import ReportSubmitted
 from notifications import fanout, tokens
 from notifications.settings import NotificationSettings
 from notifications.worker import Worker
-from tests.api.test_role_matrix import (
+from tests.api.role_matrix import (
     AMSTERDAM_ACCOUNTS,
     CONTACT,
     STAFF_CALLERS,

@@ -16,7 +16,7 @@ import pytest
 
 from api.auth import PUBLIC
 from api.open311 import keys
-from tests.api.test_role_matrix import (
+from tests.api.role_matrix import (
     CONTACT,
     Call,
     Case,
@@ -25,7 +25,6 @@ from tests.api.test_role_matrix import (
     Setup,
     cells,
     everyone,
-    matrix_run,  # noqa: F401  (the module's runner fixture)
     run_cell,
 )
 from tests.conftest import DAM_SQUARE
@@ -302,5 +301,5 @@ MATRIX: dict[str, Case] = {
 
 
 @pytest.mark.parametrize(("name", "caller"), cells(MATRIX))
-async def test_open311_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:  # noqa: F811
+async def test_open311_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:
     await run_cell(matrix_run, MATRIX, name, caller)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from api.auth import ADMIN, COUNCIL, ELECTION_OFFICER, ELECTION_OVERSIGHT, PUBLIC, RESIDENT, STAFF
-from tests.api.test_role_matrix import (
+from tests.api.role_matrix import (
     AMSTERDAM_ACCOUNTS,
     STAFF_CALLERS,
     Bug,
@@ -34,7 +34,6 @@ from tests.api.test_role_matrix import (
     Setup,
     cells,
     everyone,
-    matrix_run,  # noqa: F401  (the module's runner fixture)
     on_utrecht_path,
     residents,
     restricted,
@@ -842,5 +841,5 @@ MATRIX: dict[str, Case] = {
 
 
 @pytest.mark.parametrize(("name", "caller"), cells(MATRIX))
-async def test_participation_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:  # noqa: F811
+async def test_participation_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:
     await run_cell(matrix_run, MATRIX, name, caller)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from api.auth import PUBLIC, RESIDENT
-from tests.api.test_role_matrix import (
+from tests.api.role_matrix import (
     AMSTERDAM_ACCOUNTS,
     CALLERS,
     UTRECHT,
@@ -26,7 +26,6 @@ from tests.api.test_role_matrix import (
     Setup,
     cells,
     everyone,
-    matrix_run,  # noqa: F401  (the module's runner fixture)
     residents,
     run_cell,
 )
@@ -232,5 +231,5 @@ MATRIX: dict[str, Case] = {
 
 
 @pytest.mark.parametrize(("name", "caller"), cells(MATRIX))
-async def test_taking_part_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:  # noqa: F811
+async def test_taking_part_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:
     await run_cell(matrix_run, MATRIX, name, caller)

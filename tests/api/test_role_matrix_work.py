@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from api.auth import ADMIN, COUNCIL, STAFF
-from tests.api.test_role_matrix import (
+from tests.api.role_matrix import (
     STAFF_CALLERS,
     Call,
     Case,
@@ -23,7 +23,6 @@ from tests.api.test_role_matrix import (
     MatrixRun,
     Setup,
     cells,
-    matrix_run,  # noqa: F401  (the module's runner fixture)
     on_utrecht_path,
     restricted,
     run_cell,
@@ -209,5 +208,5 @@ MATRIX: dict[str, Case] = {
 
 
 @pytest.mark.parametrize(("name", "caller"), cells(MATRIX))
-async def test_work_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:  # noqa: F811
+async def test_work_role_matrix(matrix_run: MatrixRun, name: str, caller: str) -> None:
     await run_cell(matrix_run, MATRIX, name, caller)

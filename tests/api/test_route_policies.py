@@ -27,7 +27,7 @@ from tests.api import (
     test_role_matrix_taking_part,
     test_role_matrix_work,
 )
-from tests.api.test_role_matrix import Case
+from tests.api.role_matrix import Case
 
 TABLES = {
     "tests/api/test_role_matrix.py": test_role_matrix.MATRIX,

@@ -58,7 +58,7 @@ def smtp_server() -> Iterator[SmtpSink]:
     controller.stop()
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
+def wait_until_up(base: str, process: subprocess.Popen[bytes], within: float = 150) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         assert process.poll() is None, "civicloop serve exited"

@@ -27,6 +27,7 @@ from api.routers import notifications as notifications_router
 from core.settings import Settings
 from notifications.settings import NotificationSettings
 from notifications.worker import Worker
+from tests.response_schemas import response_hooks
 
 SECRET = "test-secret-key-for-links"
 
@@ -128,7 +129,9 @@ async def client(
         app.include_router(notifications_router.links)
     app.state.notification_settings = notification_settings
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+    ) as client:
         yield client
 
 

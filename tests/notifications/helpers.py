@@ -155,3 +155,20 @@ async def consultation_round(client: httpx.AsyncClient, world: World, title: str
     )
     assert opened.status_code == 200, opened.text
     return round_id
+
+
+async def let_time_pass(session: AsyncSession, seconds: float) -> None:
+    """For the worker, as if ``seconds`` had passed: the queue's clock is the database's
+    (``clock_timestamp()`` against ``next_attempt_at`` and ``locked_until``), so moving every waiting
+    delivery's times back by ``seconds`` is the same to it as waiting, without the test waiting or racing a
+    real back-off."""
+    await session.execute(
+        text(
+            "UPDATE notification_deliveries"
+            " SET next_attempt_at = next_attempt_at - make_interval(secs => :seconds),"
+            " locked_until = locked_until - make_interval(secs => :seconds)"
+            " WHERE status IN ('pending', 'sending')"
+        ),
+        {"seconds": seconds},
+    )
+    await session.commit()

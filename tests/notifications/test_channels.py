@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 
@@ -17,7 +16,7 @@ from notifications.errors import ForbiddenTarget
 from notifications.worker import Worker
 from tests.conftest import World, bearer
 from tests.notifications.conftest import SmtpSink, start_smtp
-from tests.notifications.helpers import BASE, deliveries, store_raw_event, submit
+from tests.notifications.helpers import BASE, deliveries, let_time_pass, store_raw_event, submit
 from tests.notifications.receivers import receiver
 
 
@@ -98,7 +97,7 @@ async def test_webhooks_are_signed_guarded_retried_and_carry_no_personal_data(
             client, world.tokens["resident"], category="nuisance-neighbours"
         )  # non-public: no webhook
         await worker.run_until_idle()
-        await asyncio.sleep(0.1)
+        await let_time_pass(session, 0.05)  # the longest back-off of the test settings
         await worker.run_until_idle()
         ours = [r for r in hook.requests if json.loads(r.body)["data"]["report_id"] == report["id"]]
         assert len(ours) == 2  # the 503, then the retry
@@ -142,8 +141,9 @@ async def test_smtp_down_for_a_while_then_delivered(
         update={
             "smtp_port": 1,
             "delivery_max_attempts": 6,
-            "retry_base_seconds": 0.3,
-            "retry_max_seconds": 0.3,
+            # A back-off of 30-60 s (equal jitter): no run of the test gets there by itself.
+            "retry_base_seconds": 60,
+            "retry_max_seconds": 60,
         }
     )
     await worker.run_until_idle()
@@ -153,13 +153,18 @@ async def test_smtp_down_for_a_while_then_delivered(
     )
     [pending] = await deliveries(session, event_id=event, channel="email")
     assert pending.status == "pending" and pending.attempts == 1 and "SMTP" in pending.last_error
-    await asyncio.sleep(0.35)
+    await worker.run_until_idle()
+    [pending] = await deliveries(session, event_id=event, channel="email")
+    assert pending.attempts == 1  # the back-off holds the retry
+    await let_time_pass(session, 60)
     await worker.run_until_idle()
     [pending] = await deliveries(session, event_id=event, channel="email")
     assert pending.status == "pending" and pending.attempts == 2
     assert mail.to("resident@example.org") == []
     worker.email.settings = worker.settings = worker.settings.model_copy(update={"smtp_port": mail.port})
-    await asyncio.sleep(0.35)
+    await worker.run_until_idle()
+    assert mail.to("resident@example.org") == []  # the server is back, but the retry is not due yet
+    await let_time_pass(session, 60)
     await worker.run_until_idle()
     [delivered] = await deliveries(session, event_id=event, channel="email")
     assert delivered.status == "delivered" and delivered.attempts == 3

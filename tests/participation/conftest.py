@@ -21,6 +21,7 @@ from api.routers.participation import close_ballot_resources
 from core.db import make_sessionmaker
 from core.settings import Settings
 from tests.conftest import World
+from tests.response_schemas import response_hooks
 
 
 @pytest.fixture
@@ -31,7 +32,9 @@ async def pclient(
     app = create_app(settings, sessionmaker=sessionmaker)
     app.state.ballot_sessionmaker = sessionmaker
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+    ) as client:
         yield client
 
 
@@ -51,5 +54,6 @@ async def pcommitted_client(committed_app: FastAPI) -> AsyncIterator[httpx.Async
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=committed_app, raise_app_exceptions=False),
         base_url="http://civicloop.test",
+        event_hooks=response_hooks(committed_app),
     ) as client:
         yield client

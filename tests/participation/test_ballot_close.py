@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db import make_sessionmaker
 from participation import budget_rounds
 from participation.ballot_store import BallotMixer, session_source, vacuum_ballots
+from participation.clock import tick
 from participation.electorate import ParticipationKeys
-from participation.workflow import tick
 from tests.conftest import World
 from tests.participation.support_rounds import (
     BASE,
@@ -43,6 +43,36 @@ async def _voting_round(
     author_id, author_token = await new_resident(make_sessionmaker(engine), world)
     await verify(client, world, author_id)
     return await round_with_projects(client, world, author_token=author_token, **overrides)
+
+
+class GatedMixer(BallotMixer):
+    """The production mixer, holding each batch until the test opens ``gate``: the cast is in flight (its
+    share of the round's lock held, its participation not committed) for as long as the test needs, and
+    ``arrived`` says when it got there. Events, not a guess at how long the way takes."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(session_source(make_sessionmaker(engine)))
+        self.arrived = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def _write_batch(self, batch: list[Any]) -> None:
+        self.arrived.set()
+        await self.gate.wait()
+        await super()._write_batch(batch)
+
+
+async def _until_a_session_waits_for_the_round_lock(engine: AsyncEngine) -> None:
+    """Return once a session of this database waits for an advisory lock (the round's; nothing else here
+    takes one), as ``pg_locks`` reports it live."""
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    async with engine.connect() as connection:
+        async with asyncio.timeout(30):
+            # PostgreSQL has no event for "a session began to wait": poll the condition (not a duration).
+            while not await connection.scalar(waiting):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
 
 
 async def _counts(engine: AsyncEngine, round_id: int) -> tuple[int, int]:
@@ -106,13 +136,13 @@ async def test_a_cast_in_flight_is_sealed_with_the_others(
     client = pcommitted_client
     round_id, ids = await _voting_round(client, world, engine)
     [code] = await codes_for(client, world, round_id, 1)
-    # A mixer that holds each batch half a second: the cast is in flight (its locks held, its
-    # participation not committed) when the close starts.
-    committed_app.state.ballot_mixer = BallotMixer(session_source(make_sessionmaker(engine)), max_delay=0.5)
+    # The cast is held in the mixer (in flight: its locks held, its participation not committed) until
+    # the close has come to wait for the round's lock.
+    mixer = committed_app.state.ballot_mixer = GatedMixer(engine)
     cast = asyncio.create_task(
         client.post(f"{BASE}/budget-rounds/{round_id}/ballots", json={"code": code, "projects": [ids[0]]})
     )
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(mixer.arrived.wait(), timeout=30)
     assert not cast.done()
     close = asyncio.create_task(
         client.post(
@@ -121,6 +151,9 @@ async def test_a_cast_in_flight_is_sealed_with_the_others(
             headers={"Authorization": f"Bearer {world.tokens['admin']}"},
         )
     )
+    await _until_a_session_waits_for_the_round_lock(engine)
+    assert not close.done()
+    mixer.gate.set()
     response, closed = await asyncio.gather(cast, close)
     assert response.status_code == 201, response.text
     assert closed.status_code == 200, closed.text
@@ -149,7 +182,7 @@ async def test_a_cast_during_the_close_waits_then_leaves_nothing(
         )
         await budget_rounds.change_phase(session, found, to="results", actor=None, cipher=CIPHER)
         waiting = asyncio.create_task(client.post(cast, json={"code": late, "projects": [ids[1]]}))
-        await asyncio.sleep(0.3)
+        await _until_a_session_waits_for_the_round_lock(engine)
         assert not waiting.done()  # held at the round's lock until the close commits
         await session.commit()
     response = await waiting

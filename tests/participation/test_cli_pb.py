@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -82,3 +84,45 @@ async def test_importing_a_malformed_pb_stores_nothing(session: AsyncSession, wo
             text_content="META\nkey;value\n",
         )
     assert caught.value.code == "malformed-pabulib"
+
+
+ENTRY = """
+import json, sys
+from api.cli_entry import main
+sys.argv = ["civicloop", *json.loads(sys.argv[1])]
+try:
+    main()
+finally:
+    heavy = ["fastapi", "sqlalchemy", "alembic", "psycopg", "numba"]
+    sys.stderr.write("LOADED " + json.dumps([name for name in heavy if name in sys.modules]) + "\\n")
+"""
+
+
+def _through_the_console_entry(*arguments: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``civicloop ARGUMENTS`` as the console script runs it, and which heavy packages it imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY, json.dumps(arguments)], capture_output=True, text=True, timeout=120
+    )
+    [loaded] = [line for line in done.stderr.splitlines() if line.startswith("LOADED ")]
+    return done, json.loads(loaded.removeprefix("LOADED "))
+
+
+def test_the_console_entry_tallies_as_the_full_command_line_does() -> None:
+    """``civicloop pb tally`` skips the rest of the command line (no web app, no database layer) and
+    answers exactly what the mounted command answers; numba loads only for a rule that runs MES."""
+    arguments = ["tally", str(PABULIB / "Netherlands_Assen_2024.pb"), "--rule", "mes", "--completion", "add1"]
+    done, loaded = _through_the_console_entry("pb", *arguments, "--json")
+    assert done.returncode == 0, done.stderr
+    mounted = CliRunner().invoke(pb_app, [*arguments, "--json"])
+    assert json.loads(done.stdout) == json.loads(mounted.stdout)
+    assert loaded == ["numba"]
+    done, loaded = _through_the_console_entry("pb", "tally", arguments[1], "--rule", "greedy")
+    assert done.returncode == 0 and done.stdout.startswith("selected ("), done.stderr
+    assert loaded == []
+
+
+def test_the_console_entry_reports_a_malformed_file_in_one_line(tmp_path) -> None:
+    broken = tmp_path / "broken.pb"
+    broken.write_text("META\nkey;value\nbudget;abc\n")
+    done, _ = _through_the_console_entry("pb", "tally", str(broken), "--rule", "greedy")
+    assert done.returncode == 2 and f"error: {broken}: " in done.stderr

@@ -182,7 +182,7 @@ async def test_a_paper_ballot_cannot_be_overridden_online(pclient: httpx.AsyncCl
 
 
 async def test_the_clock_moves_rounds(pclient: httpx.AsyncClient, world: World, session) -> None:
-    from participation.workflow import advance_phases
+    from participation.clock import advance_phases
 
     now = datetime.now(UTC)
     round_id, ids = await round_with_projects(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from participation.tally import (
@@ -16,6 +17,8 @@ from participation.tally import (
     parse_pabulib_text,
     write_pabulib,
 )
+from participation.tally.pabulib import ParsedBallots
+from participation.tally.profile import Profile
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "pabulib"
 REAL_FILES = sorted(DATA.glob("*.pb"))
@@ -161,3 +164,43 @@ def test_real_file_round_trips_through_export() -> None:
     assert Counter(ballot.projects for ballot in again.ballots) == Counter(
         ballot.projects for ballot in election.ballots
     )
+
+
+def _same_profile(fast: Profile, careful: Profile) -> None:
+    for name in Profile.__dataclass_fields__:
+        ours, theirs = getattr(fast, name), getattr(careful, name)
+        if isinstance(ours, np.ndarray):
+            assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), name
+        elif isinstance(ours, tuple) and ours and isinstance(ours[0], np.ndarray):
+            assert len(ours) == len(theirs), name
+            assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+        else:
+            assert ours == theirs, name
+
+
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda path: path.stem)
+def test_the_bulk_reader_gives_what_the_careful_reader_gives(path: Path) -> None:
+    """The VOTES section read in bulk: the same instance, headers, ballots and profile, array for array."""
+    text = path.read_text(encoding="utf-8-sig")
+    fast, careful = parse_pabulib_text(text), parse_pabulib_text(text, fast=False)
+    assert isinstance(fast.ballots, ParsedBallots) and isinstance(careful.ballots, tuple)
+    assert fast.instance == careful.instance
+    assert (fast.project_columns, fast.voter_columns) == (careful.project_columns, careful.voter_columns)
+    assert fast.profile is not None and careful.profile is not None
+    _same_profile(fast.profile, careful.profile)
+    assert fast.ballots == careful.ballots and len(fast.ballots) == len(careful.ballots)
+
+
+@pytest.mark.parametrize(
+    "votes",
+    [
+        "voter_id;vote;age\na;1,2;30\nb;1, 3 ;41\n\nc;2,1;52\n",  # spaces, a blank line: still in bulk
+        'voter_id;vote;age\na;"1,2";30\nb;1,3;41\n',  # a quoted field
+    ],
+)
+def test_irregular_but_valid_votes_read_alike(votes: str) -> None:
+    text = GOOD[: GOOD.index("VOTES")] + "VOTES\n" + votes
+    fast, careful = parse_pabulib_text(text), parse_pabulib_text(text, fast=False)
+    assert fast.ballots == careful.ballots
+    assert fast.profile is not None and careful.profile is not None
+    _same_profile(fast.profile, careful.profile)

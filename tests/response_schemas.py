@@ -1,0 +1,130 @@
+"""Every answer the tests receive is checked against the OpenAPI the app publishes.
+
+A route that declares ``response_model`` but answers with a ``Response`` of its own (``idempotent()``'s
+pre-rendered bytes, a ``JSONResponse`` with a status chosen at run time) is not checked by FastAPI: the
+model only documents it. This check closes that gap in tests: each response of the test clients is
+matched to its route the way the app routes it, and
+
+- a successful (2xx/3xx) status the operation does not document fails the test;
+- a JSON body of a documented status must validate against its schema (JSON Schema 2020-12, formats
+  checked), the same schema a client generator or Schemathesis reads.
+
+Errors (4xx/5xx) are left to ``api.problems`` and its own tests. ``jsonschema_rs`` comes with
+Schemathesis (a test dependency).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jsonschema_rs
+from fastapi import FastAPI, routing
+from fastapi.openapi.utils import _get_api_route_for_openapi
+from starlette.routing import Match
+
+JSON_TYPES = ("application/json", "application/problem+json", "application/geo+json")
+
+# Routes of the query-parameter rework (issue 13, item 1: api/routers/reports.py, api/routers/map.py,
+# api/open311/), which another change owns; listed so that the route walk names them and this
+# check leaves them out (their answers are not yet what their OpenAPI says, e.g. Open311's POST answers
+# 201 where 200 is documented); to be emptied there.
+OWNED_BY_ITEM_1: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/jurisdictions/{jurisdiction}/reports"): "hot path, pre-rendered page of reports",
+    ("GET", "/api/v1/jurisdictions/{jurisdiction}/me/reports"): "pre-rendered page of my reports",
+    ("POST", "/api/v1/jurisdictions/{jurisdiction}/reports/{report_id}/supporters"): "no model yet",
+    ("GET", "/api/v1/jurisdictions/{jurisdiction}/map/clusters"): "hot path, clusters built in SQL",
+    ("GET", "/api/v1/jurisdictions/{jurisdiction}/staff/hotspots"): "dict[str, Any]",
+    ("GET", "/api/v1/jurisdictions/{jurisdiction}/council/hotspots"): "dict[str, Any]",
+    ("GET", "/open311/v2/discovery.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+    ("GET", "/open311/v2/services.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+    ("POST", "/open311/v2/requests.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+    ("GET", "/open311/v2/requests.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
+}
+
+
+class ResponseSchemaMismatch(AssertionError):
+    """A response that its OpenAPI operation does not describe."""
+
+
+@dataclass
+class ResponseSchemas:
+    app: FastAPI
+    _openapi: dict[str, Any] | None = None
+    _validators: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
+    checked: int = 0
+
+    @property
+    def openapi(self) -> dict[str, Any]:
+        if self._openapi is None:
+            self._openapi = self.app.openapi()
+        return self._openapi
+
+    def operation_of(self, method: str, path: str) -> tuple[str, dict[str, Any]] | None:
+        """(path template, OpenAPI operation) of the route the app would run, or ``None`` for routes
+        outside the schema (the app's pages, health checks)."""
+        scope = {"type": "http", "method": method, "path": path, "root_path": "", "path_params": {}}
+        for context in routing.iter_route_contexts(self.app.routes):
+            match, _ = context.matches(scope)
+            if match is not Match.FULL:
+                continue
+            route = _get_api_route_for_openapi(context)
+            if route is None or not route.include_in_schema:
+                return None
+            template = route.path_format
+            operation = self.openapi["paths"].get(template, {}).get(method.lower())
+            return (template, operation) if operation is not None else None
+        return None
+
+    def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
+        found = self.operation_of(method, path)
+        if found is None or status >= 400:
+            return
+        template, operation = found
+        if (method, template) in OWNED_BY_ITEM_1:
+            return
+        documented = operation["responses"].get(str(status))
+        if documented is None:
+            raise ResponseSchemaMismatch(
+                f"{method} {template} answered {status}, which its OpenAPI does not document"
+                f" (documented: {sorted(operation['responses'])})"
+            )
+        media_type = content_type.split(";")[0].strip()
+        if media_type not in JSON_TYPES or not body:
+            return
+        schema = (documented.get("content") or {}).get(media_type, {}).get("schema")
+        if not schema:
+            return
+        key = (method, template, str(status), media_type)
+        validator = self._validators.get(key)
+        if validator is None:
+            root = {**schema, "components": self.openapi.get("components", {})}
+            validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+            self._validators[key] = validator
+        instance = json.loads(body)
+        errors = list(validator.iter_errors(instance))
+        if errors:
+            details = "; ".join(f"{list(e.instance_path)}: {e.message}" for e in errors[:5])
+            raise ResponseSchemaMismatch(f"{method} {path} -> {status} does not match its schema: {details}")
+        self.checked += 1
+
+    async def on_response(self, response: httpx.Response) -> None:
+        """An httpx response hook for the test clients."""
+        await response.aread()
+        self.check(
+            response.request.method,
+            response.request.url.path,
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.content,
+        )
+
+
+def response_hooks(app: FastAPI) -> dict[str, list[Any]]:
+    """``event_hooks`` for an ``httpx.AsyncClient`` on ``app``: every response checked as above."""
+    return {"response": [ResponseSchemas(app).on_response]}
