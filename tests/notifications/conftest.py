@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import notifications.models  # noqa: F401 - the tables' metadata
 from api.app import create_app
-from api.routers import notifications as notifications_router
 from core.settings import Settings
 from notifications.settings import NotificationSettings
 from notifications.worker import Worker
@@ -124,9 +123,6 @@ async def client(
     notification_settings: NotificationSettings,
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, sessionmaker=sessionmaker)
-    if not any(getattr(route, "path", "").endswith("/me/inbox") for route in app.routes):
-        app.include_router(notifications_router.router)
-        app.include_router(notifications_router.links)
     app.state.notification_settings = notification_settings
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(
