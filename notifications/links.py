@@ -14,7 +14,6 @@ from core.events import AppPage, Link
 
 __all__ = ["AppPage", "app_url", "public_url", "report_page"]
 
-API_REPORT = "/api/v1/jurisdictions/{slug}/reports/{report_id}"
 API_REPORT_PHOTO = "/api/v1/jurisdictions/{slug}/reports/{report_id}/photos/{photo_id}"
 API_UNSUBSCRIBE = "/api/v1/notifications/unsubscribe/{token}"
 

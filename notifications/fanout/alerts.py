@@ -24,13 +24,12 @@ async def digest(ctx: Context, event: Event) -> Outcome:
         await ctx.session.execute(DIGEST_REPORTS_SQL, {"ids": payload.report_ids, "j": event.jurisdiction_id})
     ).all()
     area = await ctx.session.scalar(text("SELECT name FROM areas WHERE id = :id"), {"id": payload.area_id})
-    slug = (await ctx.jurisdiction(event.jurisdiction_id)).slug
 
     def values(locale: str) -> dict[str, object]:
         lines = [
             f"- #{row.id} {localized(row.category_name, locale)}"
             + (f", {row.address}" if row.address else "")
-            + f": {ctx.url(links.API_REPORT, slug=slug, report_id=row.id)}"
+            + f": {ctx.url(links.AppPage.REPORT, report_id=row.id)}"
             for row in rows
         ]
         return {"count": len(rows), "area": area or "", "report_list": "\n".join(lines)}

@@ -154,14 +154,13 @@ async def report_merged(ctx: Context, event: Event) -> Outcome:
     payload = await ctx.payload(event, ReportMerged)
     duplicate = await _report(ctx, event, payload.report_id)
     master = await _report(ctx, event, payload.merged_into_id)
-    slug = (await ctx.jurisdiction(event.jurisdiction_id)).slug
     message = await ctx.session.scalar(CLOSING_MESSAGE_SQL, {"id": duplicate.id})
     values = _report_values(
         ctx,
         duplicate,
         {
             "master_reference": f"#{master.id}",
-            "master_url": ctx.url(links.API_REPORT, slug=slug, report_id=master.id),
+            "master_url": ctx.url(links.AppPage.REPORT, report_id=master.id),  # the app's page, not JSON
             "message": message or "",
         },
     )

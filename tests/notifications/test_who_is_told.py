@@ -38,6 +38,8 @@ async def test_me_too_and_merge_move_followers_to_the_master(
     await worker.run_until_idle()
     [told] = mail.to("other_resident@example.org")  # one merge message, not also a "closed" one
     assert told["Subject"] == f"Uw melding #{duplicate['id']} is samengevoegd met #{master['id']}"
+    body = told.get_payload(decode=True).decode()
+    assert f"https://civicloop.test/reports/{master['id']}" in body and "/api/v1/" not in body  # the app's page
     mail.clear()
     await transition(client, world.tokens["roads_staff"], master["id"], "accepted")
     await worker.run_until_idle()
@@ -128,7 +130,9 @@ async def test_area_alerts_instant_and_daily_digest(
     await worker.run_until_idle()
     [digest] = mail.to("council@example.org")
     assert digest["Subject"] == "1 nieuwe meldingen in Dam"
-    assert f"#{report['id']} Gat in de weg" in digest.get_payload(decode=True).decode()
+    listed = digest.get_payload(decode=True).decode()
+    assert f"#{report['id']} Gat in de weg" in listed
+    assert f"https://civicloop.test/reports/{report['id']}" in listed and "/api/v1/" not in listed
     await worker.run_until_idle()
     assert len(mail.to("council@example.org")) == 1
     gone = await client.delete(
