@@ -159,14 +159,15 @@ def render_question(q: ConsultationQuestion) -> dict[str, Any]:
     }
 
 
-async def render_consultation(session: AsyncSession, consultation: Consultation) -> dict[str, Any]:
-    rounds = list(
-        await session.scalars(
-            select(ConsultationRound)
-            .where(ConsultationRound.consultation_id == consultation.id)
-            .order_by(ConsultationRound.id)
-        )
-    )
+async def render_consultation(
+    session: AsyncSession, consultation: Consultation, *, include_drafts: bool = True
+) -> dict[str, Any]:
+    """The consultation with its rounds; ``include_drafts=False`` (anyone but its administrators) leaves
+    out the rounds still in draft, which are work in progress (their own page is a 404 too)."""
+    query = select(ConsultationRound).where(ConsultationRound.consultation_id == consultation.id)
+    if not include_drafts:
+        query = query.where(ConsultationRound.status != "draft")
+    rounds = list(await session.scalars(query.order_by(ConsultationRound.id)))
     return {
         "id": consultation.id,
         "title": consultation.title,

@@ -86,11 +86,12 @@ async def create_consultation(
     summary="A consultation, its rounds and questions",
 )
 async def get_consultation(
-    _: Annotated[Identity | None, Depends(PUBLIC)],
+    identity: Annotated[Identity | None, Depends(PUBLIC)],
     consultation: PathConsultation,
     session: AsyncSession = SessionDep,
 ) -> dict[str, Any]:
-    return await consultations.render_consultation(session, consultation)
+    administrator = identity is not None and identity.is_admin_of(consultation.jurisdiction_id)
+    return await consultations.render_consultation(session, consultation, include_drafts=administrator)
 
 
 @router.post(

@@ -246,3 +246,31 @@ async def test_a_council_member_is_an_insider_of_their_own_area_only(
         refused = await pclient.get(f"{other}/{export}", headers=council)
         assert (refused.status_code, refused.json()["code"]) == (403, "not-your-area")
         assert (await pclient.get(f"{other}/{export}", headers=admin(world))).status_code == 200
+
+
+async def test_a_draft_round_is_shown_to_the_administrators_only(
+    pclient: httpx.AsyncClient, world: World
+) -> None:
+    created = await pclient.post(
+        f"{BASE}/consultations",
+        headers=admin(world),
+        json={
+            "title": "Plein in wording",
+            "rounds": [
+                {
+                    "title": "Nog geheim",
+                    "area_id": world.areas["Dam"],
+                    "questions": [{"kind": "free_text", "prompt": "Idee?"}],
+                }
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    path = f"{BASE}/consultations/{created.json()['id']}"
+    assert created.json()["rounds"][0]["status"] == "draft"
+    for token in (None, world.tokens["resident"], world.tokens["council"], world.tokens["roads_staff"]):
+        seen = await pclient.get(path, headers=bearer(token) if token else {})
+        assert seen.status_code == 200 and seen.json()["rounds"] == [], (token, seen.text)
+    assert [r["title"] for r in (await pclient.get(path, headers=admin(world))).json()["rounds"]] == [
+        "Nog geheim"
+    ]
