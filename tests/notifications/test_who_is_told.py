@@ -39,7 +39,7 @@ async def test_me_too_and_merge_move_followers_to_the_master(
     [told] = mail.to("other_resident@example.org")  # one merge message, not also a "closed" one
     assert told["Subject"] == f"Uw melding #{duplicate['id']} is samengevoegd met #{master['id']}"
     body = told.get_payload(decode=True).decode()
-    assert f"https://civicloop.test/reports/{master['id']}" in body and "/api/v1/" not in body  # the app's page
+    assert f"https://civicloop.test/reports/{master['id']}" in body and "/api/v1/" not in body
     mail.clear()
     await transition(client, world.tokens["roads_staff"], master["id"], "accepted")
     await worker.run_until_idle()
