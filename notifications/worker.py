@@ -42,6 +42,11 @@ Guarantees (several workers, in one process or many, may share one database):
   (the fan-out loop listens); a fan-out or a replay notifies ``civicloop_deliveries`` (the delivery
   loop). Polling (``worker_poll_seconds``, or the time until the next retry) covers the rest, also a
   NOTIFY lost while the listener was reconnecting.
+
+This module is the worker's public face and its supervision (the two loops, LISTEN, back-off, the
+background task of ``civicloop serve``). The work itself lives beside it: ``notifications.claiming``
+(the claims, fan-out and its dead letter: SQL and transactions) and ``notifications.delivering``
+(sending a claimed batch: chunks, channels, lease renewal).
 """
 
 from __future__ import annotations
@@ -49,7 +54,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -58,98 +62,34 @@ from typing import Any
 
 import httpx
 import psycopg
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import is_transient_database_error
-from notifications import fanout, service
-from notifications.channels import DeliveryFailed
-from notifications.channels.email import EmailSender, OutgoingEmail
+from notifications import claiming, service
+from notifications.channels.email import EmailSender
 from notifications.channels.webhook import WebhookSender
-from notifications.channels.webpush import PushGone, PushSender, payload_bytes
-from notifications.fanout.account import fill_link
-from notifications.outcomes import Outcomes, Stats, backoff_seconds
+from notifications.channels.webpush import PushSender
+from notifications.delivering import EMAIL_CHUNK, Delivering
+from notifications.outcomes import Stats, backoff_seconds
 from notifications.settings import NotificationSettings
 from notifications.supervision import LoopHealth, WorkerHealth, backoff, sleep_or_stop, supervise
 
-__all__ = ["Stats", "Worker", "WorkerHealth", "backoff_seconds", "run_workers", "running_in_background"]
+__all__ = [
+    "EMAIL_CHUNK",
+    "Stats",
+    "Worker",
+    "WorkerHealth",
+    "backoff_seconds",
+    "run_workers",
+    "running_in_background",
+]
 
 logger = logging.getLogger("civicloop.notifications.worker")
 
-CLAIM_EVENTS_SQL = text("""
-SELECT id, event_id, jurisdiction_id, topic, aggregate_type, aggregate_id, payload, created_at
-FROM outbox_events
-WHERE processed_at IS NULL
-ORDER BY id
-LIMIT :limit
-FOR UPDATE SKIP LOCKED
-""")
-
-CLAIM_DELIVERIES_SQL = text("""
-UPDATE notification_deliveries d
-SET status = 'sending', attempts = d.attempts + 1, updated_at = now(),
-    locked_until = clock_timestamp() + make_interval(secs => :lease)
-WHERE d.id IN (
-    SELECT id FROM notification_deliveries
-    WHERE (status = 'pending' OR (status = 'sending' AND locked_until < clock_timestamp()))
-      AND next_attempt_at <= clock_timestamp()
-    ORDER BY next_attempt_at, id
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING d.id, d.event_id, d.topic, d.channel, d.account_id, d.locale, d.address, d.subject, d.body,
-          d.data, d.attempts
-""")
-
-NEXT_DUE_SQL = text("""
-SELECT extract(epoch FROM min(coalesce(CASE WHEN status = 'sending' THEN locked_until END, next_attempt_at))
-                          - clock_timestamp())
-FROM notification_deliveries WHERE status IN ('pending', 'sending')
-""")
-
-
-CLAIM_EVENT_SQL = text("""
-SELECT id, event_id, jurisdiction_id, topic, aggregate_type, aggregate_id, payload, created_at
-FROM outbox_events
-WHERE id = :id AND processed_at IS NULL
-FOR UPDATE SKIP LOCKED
-""")
-
-MARK_PROCESSED_SQL = text("UPDATE outbox_events SET processed_at = now() WHERE id = ANY(:ids)")
-NOTIFY_DELIVERIES_SQL = text("SELECT pg_notify('civicloop_deliveries', '')")
-
-RENEW_LEASES_SQL = text("""
-UPDATE notification_deliveries d
-SET locked_until = clock_timestamp() + make_interval(secs => :lease)
-FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[])) AS claim(id, attempts)
-WHERE d.id = claim.id AND d.attempts = claim.attempts AND d.status = 'sending'
-""")
-
-EMAIL_CHUNK = 25
-"""Mails sent between two recordings of outcomes: the most a worker killed mid-batch can have sent
-without recording it (and so the most that can go out twice), per delivery loop."""
 LOOP_RETRY_BASE_SECONDS = 0.5
 LOOP_RETRY_MAX_SECONDS = 4.0
 """A failed step is retried after 0.5, 1, 2, 4, 4, … s: after a database restart the worker is back
 within ~4 s of the database."""
-
-
-def _event(row: Any) -> fanout.Event:
-    return fanout.Event(
-        id=row.id,
-        event_id=str(row.event_id),
-        jurisdiction_id=row.jurisdiction_id,
-        topic=row.topic,
-        aggregate_type=row.aggregate_type,
-        aggregate_id=row.aggregate_id,
-        payload=row.payload if isinstance(row.payload, dict) else {"value": row.payload},
-        created_at=row.created_at,
-    )
-
-
-async def _claim_event(session: AsyncSession, outbox_id: int) -> fanout.Event | None:
-    row = (await session.execute(CLAIM_EVENT_SQL, {"id": outbox_id})).first()
-    return None if row is None else _event(row)
 
 
 class Worker:
@@ -177,255 +117,16 @@ class Worker:
         if self._own_client:
             await self.http.aclose()
 
-    # -- fan-out ---------------------------------------------------------------------------------
+    # -- the work (notifications.claiming, notifications.delivering) -----------------------------
 
     async def fan_out(self) -> int:
-        async with self.sessionmaker() as session:
-            rows = (await session.execute(CLAIM_EVENTS_SQL, {"limit": self.settings.worker_batch_size})).all()
-            if not rows:
-                await session.rollback()
-                return 0
-            events = [_event(row) for row in rows]
-            # The common case first: the whole batch under ONE savepoint and one INSERT. A savepoint and
-            # an INSERT per event were most of the fixed cost of an event (3 of its ~6 round trips).
-            try:
-                async with session.begin_nested():
-                    ctx = fanout.Context(session, self.settings)
-                    planned: list[dict[str, Any]] = []
-                    for event in events:
-                        planned += await fanout.plan_deliveries(ctx, event)
-                    await fanout.write_deliveries(session, planned)
-            except Exception as error:
-                if is_transient_database_error(error):
-                    raise  # the database went away: the batch stays unprocessed, the loop retries it
-                logger.warning(
-                    "fan-out of a batch of %d events failed (%s); retrying event by event",
-                    len(events),
-                    type(error).__name__,
-                )
-                await session.rollback()
-                return await self._fan_out_one_by_one([event.id for event in events])
-            await session.execute(MARK_PROCESSED_SQL, {"ids": [row.id for row in rows]})
-            await session.execute(NOTIFY_DELIVERIES_SQL)
-            await session.commit()
-            return len(rows)
-
-    async def _fan_out_one_by_one(self, outbox_ids: list[int]) -> int:
-        """Each event in a transaction of its own; one that fails is dead-lettered in a fresh one.
-
-        Why not a savepoint per event in the batch's transaction: whatever broke the event may have
-        broken more than the savepoint (the session or its connection). Rolling the transaction back
-        and writing the dead letter in a new one is the only way to be sure it is written. Events are
-        claimed again one at a time with ``SKIP LOCKED``: another worker may have taken some meanwhile.
-        """
-        done = 0
-        for outbox_id in outbox_ids:
-            async with self.sessionmaker() as session:
-                event = await _claim_event(session, outbox_id)
-                if event is None:
-                    await session.rollback()
-                    continue
-                try:
-                    ctx = fanout.Context(session, self.settings)
-                    await fanout.write_deliveries(session, await fanout.plan_deliveries(ctx, event))
-                except Exception as error:
-                    if is_transient_database_error(error):
-                        raise
-                    logger.exception(
-                        "fan-out of event %s (%s) failed; writing a dead letter", event.id, event.topic
-                    )
-                    await session.rollback()
-                    event = await _claim_event(session, outbox_id)
-                    if event is None:
-                        await session.rollback()
-                        continue
-                    await fanout.write_deliveries(session, [_fanout_dead_letter(event, error)])
-                await session.execute(MARK_PROCESSED_SQL, {"ids": [outbox_id]})
-                await session.execute(NOTIFY_DELIVERIES_SQL)
-                await session.commit()
-                done += 1
-        return done
-
-    # -- delivery --------------------------------------------------------------------------------
+        return await claiming.fan_out(self.sessionmaker, self.settings)
 
     async def deliver(self) -> Stats:
-        stats = Stats()
-        async with self.sessionmaker() as session:
-            claimed = [
-                dict(row)
-                for row in (
-                    await session.execute(
-                        CLAIM_DELIVERIES_SQL,
-                        {
-                            "lease": self.settings.delivery_lease_seconds,
-                            "limit": self.settings.worker_batch_size,
-                        },
-                    )
-                ).mappings()
-            ]
-            await session.commit()
-        if not claimed:
-            return stats
-        outcomes = Outcomes(self.sessionmaker, self.settings, stats)
-        by_channel: dict[str, list[dict[str, Any]]] = {}
-        for delivery in claimed:
-            if delivery["attempts"] > self.settings.delivery_max_attempts:
-                outcomes.note(delivery, DeliveryFailed("claimed too often without finishing", permanent=True))
-            elif delivery["channel"] not in ("email", "push", "webhook", "inbox"):
-                outcomes.note(delivery, DeliveryFailed(f"no channel {delivery['channel']!r}", permanent=True))
-            else:
-                by_channel.setdefault(delivery["channel"], []).append(delivery)
-        for delivery in by_channel.get("inbox", []):
-            outcomes.note(delivery, None)  # the recorder writes the inbox row with the delivery's status
-        renewing = asyncio.create_task(self._renew_leases(claimed, outcomes), name="civicloop-lease-renewal")
-        try:
-            crashed = [
-                result
-                for result in await asyncio.gather(
-                    self._send_email(by_channel.get("email", []), outcomes),
-                    self._send_http(by_channel.get("push", []), by_channel.get("webhook", []), outcomes),
-                    return_exceptions=True,
-                )
-                if isinstance(result, BaseException)
-            ]
-        finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
-        # What went out is recorded even when the database is briefly away (a restart): every send
-        # recorded is one a re-claim after the lease will not send a second time.
-        await outcomes.flush(until=time.monotonic() + self.settings.delivery_lease_seconds / 2)
-        if crashed:
-            raise crashed[0]
-        return stats
-
-    async def _renew_leases(self, claimed: list[dict[str, Any]], outcomes: Outcomes) -> None:
-        """Keep the claim while a batch is being sent, so a slow batch is not claimed and sent again by
-        another worker when its lease runs out; only a worker that stopped lets its lease expire."""
-        interval = max(0.5, self.settings.delivery_lease_seconds / 3)
-        params = {
-            "ids": [delivery["id"] for delivery in claimed],
-            "attempts": [delivery["attempts"] for delivery in claimed],
-            "lease": self.settings.delivery_lease_seconds,
-        }
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                # Under the recorder's lock: while a batch is out, one database session at a time.
-                async with outcomes.lock, self.sessionmaker() as session:
-                    await session.execute(RENEW_LEASES_SQL, params)
-                    await session.commit()
-            except Exception as error:  # a missed renewal risks a duplicate, never a loss
-                logger.warning("could not renew delivery leases: %s", type(error).__name__)
-
-    async def _send_email(self, deliveries: list[dict[str, Any]], outcomes: Outcomes) -> None:
-        # Recorded after every chunk: a worker killed mid-batch has sent at most one chunk that is not
-        # recorded as delivered, and only that chunk can go out a second time.
-        for start in range(0, len(deliveries), EMAIL_CHUNK):
-            chunk = deliveries[start : start + EMAIL_CHUNK]
-            mails = [
-                OutgoingEmail(
-                    delivery_id=d["id"],
-                    event_id=str(d["event_id"]),
-                    to=d["address"] or "",
-                    subject=d["subject"] or "",
-                    body=fill_link(self.settings, d),
-                    unsubscribe_url=(d["data"] or {}).get("unsubscribe_url"),
-                    locale=d["locale"] or "nl",
-                )
-                for d in chunk
-            ]
-            results = await asyncio.to_thread(self.email.send_many, mails)
-            for delivery, outcome in zip(chunk, results, strict=True):
-                outcomes.note(delivery, outcome)
-            await outcomes.flush()
-
-    async def _send_http(
-        self, pushes: list[dict[str, Any]], hooks: list[dict[str, Any]], outcomes: Outcomes
-    ) -> None:
-        if not pushes and not hooks:
-            return
-        try:
-            async with outcomes.lock, self.sessionmaker() as session:
-                subscriptions = {
-                    row.id: row
-                    for row in await session.execute(
-                        text(
-                            "SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE id = ANY(:ids)"
-                        ),
-                        {"ids": [d["data"].get("subscription_id") for d in pushes]},
-                    )
-                }
-                endpoints = {
-                    row.id: row
-                    for row in await session.execute(
-                        text(
-                            "SELECT id, url, secret, allow_private_network, is_active FROM webhook_endpoints"
-                            " WHERE id = ANY(:ids)"
-                        ),
-                        {"ids": [d["data"].get("webhook_id") for d in hooks]},
-                    )
-                }
-        except Exception as error:
-            failure = DeliveryFailed(f"could not read the targets: {type(error).__name__}")
-            for delivery in [*pushes, *hooks]:
-                outcomes.note(delivery, failure)
-            return
-        limit = asyncio.Semaphore(32)
-
-        async def push(delivery: dict[str, Any]) -> None:
-            subscription = subscriptions.get(delivery["data"].get("subscription_id"))
-            if subscription is None:
-                raise DeliveryFailed("the push subscription was removed", permanent=True)
-            data = {k: v for k, v in delivery["data"].items() if k not in ("subscription_id", "answer_token")}
-            body = payload_bytes(
-                event_id=str(delivery["event_id"]),
-                topic=delivery["topic"],
-                title=delivery["subject"],
-                body=delivery["body"],
-                data=data,
-            )
-            try:
-                await self.push.send(
-                    endpoint=subscription.endpoint,
-                    p256dh=subscription.p256dh,
-                    auth=subscription.auth,
-                    payload=body,
-                )
-            except PushGone:
-                outcomes.gone(subscription.id)
-                raise
-
-        async def hook(delivery: dict[str, Any]) -> None:
-            endpoint = endpoints.get(delivery["data"].get("webhook_id"))
-            if endpoint is None or not endpoint.is_active:
-                raise DeliveryFailed("the webhook was removed or disabled", permanent=True)
-            body = json.dumps(delivery["data"]["body"], ensure_ascii=False, separators=(",", ":")).encode()
-            await self.webhooks.send(
-                url=endpoint.url,
-                secret=endpoint.secret,
-                allow_private_network=endpoint.allow_private_network,
-                event_id=str(delivery["event_id"]),
-                body=body,
-            )
-
-        async def one(send: Callable[[dict[str, Any]], Awaitable[None]], delivery: dict[str, Any]) -> None:
-            """A failure of one delivery — whatever it raises — is that delivery's failure."""
-            async with limit:
-                try:
-                    await send(delivery)
-                    failure = None
-                except DeliveryFailed as error:
-                    failure = error
-                except Exception as error:
-                    logger.warning(
-                        "%s delivery %s failed: %s", delivery["channel"], delivery["id"], type(error).__name__
-                    )
-                    failure = DeliveryFailed(f"{type(error).__name__}: {error}", permanent=True)
-            outcomes.note(delivery, failure)
-            await outcomes.flush(minimum=EMAIL_CHUNK)
-
-        await asyncio.gather(*(one(push, d) for d in pushes), *(one(hook, d) for d in hooks))
+        # Built per step from the current settings and senders: a test may swap ``settings`` between steps.
+        return await Delivering(
+            self.sessionmaker, self.settings, self.email, self.push, self.webhooks
+        ).deliver()
 
     # -- scheduled work --------------------------------------------------------------------------
 
@@ -459,10 +160,7 @@ class Worker:
         return total
 
     async def _seconds_until_due(self) -> float:
-        async with self.sessionmaker() as session:
-            value = await session.scalar(NEXT_DUE_SQL)
-        poll = self.settings.worker_poll_seconds
-        return poll if value is None else max(0.0, min(poll, float(value)))
+        return await claiming.seconds_until_due(self.sessionmaker, self.settings)
 
     async def run(
         self, *, listen_url: str, stop: asyncio.Event, health: WorkerHealth | None = None, name: str = "0"
@@ -578,26 +276,6 @@ async def _close(connection: psycopg.AsyncConnection[Any] | None) -> None:
     if connection is not None:
         with contextlib.suppress(Exception):
             await connection.close()
-
-
-def _fanout_dead_letter(event: fanout.Event, error: BaseException) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "outbox_event_id": event.id,
-        "jurisdiction_id": event.jurisdiction_id,
-        "topic": event.topic,
-        "kind": "fanout",
-        "recipient": "fanout",
-        "channel": "fanout",
-        "account_id": None,
-        "locale": "nl",
-        "address": None,
-        "subject": "",
-        "body": "",
-        "data": {},
-        "status": "dead",
-        "last_error": f"{type(error).__name__}: {error}"[:2000],
-    }
 
 
 async def run_workers(
