@@ -37,6 +37,10 @@ GEOJSON = "application/geo+json"
 REPORT_TILE_CACHE = "public, max-age=60, s-maxage=300, stale-while-revalidate=600"
 AREA_TILE_CACHE = "public, max-age=3600, s-maxage=86400"
 AUTO_REFRESH_SECONDS = 600
+TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {tiles.MVT_MEDIA_TYPE: {}}},
+    304: {"description": "Not Modified: the tile's ETag matches If-None-Match; no body"},
+}
 
 
 class GeoJSONResponse(JSONResponse):
@@ -98,7 +102,7 @@ def _schedule_refresh(request: Request, background: BackgroundTasks) -> None:
 @router.get(
     "/tiles/reports/{z}/{x}/{y}.mvt",
     response_class=Response,
-    responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}},
+    responses=TILE_RESPONSES,
     summary="Reports as a Mapbox Vector Tile (layer 'reports')",
 )
 async def report_tile(
@@ -132,7 +136,7 @@ async def report_tile(
 @router.get(
     "/tiles/areas/{z}/{x}/{y}.mvt",
     response_class=Response,
-    responses={200: {"content": {tiles.MVT_MEDIA_TYPE: {}}}},
+    responses=TILE_RESPONSES,
     summary="Area boundaries as a Mapbox Vector Tile (layer 'areas')",
 )
 async def area_tile(
