@@ -411,3 +411,131 @@ class AreaReportSummary(BaseModel):
     area_id: int
     rows: list[ReportCount]
     total: int
+
+
+# Read schemas of the pre-rendered lists and the map (issue 13, item 4). Their JSON is built by
+# PostgreSQL and sent as bytes on the hot paths; these models only describe it (the OpenAPI), and the
+# tests check every answer against them (``tests/response_schemas.py``).
+
+
+class PointRead(BaseModel):
+    """A GeoJSON Point in WGS84 (longitude, latitude), as ``ST_AsGeoJSON`` writes it."""
+
+    type: Literal["Point"]
+    coordinates: tuple[float, float]
+
+
+class ReportListItem(BaseModel):
+    """A report in the public list: the description cut at 280 characters."""
+
+    id: int
+    category: str
+    status: Status
+    status_reason: str | None
+    location: PointRead
+    address: str | None
+    description: str
+    area_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+
+
+class ReportPage(BaseModel):
+    """A page of public reports; pass ``next_cursor`` as ``cursor`` for the next one (``null``: the last)."""
+
+    items: list[ReportListItem]
+    next_cursor: str | None
+
+
+class MyReport(BaseModel):
+    """A report I made (``reported``) or follow (``following``); my own non-public ones too."""
+
+    id: int
+    category: str
+    category_name: dict[str, str]
+    status: Status
+    status_reason: str | None
+    description: str
+    address: str | None
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    resolved_at: datetime | None
+    reported: bool
+    following: bool
+    thumbnail_url: str | None
+
+
+class MyReportPage(BaseModel):
+    """Newest first; pass ``next_before_id`` as ``before_id`` for the next page (``null``: the last)."""
+
+    items: list[MyReport]
+    next_before_id: int | None
+
+
+class SupportRead(BaseModel):
+    """After a "me too": the report's supporters, and that I now follow it."""
+
+    report_id: int
+    supporters: int
+    following: bool
+
+
+class ClusterReport(BaseModel):
+    """The one report of a cluster of one. From zoom 19 on (reports themselves) it carries ``area_id``,
+    ``updated_at`` and ``due_at``; below, its ``location`` (the cluster's point is the cell's centre)."""
+
+    id: int
+    category: str
+    status: Status
+    description: str
+    created_at: datetime
+    location: PointRead | None = None
+    area_id: int | None = None
+    updated_at: datetime | None = None
+    due_at: datetime | None = None
+
+
+class ClusterProperties(BaseModel):
+    count: int
+    report: ClusterReport | None
+
+
+class ClusterFeature(BaseModel):
+    type: Literal["Feature"]
+    geometry: PointRead
+    properties: ClusterProperties
+
+
+class ClusterCollection(BaseModel):
+    """An RFC 7946 FeatureCollection of clusters at ``zoom``, with a foreign member ``zoom``."""
+
+    type: Literal["FeatureCollection"]
+    zoom: int
+    features: list[ClusterFeature]
+
+
+class HotspotCriteria(BaseModel):
+    radius_m: float
+    min_reports: int
+    days: int
+    since: datetime
+
+
+class Hotspot(BaseModel):
+    """Reports of one category that keep coming back within ``radius_m`` of ``centre``."""
+
+    category: str
+    reports: int
+    open_reports: int
+    centre: PointRead
+    radius_m: float
+    first_reported_at: datetime
+    last_reported_at: datetime
+    latest_report_ids: list[int]
+
+
+class HotspotsRead(BaseModel):
+    criteria: HotspotCriteria
+    hotspots: list[Hotspot]

@@ -27,26 +27,6 @@ from starlette.routing import Match
 
 JSON_TYPES = ("application/json", "application/problem+json", "application/geo+json")
 
-# Routes of the query-parameter rework (issue 13, item 1: api/routers/reports.py, api/routers/map.py,
-# api/open311/), which another change owns; listed so that the route walk names them and this
-# check leaves them out (their answers are not yet what their OpenAPI says, e.g. Open311's POST answers
-# 201 where 200 is documented); to be emptied there.
-OWNED_BY_ITEM_1: dict[tuple[str, str], str] = {
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/reports"): "hot path, pre-rendered page of reports",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/me/reports"): "pre-rendered page of my reports",
-    ("POST", "/api/v1/jurisdictions/{jurisdiction}/reports/{report_id}/supporters"): "no model yet",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/map/clusters"): "hot path, clusters built in SQL",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/staff/hotspots"): "dict[str, Any]",
-    ("GET", "/api/v1/jurisdictions/{jurisdiction}/council/hotspots"): "dict[str, Any]",
-    ("GET", "/open311/v2/discovery.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/services.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/services/{service_code}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("POST", "/open311/v2/requests.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/requests.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-    ("GET", "/open311/v2/tokens/{token}.{fmt}"): "Open311 GeoReport v2: JSON or XML by {fmt}",
-}
-
 
 class ResponseSchemaMismatch(AssertionError):
     """A response that its OpenAPI operation does not describe."""
@@ -86,8 +66,6 @@ class ResponseSchemas:
         if found is None or status >= 400:
             return
         template, operation = found
-        if (method, template) in OWNED_BY_ITEM_1:
-            return
         documented = operation["responses"].get(str(status))
         if documented is None:
             raise ResponseSchemaMismatch(

@@ -26,6 +26,15 @@ from api.deps import SessionDep
 from api.open311 import keys
 from api.open311 import service as open311
 from api.open311.formats import FORMATS, Format, error_response, respond
+from api.open311.schemas import (
+    Discovery,
+    RequestCreated,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    TokenRequest,
+    documented,
+)
 from api.parameters import Statuses
 from core.errors import DomainError
 from core.identity import Identity
@@ -87,7 +96,12 @@ def _extensions(request: Request) -> bool:
     return value == "true"
 
 
-@router.get("/discovery.{fmt}", summary="Where this server's GeoReport v2 endpoint lives")
+@router.get(
+    "/discovery.{fmt}",
+    response_model=Discovery,
+    responses=documented(),
+    summary="Where this server's GeoReport v2 endpoint lives",
+)
 async def discovery(
     fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
@@ -109,7 +123,12 @@ async def discovery(
     return respond(cast(Format, fmt), "discovery", body)
 
 
-@router.get("/services.{fmt}", summary="Categories residents can report, as services")
+@router.get(
+    "/services.{fmt}",
+    response_model=list[Service],
+    responses=documented(),
+    summary="Categories residents can report, as services",
+)
 async def list_services(
     fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
@@ -118,7 +137,12 @@ async def list_services(
     return respond(cast(Format, fmt), "services", services)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="A service's extra fields, as attributes")
+@router.get(
+    "/services/{service_code}.{fmt}",
+    response_model=ServiceDefinition,
+    responses=documented(),
+    summary="A service's extra fields, as attributes",
+)
 async def read_service_definition(
     service_code: str,
     fmt: str,
@@ -133,7 +157,13 @@ async def read_service_definition(
     )
 
 
-@router.post("/requests.{fmt}", summary="Submit a service request (form-encoded, api_key required)")
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    response_model=list[RequestCreated],
+    responses=documented(201),
+    summary="Submit a service request (form-encoded, api_key required)",
+)
 async def create_request(
     fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
@@ -160,7 +190,12 @@ async def create_request(
     return respond(cast(Format, fmt), "service_requests", answer, status_code=201)
 
 
-@router.get("/requests.{fmt}", summary="Service requests: by ids, or filtered within a 90-day window")
+@router.get(
+    "/requests.{fmt}",
+    response_model=list[ServiceRequest],
+    responses=documented(),
+    summary="Service requests: by ids, or filtered within a 90-day window",
+)
 async def list_requests(
     fmt: str,
     request: Request,
@@ -180,7 +215,12 @@ async def list_requests(
     return respond(cast(Format, fmt), "service_requests", found)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="One service request (an array of one)")
+@router.get(
+    "/requests/{service_request_id}.{fmt}",
+    response_model=list[ServiceRequest],
+    responses=documented(),
+    summary="One service request (an array of one)",
+)
 async def read_request(
     service_request_id: str,
     fmt: str,
@@ -201,7 +241,12 @@ async def read_request(
     return respond(cast(Format, fmt), "service_requests", found)
 
 
-@router.get("/tokens/{token}.{fmt}", summary="The service request a token stands for")
+@router.get(
+    "/tokens/{token}.{fmt}",
+    response_model=list[TokenRequest],
+    responses=documented(),
+    summary="The service request a token stands for",
+)
 async def read_token(
     token: str,
     fmt: str,

@@ -22,7 +22,7 @@ from geo import queries, service
 from geo.errors import PhotoNotFound
 from geo.media import MediaStore
 from geo.models import Photo
-from geo.schemas import DuplicateCandidate, ReportCreate, ReportPublic
+from geo.schemas import DuplicateCandidate, MyReportPage, ReportCreate, ReportPage, ReportPublic, SupportRead
 from geo.views import render_report
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["reports"])
@@ -100,8 +100,7 @@ async def submit_report(
 @router.get(
     "/reports",
     summary="List public reports",
-    response_model=None,
-    responses={200: {"description": "{items: [...], next_cursor}"}},
+    response_model=ReportPage,
 )
 async def list_reports(
     jurisdiction: str,
@@ -135,8 +134,7 @@ async def list_reports(
 @router.get(
     "/me/reports",
     summary="My reports: the ones I made or follow, newest first",
-    response_model=None,
-    responses={200: {"description": "{items: [...], next_before_id}"}},
+    response_model=MyReportPage,
 )
 async def my_reports(
     jurisdiction: str,
@@ -269,7 +267,10 @@ async def read_photo_thumbnail(
 
 
 @router.post(
-    "/reports/{report_id}/supporters", status_code=201, summary='"Me too": I see this problem as well'
+    "/reports/{report_id}/supporters",
+    status_code=201,
+    response_model=SupportRead,
+    summary='"Me too": I see this problem as well',
 )
 async def support_report(
     jurisdiction: str,
@@ -285,7 +286,7 @@ async def support_report(
             session, jurisdiction_id=found.id, report_id=report_id, resident=identity
         )
         count = await service.supporter_count(session, report.id)
-        return 201, {"report_id": report.id, "supporters": count, "following": True}, {}
+        return 201, SupportRead(report_id=report.id, supporters=count, following=True), {}
 
     return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
 

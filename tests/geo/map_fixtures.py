@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from api.routers.map import router as map_router
 from core.settings import Settings
 from tests.conftest import World
+from tests.response_schemas import response_hooks
 
 
 @pytest.fixture
@@ -20,10 +20,11 @@ async def map_client(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, sessionmaker=sessionmaker)
-    app.include_router(map_router)
     app.state.map_refresh_checked_at = float("inf")  # no background refresh inside a test transaction
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+    ) as client:
         yield client
 
 

@@ -1,4 +1,5 @@
-"""An app with the Open311 router mounted, and API keys issued the way ``civicloop apikey create`` does."""
+"""A client of the app (which mounts the Open311 router), checked against its OpenAPI; API keys issued
+the way ``civicloop apikey create`` does."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import api.open311.keys  # noqa: F401  (the ORM models, so metadata knows them)
 from api.app import create_app
 from api.open311 import keys
-from api.open311.router import router as open311_router
 from core.settings import Settings
 from tests.conftest import World
+from tests.response_schemas import response_hooks
 
 BASE = "/open311/v2"
 
@@ -23,9 +24,10 @@ async def open311_client(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, sessionmaker=sessionmaker)
-    app.include_router(open311_router)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://civicloop.test") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+    ) as client:
         yield client
 
 
