@@ -564,12 +564,14 @@ async def _respondents(session: AsyncSession, jurisdiction_id: int) -> list[Iden
             )
         ).all()
     )
-    for email in emails:
-        if email not in known:
-            account = Account(jurisdiction_id=jurisdiction_id, email=email, is_anonymous=False, locale="nl")
-            session.add(account)
-            await session.flush()
-            known[email] = account.id
+    made = [
+        Account(jurisdiction_id=jurisdiction_id, email=email, is_anonymous=False, locale="nl")
+        for email in emails
+        if email not in known
+    ]
+    session.add_all(made)
+    await session.flush()
+    known |= {str(account.email): account.id for account in made}
     return [
         Identity(account_id=known[email], jurisdiction_id=jurisdiction_id, is_anonymous=False)
         for email in emails

@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.mobile_client.conftest import Live
-from tests.mobile_client.flows import mailed_link
+from tests.mobile_client.flows import sign_up_here
 from tests.mobile_client.harness import DAM_SQUARE, App
 
 J = "/api/v1/jurisdictions/amsterdam"
@@ -21,16 +21,8 @@ ROYAL_PALACE = {"type": "Point", "coordinates": [4.8913, 52.3731]}
 
 def registered_resident(app: App) -> int:
     """The phone's device becomes an account: the app's own form, the mailed link opened on this phone."""
-    page = app.page
-    app.open("/account")
-    email = f"bewoner-{uuid.uuid4().hex[:10]}@example.org"
-    form = page.get_by_role("form", name=app.t("account.sign_up"))
-    form.get_by_label(app.t("account.email")).fill(email)
-    form.get_by_label(re.compile("^" + re.escape(app.t("account.password")))).fill("correct horse battery")
-    form.get_by_role("button", name=app.t("account.sign_up_button")).click()
-    expect(form.get_by_text(app.t("account.sign_up_sent", email=email))).to_be_visible()
-    page.goto(mailed_link(app, email, "/account/confirm/"))
-    app.expect_heading("settings.title")  # the mailed link makes this device the account
+    app.open("/settings")
+    sign_up_here(app, f"bewoner-{uuid.uuid4().hex[:10]}@example.org", "correct horse battery")
     session = app.session()
     with app.live.api() as api:
         me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {session['token']}"}).json()
