@@ -39,7 +39,7 @@ export async function render(main, ctx) {
     put(main, h("div", { class: "notice warning" }, h("p", {}, errorSentence({ code: reason })), reason === "address-not-verified" ? h("p", {}, t("propose.how_to_take_part")) : null));
     if (reason === "registration-required" || reason === "address-not-verified") {
       // Signing in brings the resident back to these questions.
-      put(main, h("p", {}, h("a", { href: `/account?next=${encodeURIComponent(`/consultation-rounds/${id}`)}` }, t("propose.make_account"))));
+      put(main, h("p", {}, h("a", { href: `/account?next=${encodeURIComponent(`/consultation-rounds/${id}`)}` }, t("settings.make_account"))));
     }
     return;
   }

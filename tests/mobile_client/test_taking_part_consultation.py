@@ -74,7 +74,7 @@ def test_a_consultation_with_a_map_question_answered_on_the_map_and_from_the_lis
     one.wait_for_screen()
     # A phone alone may not answer (devices cost nothing to make): the screen says so and where to go.
     expect(page.locator("main")).to_contain_text(one.t("errors.registration-required"))
-    expect(page.get_by_role("link", name=one.t("propose.make_account"))).to_have_attribute(
+    expect(page.get_by_role("link", name=one.t("settings.make_account"))).to_have_attribute(
         "href", f"/account?next=%2Fconsultation-rounds%2F{round_id}"
     )
     checked(one, context="an account needed")
