@@ -21,7 +21,7 @@ const listeners = new Set();
 const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("civicloop-outbox");
 const KEEP_SENT_MS = 14 * 24 * 3600 * 1000;
 let flushing = null;
-let again = false;
+let next = null; // the run promised to callers that came during the current one
 
 export function registerSender(kind, send) {
   senders.set(kind, send);
@@ -115,18 +115,23 @@ async function withLock(work) {
   return work();
 }
 
-/** Send what waits, oldest first. Returns {sent, waiting, failed} counts of this run. */
+/**
+ * Send what waits, oldest first. Returns {sent, waiting, failed} counts of the run that covers
+ * everything queued before the call: called during a run, it answers with the next run (one for
+ * all such callers), so `await flush()` never returns while an item it should send is mid-flight.
+ */
 export function flush() {
   if (flushing) {
-    again = true; // an item queued during this run is sent by the next one
-    return flushing;
+    next ??= flushing
+      .catch(() => {})
+      .then(() => {
+        next = null;
+        return flush();
+      });
+    return next;
   }
   flushing = withLock(sendAll).finally(() => {
     flushing = null;
-    if (again) {
-      again = false;
-      flush();
-    }
   });
   return flushing;
 }
