@@ -1,6 +1,6 @@
-"""Path objects: the jurisdiction of ``{jurisdiction}`` and the objects under it (``{round_id}``,
-``{consultation_id}``, ``{motion_id}``), each looked up once per request as a dependency. A route
-receives the object instead of repeating the look-up, and an id of another jurisdiction is the same
+"""Path objects: the jurisdiction of ``{jurisdiction}`` and the objects under it (``{area_id}``,
+``{round_id}``, ``{consultation_id}``, ``{motion_id}``), each looked up once per request as a dependency.
+A route receives the object instead of repeating the look-up, and an id of another jurisdiction is the same
 404 everywhere. FastAPI caches a dependency per request, so a route and its round share one
 jurisdiction look-up.
 
@@ -18,6 +18,7 @@ from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
+from geo import permissions as geo_permissions
 from geo import service as geo_service
 from geo.queries import JurisdictionRef
 from participation import budget_rounds, consultations, council_votes
@@ -31,6 +32,16 @@ async def _jurisdiction(jurisdiction: str, session: AsyncSession = SessionDep) -
 
 
 PathJurisdiction = Annotated[JurisdictionRef, Depends(_jurisdiction)]
+
+
+async def _area_id(
+    area_id: Annotated[int, Path(ge=1)], found: PathJurisdiction, session: AsyncSession = SessionDep
+) -> int:
+    return await geo_permissions.require_area(session, jurisdiction_id=found.id, area_id=area_id)
+
+
+PathAreaId = Annotated[int, Depends(_area_id)]
+"""The id of an area of the path's jurisdiction (checked; routes read the area with SQL of their own)."""
 
 
 async def _budget_round(

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.media import MediaStore
+from geo.models import Jurisdiction
 
 logger = logging.getLogger("civicloop.retention")
 
@@ -151,3 +152,26 @@ async def run_retention(
     if run.reports_anonymised or run.photos_removed:
         logger.info("retention: %s", run.summary())
     return run
+
+
+# --------------------------------------------------------------------------------------------------------
+# The periods, set per jurisdiction by its administrators
+
+
+async def jurisdiction_retention(session: AsyncSession, *, jurisdiction_id: int) -> Jurisdiction:
+    """The jurisdiction whose retention periods are read or set (``None`` in a period: the default)."""
+    return await session.get_one(Jurisdiction, jurisdiction_id)
+
+
+async def set_retention(
+    session: AsyncSession,
+    *,
+    jurisdiction_id: int,
+    contact_retention_days: int | None,
+    photo_retention_months: int | None,
+) -> Jurisdiction:
+    jurisdiction = await jurisdiction_retention(session, jurisdiction_id=jurisdiction_id)
+    jurisdiction.contact_retention_days = contact_retention_days
+    jurisdiction.photo_retention_months = photo_retention_months
+    await session.flush()
+    return jurisdiction

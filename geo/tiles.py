@@ -29,7 +29,7 @@ from sqlalchemy import (
     Table,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import Base
 from geo.workflow import Status
@@ -136,6 +136,35 @@ async def refresh_map_cells(session: AsyncSession) -> int:
         {"max_id": max_id},
     )
     return max_id
+
+
+AUTO_REFRESH_SECONDS = 600
+"""How old the aggregated cells may grow while the map is being looked at."""
+_AUTO_REFRESH_LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtext('civicloop.report_map_cells.auto'))"
+_CELLS_OLDER_THAN_SQL = (
+    "SELECT refreshed_at < now() - make_interval(secs => :seconds) FROM report_map_cells_state WHERE id = 1"
+)
+
+
+async def refresh_map_cells_if_stale(
+    sessionmaker: async_sessionmaker[AsyncSession], *, max_age_seconds: float = AUTO_REFRESH_SECONDS
+) -> bool:
+    """Rebuild the aggregated cells when older than ``max_age_seconds``; one worker at a time. Returns
+    whether it rebuilt them.
+
+    A job, not a service: it opens its own session and commits, being its own unit of work (the map's
+    routes start it in the background after answering). Another worker that holds the lock is doing the
+    same work, so this one skips instead of queueing behind it.
+    """
+    async with sessionmaker() as session:
+        locked = await session.scalar(text(_AUTO_REFRESH_LOCK_SQL))
+        stale = bool(
+            locked and await session.scalar(text(_CELLS_OLDER_THAN_SQL), {"seconds": max_age_seconds})
+        )
+        if stale:
+            await refresh_map_cells(session)
+        await session.commit()
+    return stale
 
 
 HIGH_WATER_MARK_SQL = "SELECT max_report_id FROM report_map_cells_state WHERE id = 1"

@@ -18,12 +18,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC
 from api.deps import SessionDep
-from api.open311 import keys
+from api.open311 import keys, queries
 from api.open311 import service as open311
 from api.open311.formats import FORMATS, Format, error_response, respond
 from api.open311.schemas import (
@@ -39,7 +38,6 @@ from api.parameters import Statuses
 from core.errors import DomainError
 from core.identity import Identity
 from geo.errors import InvalidExtraFields
-from geo.models import Jurisdiction
 
 
 def _format_of(request: Request) -> Format:
@@ -105,7 +103,7 @@ def _extensions(request: Request) -> bool:
 async def discovery(
     fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
-    changed = await session.scalar(select(Jurisdiction.created_at).order_by(Jurisdiction.created_at.desc()))
+    changed = await queries.last_jurisdiction_change(session)
     body: dict[str, Any] = {
         "changeset": changed,
         "contact": "The municipality's service desk.",
@@ -232,7 +230,7 @@ async def read_request(
     extensions = _extensions(request)
     if not service_request_id.isdigit() or not 1 <= int(service_request_id) <= 2**62:
         raise open311.ServiceRequestNotFound(f"no service request {service_request_id!r}")
-    query = open311.RequestQuery(ids=(int(service_request_id),))
+    query = queries.RequestQuery(ids=(int(service_request_id),))
     found = await open311.find_requests(
         session, jurisdiction, query, base_url=_base_url(request), extensions=extensions
     )

@@ -21,23 +21,22 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.open311 import keys
+from api.open311 import keys, queries
 from api.open311.keys import Open311ApiKey, Open311Request, new_request_token, reporter_account
+from api.open311.queries import MAX_RESULTS, RequestQuery
 from api.parameters import check_time_range
 from core.errors import InvalidInput, NotFound
 from core.identity import Identity
 from geo import service as geo_service
 from geo.errors import CategoryNotFound, InvalidExtraFields
-from geo.models import Category, Jurisdiction
+from geo.models import Category
 from geo.queries import JurisdictionFields
 from geo.schemas import ReportCreate
 from geo.workflow import FINAL_STATUSES, Status
 
 MAX_WINDOW = timedelta(days=90)
-MAX_RESULTS = 1000
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
 _DATATYPE_DESCRIPTIONS = {
@@ -85,25 +84,16 @@ async def resolve_jurisdiction(
             raise keys.InvalidApiKey(f"this api_key is not valid for jurisdiction {jurisdiction_id!r}")
         return jurisdiction
     if api_key is not None:
-        return await session.get_one(Jurisdiction, api_key.jurisdiction_id)
-    found = list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.id).limit(2)))
+        return await queries.jurisdiction(session, api_key.jurisdiction_id)
+    found = await queries.first_jurisdictions(session, limit=2)
     if len(found) != 1:
         raise Open311BadRequest("jurisdiction_id is required: this server serves several jurisdictions")
     return found[0]
 
 
-SERVICES_SQL = text("""
-SELECT c.code, c.name, c.description, c.keywords, c.extra_fields, p.name AS group_name
-FROM categories c LEFT JOIN categories p ON p.id = c.parent_id
-WHERE c.jurisdiction_id = :j AND c.is_active
-  AND NOT EXISTS (SELECT 1 FROM categories child WHERE child.parent_id = c.id)
-ORDER BY c.id
-""")
-
-
 async def list_services(session: AsyncSession, jurisdiction: JurisdictionFields) -> list[dict[str, Any]]:
     locale = jurisdiction.default_locale
-    rows = (await session.execute(SERVICES_SQL, {"j": jurisdiction.id})).all()
+    rows = await queries.services(session, jurisdiction_id=jurisdiction.id)
     return [
         {
             "service_code": row.code,
@@ -124,8 +114,7 @@ async def get_service(session: AsyncSession, jurisdiction: JurisdictionFields, c
         category = await geo_service.get_category(session, jurisdiction_id=jurisdiction.id, code=code)
     except CategoryNotFound:
         raise ServiceNotFound(f"no service with service_code {code!r}") from None
-    has_children = await session.scalar(select(Category.id).where(Category.parent_id == category.id).limit(1))
-    if not category.is_active or has_children is not None:
+    if not category.is_active or await queries.has_subcategories(session, category_id=category.id):
         raise ServiceNotFound(f"no service with service_code {code!r}")
     return category
 
@@ -312,17 +301,6 @@ def parse_w3c(raw: str, name: str, timezone: str) -> datetime:
     return parsed
 
 
-@dataclass(frozen=True, slots=True)
-class RequestQuery:
-    ids: tuple[int, ...] | None = None
-    category_ids: tuple[int, ...] | None = None
-    statuses: tuple[str, ...] | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    limit: int = MAX_RESULTS
-    offset: int = 0
-
-
 def _int(raw: str, name: str, low: int, high: int) -> int:
     if not re.fullmatch(r"\d{1,19}", raw) or not low <= int(raw) <= high:
         raise Open311BadRequest(f"{name} must be a whole number from {low} to {high}")
@@ -377,30 +355,6 @@ async def parse_request_query(
     )
 
 
-REQUESTS_SQL = """
-SELECT r.id, r.status, r.status_reason, r.description, r.address, r.created_at, r.updated_at, r.due_at,
-       r.is_public, ST_X(r.location) AS longitude, ST_Y(r.location) AS latitude,
-       c.code, c.name AS category_name, d.name AS department, o.media_url, o.token,
-       (SELECT s.public_message FROM report_status_changes s
-        WHERE s.report_id = r.id AND s.public_message IS NOT NULL
-        ORDER BY s.id DESC LIMIT 1) AS status_notes,
-       (SELECT p.id FROM photos p WHERE p.report_id = r.id AND p.kind = 'report'
-        ORDER BY p.id LIMIT 1) AS photo_id
-FROM reports r
-JOIN categories c ON c.id = r.category_id
-LEFT JOIN departments d ON d.id = r.department_id
-LEFT JOIN open311_requests o ON o.report_id = r.id
-WHERE {where}
-ORDER BY r.created_at DESC, r.id DESC
-LIMIT :limit OFFSET :offset
-"""
-
-HISTORY_SQL = text("""
-SELECT report_id, to_status, reason, public_message, created_at
-FROM report_status_changes WHERE report_id = ANY(:ids) ORDER BY id
-""")
-
-
 async def find_requests(
     session: AsyncSession,
     jurisdiction: JurisdictionFields,
@@ -409,29 +363,11 @@ async def find_requests(
     base_url: str,
     extensions: bool,
 ) -> list[dict[str, Any]]:
-    where = ["r.jurisdiction_id = :j", "r.is_public"]
-    params: dict[str, Any] = {"j": jurisdiction.id, "limit": query.limit, "offset": query.offset}
-    if query.ids is not None:
-        where.append("r.id = ANY(:ids)")
-        params["ids"] = list(query.ids)
-    if query.category_ids is not None:
-        where.append("r.category_id = ANY(:category_ids)")
-        params["category_ids"] = list(query.category_ids)
-    if query.statuses is not None:
-        where.append("r.status = ANY(:statuses)")
-        params["statuses"] = list(query.statuses)
-    if query.start is not None:
-        where.append("r.created_at >= :start")
-        params["start"] = query.start
-    if query.end is not None:
-        where.append("r.created_at < :end")  # exclusive, as everywhere (api.parameters)
-        params["end"] = query.end
-    # Only the fixed clauses above are joined in; every value is a bind parameter.
-    rows = (await session.execute(text(REQUESTS_SQL.replace("{where}", " AND ".join(where))), params)).all()
+    rows = await queries.service_requests(session, jurisdiction_id=jurisdiction.id, query=query)
     zone = ZoneInfo(jurisdiction.timezone)
     history: dict[int, list[dict[str, Any]]] = {}
     if extensions and rows:
-        for change in await session.execute(HISTORY_SQL, {"ids": [row.id for row in rows]}):
+        for change in await queries.status_history(session, report_ids=[row.id for row in rows]):
             history.setdefault(change.report_id, []).append(
                 {
                     "updated_datetime": change.created_at.astimezone(zone),
@@ -478,14 +414,8 @@ async def find_requests(
     return found
 
 
-TOKEN_SQL = text("""
-SELECT o.report_id FROM open311_requests o JOIN reports r ON r.id = o.report_id
-WHERE o.token = :token AND r.jurisdiction_id = :j
-""")
-
-
 async def request_for_token(session: AsyncSession, jurisdiction: JurisdictionFields, token: str) -> int:
-    report_id = await session.scalar(TOKEN_SQL, {"token": token, "j": jurisdiction.id})
+    report_id = await queries.report_for_token(session, jurisdiction_id=jurisdiction.id, token=token)
     if report_id is None:
         raise ServiceRequestNotFound(f"no service request for token {token!r}")
-    return int(report_id)
+    return report_id

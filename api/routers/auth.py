@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, EmailStr, StringConstraints
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT, bearer_token
@@ -17,9 +16,9 @@ from api.deps import SessionDep, get_settings
 from api.idempotency import Redaction, idempotent
 from core import account_links, accounts, throttle
 from core.errors import NotAuthenticated
-from core.identity import Account, Identity
+from core.identity import Identity
 from core.settings import Settings
-from geo.models import Jurisdiction
+from geo import jurisdiction_queries
 from geo.schemas import Input
 from geo.service import get_jurisdiction
 
@@ -366,18 +365,12 @@ class MeRead(BaseModel):
 
 @router.get("/me", response_model=MeRead, summary="Who am I, and what may I do")
 async def me(session: AsyncSession = SessionDep, identity: Identity = Depends(RESIDENT)) -> MeRead:
-    row = (
-        await session.execute(
-            select(Jurisdiction.slug, Account.email)
-            .join(Account, Account.jurisdiction_id == Jurisdiction.id)
-            .where(Account.id == identity.account_id)
-        )
-    ).one()
+    slug, email = await jurisdiction_queries.account_home(session, account_id=identity.account_id)
     return MeRead(
         account_id=identity.account_id,
         jurisdiction_id=identity.jurisdiction_id,
-        jurisdiction=row.slug,
-        email=row.email,
+        jurisdiction=slug,
+        email=email,
         is_anonymous=identity.is_anonymous,
         locale=identity.locale,
         roles=sorted(r.value for r in identity.roles),

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, PUBLIC
 from api.deps import SessionDep
-from core.errors import GrantScope, InvalidInput, NotFound
-from core.identity import Account, Identity, RoleGrant
+from api.path_objects import PathJurisdiction
+from core.errors import InvalidInput
+from core.identity import Identity, RoleGrant
+from geo import jurisdiction_queries, role_grants, service
 from geo import queries as geo_queries
-from geo import service
-from geo.errors import AreaNotFound, DepartmentNotFound
+from geo.errors import AreaNotFound
 from geo.models import Area, Category, Department
 from geo.queries import JurisdictionRef
 from geo.schemas import (
@@ -31,6 +31,8 @@ from geo.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["jurisdictions"])
 GEOJSON = "application/geo+json"
+Public = Annotated[Identity | None, Depends(PUBLIC)]
+Admin = Annotated[Identity, Depends(ADMIN)]
 
 
 class JurisdictionListed(JurisdictionRead):
@@ -57,49 +59,33 @@ async def list_jurisdictions(
 
 
 @router.get("/jurisdictions/{jurisdiction}", response_model=JurisdictionRead)
-async def read_jurisdiction(
-    jurisdiction: str, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
-) -> JurisdictionRef:
-    return await service.get_jurisdiction(session, jurisdiction)
+async def read_jurisdiction(_: Public, found: PathJurisdiction) -> JurisdictionRef:
+    return found
 
 
 @router.get("/jurisdictions/{jurisdiction}/areas", response_model=list[AreaRead])
 async def list_areas(
-    jurisdiction: str,
+    _: Public,
+    found: PathJurisdiction,
     level: Literal["municipality", "district", "neighbourhood"] | None = None,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> list[Area]:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    query = select(Area).where(Area.jurisdiction_id == found.id).order_by(Area.level, Area.name)
-    if level is not None:
-        query = query.where(Area.level == level)
-    return list(await session.scalars(query))
+    return await jurisdiction_queries.areas(session, jurisdiction_id=found.id, level=level)
 
 
 @router.get("/jurisdictions/{jurisdiction}/areas/{area_id}", responses={200: {"content": {GEOJSON: {}}}})
 async def read_area(
-    jurisdiction: str,
+    _: Public,
+    found: PathJurisdiction,
     area_id: int = Path(ge=1, le=2**31 - 1),
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> Response:
-    """One area as a GeoJSON Feature (RFC 7946), its boundary built by PostGIS."""
-    found = await service.get_jurisdiction(session, jurisdiction)
-    row = (
-        await session.execute(
-            text(
-                "SELECT json_build_object('type', 'Feature', 'id', id,"
-                " 'geometry', ST_AsGeoJSON(geom, 6)::json, 'properties',"
-                " json_build_object('name', name, 'level', level, 'code', code,"
-                " 'parent_id', parent_id))::text FROM areas WHERE id = :id AND jurisdiction_id = :j"
-            ),
-            {"id": area_id, "j": found.id},
-        )
-    ).scalar_one_or_none()
-    if row is None:
+    """One area as a GeoJSON Feature (RFC 7946), its boundary built by PostGIS (one query: the look-up and
+    the feature at once, so not ``PathAreaId``)."""
+    feature = await jurisdiction_queries.area_feature_json(session, jurisdiction_id=found.id, area_id=area_id)
+    if feature is None:
         raise AreaNotFound(f"no area {area_id} in this jurisdiction")
-    return Response(row, media_type=GEOJSON)
+    return Response(feature, media_type=GEOJSON)
 
 
 def _category_read(category: Category, codes: dict[int, str]) -> CategoryRead:
@@ -121,68 +107,47 @@ def _category_read(category: Category, codes: dict[int, str]) -> CategoryRead:
 
 @router.get("/jurisdictions/{jurisdiction}/categories", response_model=list[CategoryRead])
 async def list_categories(
-    jurisdiction: str, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    _: Public, found: PathJurisdiction, session: AsyncSession = SessionDep
 ) -> list[CategoryRead]:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    categories = list(
-        await session.scalars(
-            select(Category)
-            .where(Category.jurisdiction_id == found.id, Category.is_active)
-            .order_by(Category.id)
-        )
-    )
+    categories = await jurisdiction_queries.active_categories(session, jurisdiction_id=found.id)
     codes = {c.id: c.code for c in categories}
     return [_category_read(c, codes) for c in categories]
 
 
 @router.post("/jurisdictions/{jurisdiction}/categories", status_code=201, response_model=CategoryRead)
 async def create_category(
-    jurisdiction: str,
-    body: CategoryCreate,
-    session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
+    _: Admin, found: PathJurisdiction, body: CategoryCreate, session: AsyncSession = SessionDep
 ) -> CategoryRead:
-    found = await service.get_jurisdiction(session, jurisdiction)
     category = await service.create_category(session, jurisdiction_id=found.id, data=body)
     return _category_read(category, {} if body.parent is None else {category.parent_id or 0: body.parent})
 
 
 @router.patch("/jurisdictions/{jurisdiction}/categories/{code}", response_model=CategoryRead)
 async def update_category(
-    jurisdiction: str,
-    code: str,
-    body: CategoryUpdate,
-    session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
+    _: Admin, found: PathJurisdiction, code: str, body: CategoryUpdate, session: AsyncSession = SessionDep
 ) -> CategoryRead:
-    found = await service.get_jurisdiction(session, jurisdiction)
     category = await service.update_category(session, jurisdiction_id=found.id, code=code, data=body)
-    parent = await session.get(Category, category.parent_id) if category.parent_id else None
-    return _category_read(category, {parent.id: parent.code} if parent else {})
+    parent = await jurisdiction_queries.parent_code(session, category)
+    return _category_read(category, {category.parent_id: parent} if category.parent_id and parent else {})
 
 
 @router.get("/jurisdictions/{jurisdiction}/departments", response_model=list[DepartmentRead])
 async def list_departments(
-    jurisdiction: str, session: AsyncSession = SessionDep, _: Identity = Depends(ADMIN)
+    _: Admin, found: PathJurisdiction, session: AsyncSession = SessionDep
 ) -> list[Department]:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    return list(await session.scalars(select(Department).where(Department.jurisdiction_id == found.id)))
+    return await jurisdiction_queries.departments(session, jurisdiction_id=found.id)
 
 
 @router.post("/jurisdictions/{jurisdiction}/departments", status_code=201, response_model=DepartmentRead)
 async def create_department(
-    jurisdiction: str,
-    body: DepartmentCreate,
-    session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
+    _: Admin, found: PathJurisdiction, body: DepartmentCreate, session: AsyncSession = SessionDep
 ) -> Department:
-    found = await service.get_jurisdiction(session, jurisdiction)
     return await service.create_department(session, jurisdiction_id=found.id, name=body.name)
 
 
 class RoleGrantCreate(Input):
     account_id: int = Field(ge=1, le=2**63 - 1)
-    role: Literal["council_member", "field_staff", "election_officer", "admin"]
+    role: role_grants.GrantedRole
     area_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     department_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
@@ -197,58 +162,24 @@ class RoleGrantRead(BaseModel):
 
 @router.post("/jurisdictions/{jurisdiction}/role-grants", status_code=201, response_model=RoleGrantRead)
 async def grant_role(
-    jurisdiction: str, body: RoleGrantCreate, session: AsyncSession = SessionDep, _: Identity = Depends(ADMIN)
+    _: Admin, found: PathJurisdiction, body: RoleGrantCreate, session: AsyncSession = SessionDep
 ) -> RoleGrant:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    account = await session.get(Account, body.account_id)
-    if account is None or account.jurisdiction_id != found.id:
-        raise NotFound(f"no account {body.account_id} in this jurisdiction", code="account-not-found")
-    if account.is_anonymous:
-        raise InvalidInput("roles go to registered accounts, not anonymous devices", code="account-anonymous")
-    scope: dict[str, Any] = {"area_id": None, "department_id": None}
-    if body.role == "council_member":
-        if body.area_id is None or body.department_id is not None:
-            raise GrantScope("a council member is granted for an area_id")
-        area = await session.get(Area, body.area_id)
-        if area is None or area.jurisdiction_id != found.id:
-            raise AreaNotFound(f"no area {body.area_id} in this jurisdiction")
-        scope["area_id"] = area.id
-    elif body.role == "field_staff":
-        if body.department_id is None or body.area_id is not None:
-            raise GrantScope("field staff are granted for a department_id")
-        department = await session.get(Department, body.department_id)
-        if department is None or department.jurisdiction_id != found.id:
-            raise DepartmentNotFound(f"no department {body.department_id} in this jurisdiction")
-        scope["department_id"] = department.id
-    elif body.area_id is not None or body.department_id is not None:
-        raise GrantScope("an administrator's or election officer's grant covers the whole jurisdiction")
-    existing = await session.scalar(
-        select(RoleGrant).where(
-            RoleGrant.account_id == account.id,
-            RoleGrant.role == body.role,
-            RoleGrant.area_id.is_not_distinct_from(scope["area_id"]),
-            RoleGrant.department_id.is_not_distinct_from(scope["department_id"]),
-        )
+    return await role_grants.grant_role(
+        session,
+        jurisdiction_id=found.id,
+        account_id=body.account_id,
+        role=body.role,
+        area_id=body.area_id,
+        department_id=body.department_id,
     )
-    if existing is not None:
-        return existing
-    grant = RoleGrant(account_id=account.id, jurisdiction_id=found.id, role=body.role, **scope)
-    session.add(grant)
-    await session.flush()
-    return grant
 
 
 @router.delete("/jurisdictions/{jurisdiction}/role-grants/{grant_id}", status_code=204)
 async def revoke_role(
-    jurisdiction: str,
+    _: Admin,
+    found: PathJurisdiction,
     grant_id: int = Path(ge=1, le=2**63 - 1),
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(ADMIN),
 ) -> Response:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    result = await session.execute(
-        delete(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.jurisdiction_id == found.id)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]  # a DELETE's CursorResult; typed as Result
-        raise NotFound(f"no role grant {grant_id} in this jurisdiction", code="role-grant-not-found")
+    await role_grants.revoke_role(session, jurisdiction_id=found.id, grant_id=grant_id)
     return Response(status_code=204)

@@ -13,30 +13,27 @@ import hashlib
 import math
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import COUNCIL, PUBLIC, STAFF
 from api.deps import SessionDep
 from api.parameters import BBox, RequiredBBox, Statuses, limit_parameter
-from core.errors import Forbidden, InvalidInput, NotFound
+from api.path_objects import PathJurisdiction
+from core.errors import InvalidInput, NotFound
 from core.identity import Identity
 from geo import map_queries, tiles
-from geo import queries as geo_queries
+from geo import permissions as geo_permissions
 from geo import service as geo_service
-from geo.errors import AreaNotFound
-from geo.models import Area
 from geo.schemas import ClusterCollection, HotspotsRead
 
 router = APIRouter(tags=["map"])
 GEOJSON = "application/geo+json"
 REPORT_TILE_CACHE = "public, max-age=60, s-maxage=300, stale-while-revalidate=600"
 AREA_TILE_CACHE = "public, max-age=3600, s-maxage=86400"
-AUTO_REFRESH_SECONDS = 600
 TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {tiles.MVT_MEDIA_TYPE: {}}},
     304: {"description": "Not Modified: the tile's ETag matches If-None-Match; no body"},
@@ -73,30 +70,18 @@ def _cached(request: Request, body: bytes, media_type: str, cache_control: str) 
     return Response(body, media_type=media_type, headers=headers)
 
 
-async def refresh_if_stale(app: FastAPI) -> None:
-    """Rebuild the aggregated cells when older than ``AUTO_REFRESH_SECONDS``; one worker at a time."""
-    async with app.state.sessionmaker() as session:
-        locked = await session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(hashtext('civicloop.report_map_cells.auto'))")
-        )
-        stale = locked and await session.scalar(
-            text(
-                "SELECT refreshed_at < now() - make_interval(secs => :seconds)"
-                " FROM report_map_cells_state WHERE id = 1"
-            ),
-            {"seconds": AUTO_REFRESH_SECONDS},
-        )
-        if stale:
-            await tiles.refresh_map_cells(session)
-        await session.commit()
-
-
 def _schedule_refresh(request: Request, background: BackgroundTasks) -> None:
+    """Start ``geo.tiles.refresh_map_cells_if_stale`` after the answer, at most once a minute per process.
+
+    Started by the routes that read the cells rather than by a timer in the app's lifespan: a server
+    nobody looks at the map on does no work, a test or benchmark turns it off through one attribute
+    (``map_refresh_checked_at``), and no long-lived task needs supervising. The job itself (its lock,
+    SQL and commit) lives in ``geo``."""
     state = request.app.state
     now = time.monotonic()
     if now - getattr(state, "map_refresh_checked_at", -math.inf) >= _CHECK_EVERY_SECONDS:
         state.map_refresh_checked_at = now
-        background.add_task(refresh_if_stale, request.app)
+        background.add_task(tiles.refresh_map_cells_if_stale, state.sessionmaker)
 
 
 @router.get(
@@ -236,7 +221,7 @@ async def clustered_viewport(
 async def _hotspots(
     session: AsyncSession,
     *,
-    jurisdiction: str,
+    jurisdiction_id: int,
     category: str | None,
     radius_m: float,
     min_reports: int,
@@ -244,16 +229,15 @@ async def _hotspots(
     area_ids: tuple[int, ...] | None,
     public_only: bool,
 ) -> dict[str, Any]:
-    found = await geo_service.get_jurisdiction(session, jurisdiction)
     until = datetime.now(UTC)
     query = map_queries.HotspotQuery(
-        jurisdiction_id=found.id,
+        jurisdiction_id=jurisdiction_id,
         since=until - timedelta(days=days),
         until=until,
         radius_m=radius_m,
         min_reports=min_reports,
         category_ids=await geo_service.category_ids_for_codes(
-            session, jurisdiction_id=found.id, raw=category
+            session, jurisdiction_id=jurisdiction_id, raw=category
         ),
         area_ids=area_ids,
         public_only=public_only,
@@ -265,34 +249,27 @@ async def _hotspots(
     }
 
 
-async def _check_area(session: AsyncSession, jurisdiction: str, area_id: int) -> None:
-    found = await geo_service.get_jurisdiction(session, jurisdiction)
-    exists = await session.scalar(select(Area.id).where(Area.id == area_id, Area.jurisdiction_id == found.id))
-    if exists is None:
-        raise AreaNotFound(f"no area {area_id} in this jurisdiction")
-
-
 @router.get(
     "/api/v1/jurisdictions/{jurisdiction}/staff/hotspots",
     response_model=HotspotsRead,
     summary="Recurring problems, for staff",
 )
 async def staff_hotspots(
-    jurisdiction: str,
+    _: Annotated[Identity, Depends(STAFF)],
+    found: PathJurisdiction,
     category: str | None = Query(default=None, max_length=2000),
     radius_m: float = Query(default=50, ge=5, le=2000, allow_inf_nan=False),
     min_reports: int = Query(default=5, ge=2, le=1000),
     days: int = Query(default=90, ge=1, le=730),
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    _: Identity = Depends(STAFF),
 ) -> dict[str, Any]:
     """Places where at least ``min_reports`` reports of one category lie within ``radius_m`` of each other."""
     if area_id is not None:
-        await _check_area(session, jurisdiction, area_id)
+        await geo_permissions.require_area(session, jurisdiction_id=found.id, area_id=area_id)
     return await _hotspots(
         session,
-        jurisdiction=jurisdiction,
+        jurisdiction_id=found.id,
         category=category,
         radius_m=radius_m,
         min_reports=min_reports,
@@ -308,33 +285,33 @@ async def staff_hotspots(
     summary="Recurring problems in my area",
 )
 async def council_hotspots(
-    jurisdiction: str,
+    identity: Annotated[Identity, Depends(COUNCIL)],
+    found: PathJurisdiction,
     category: str | None = Query(default=None, max_length=2000),
     radius_m: float = Query(default=50, ge=5, le=2000, allow_inf_nan=False),
     min_reports: int = Query(default=5, ge=2, le=1000),
     days: int = Query(default=90, ge=1, le=730),
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(COUNCIL),
 ) -> dict[str, Any]:
     """A council member sees the hotspots of their own area(s), of public reports only: non-public
     categories (noise, neighbours) are left out, since a cluster would show where and when they were."""
-    found = await geo_service.get_jurisdiction(session, jurisdiction)
+    areas: tuple[int, ...] | None
     if area_id is not None:
-        await _check_area(session, jurisdiction, area_id)
-    admin = identity.is_admin_of(found.id)
-    if (
-        area_id is not None
-        and not admin
-        and not await geo_queries.area_within(session, area_id=area_id, ancestors=identity.council_area_ids)
-    ):
-        raise Forbidden("council members see the hotspots of their own area", code="not-your-area")
-    areas = (
-        (area_id,) if area_id is not None else (None if admin else tuple(sorted(identity.council_area_ids)))
-    )
+        await geo_permissions.require_area(session, jurisdiction_id=found.id, area_id=area_id)
+        await geo_permissions.check_council_area(
+            session,
+            identity,
+            jurisdiction_id=found.id,
+            area_id=area_id,
+            refusal="council members see the hotspots of their own area",
+        )
+        areas = (area_id,)
+    else:
+        areas = geo_permissions.council_area_roots(identity, jurisdiction_id=found.id)
     return await _hotspots(
         session,
-        jurisdiction=jurisdiction,
+        jurisdiction_id=found.id,
         category=category,
         radius_m=radius_m,
         min_reports=min_reports,

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import privacy
 from api.auth import ADMIN, RESIDENT
 from api.deps import SessionDep, get_settings
+from api.path_objects import PathJurisdiction
 from core import accounts
 from core.identity import Identity
 from core.settings import Settings
+from geo import retention
 from geo.models import Jurisdiction
 from geo.schemas import Input
-from geo.service import get_jurisdiction
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
@@ -67,10 +68,6 @@ async def delete_me(
     return Response(status_code=204)
 
 
-async def _jurisdiction(session: AsyncSession, slug: str) -> Jurisdiction:
-    return await session.get_one(Jurisdiction, (await get_jurisdiction(session, slug)).id)
-
-
 def _retention(jurisdiction: Jurisdiction, settings: Settings) -> RetentionRead:
     return RetentionRead(
         contact_retention_days=jurisdiction.contact_retention_days,
@@ -82,24 +79,26 @@ def _retention(jurisdiction: Jurisdiction, settings: Settings) -> RetentionRead:
 
 @router.get("/jurisdictions/{jurisdiction}/retention", response_model=RetentionRead, summary="Retention")
 async def read_retention(
-    jurisdiction: str,
+    _: Annotated[Identity, Depends(ADMIN)],
+    found: PathJurisdiction,
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
-    _: Identity = Depends(ADMIN),
 ) -> RetentionRead:
-    return _retention(await _jurisdiction(session, jurisdiction), settings)
+    return _retention(await retention.jurisdiction_retention(session, jurisdiction_id=found.id), settings)
 
 
 @router.put("/jurisdictions/{jurisdiction}/retention", response_model=RetentionRead, summary="Set retention")
 async def set_retention(
-    jurisdiction: str,
+    _: Annotated[Identity, Depends(ADMIN)],
+    found: PathJurisdiction,
     body: Retention,
     session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
-    _: Identity = Depends(ADMIN),
 ) -> RetentionRead:
-    found = await _jurisdiction(session, jurisdiction)
-    found.contact_retention_days = body.contact_retention_days
-    found.photo_retention_months = body.photo_retention_months
-    await session.flush()
-    return _retention(found, settings)
+    changed = await retention.set_retention(
+        session,
+        jurisdiction_id=found.id,
+        contact_retention_days=body.contact_retention_days,
+        photo_retention_months=body.photo_retention_months,
+    )
+    return _retention(changed, settings)

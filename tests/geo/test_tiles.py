@@ -7,9 +7,11 @@ import math
 import httpx
 import mapbox_vector_tile
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from geo.tiles import refresh_map_cells
+from core.db import make_engine
+from geo.tiles import AUTO_REFRESH_SECONDS, refresh_map_cells, refresh_map_cells_if_stale
 from tests.conftest import DAM_SQUARE, World
 from tests.geo import map_fixtures
 from tests.geo.map_fixtures import place_reports
@@ -172,3 +174,34 @@ async def test_area_tiles_carry_the_boundaries(map_client: httpx.AsyncClient, wo
     assert {
         f["properties"]["name"] for f in mapbox_vector_tile.decode(only.content)["areas"]["features"]
     } == {"Dam"}
+
+
+async def test_the_refresh_job_rebuilds_stale_cells_only_and_one_worker_at_a_time(
+    sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession, world: World, database_url: str
+) -> None:
+    """The job the map's routes start in the background (``geo.tiles.refresh_map_cells_if_stale``)."""
+    reports = await place_reports(session, world, category="pothole", point=DAM_SQUARE, count=3)
+    state = "SELECT max_report_id FROM report_map_cells_state WHERE id = 1"
+    await session.execute(
+        text("UPDATE report_map_cells_state SET max_report_id = 0, refreshed_at = now() - interval '1 hour'")
+    )
+    await session.commit()
+    # Another worker holds the job's lock: this one leaves the stale cells to it.
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as other:
+            await other.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('civicloop.report_map_cells.auto'))")
+            )
+            assert await refresh_map_cells_if_stale(sessionmaker) is False
+            assert await session.scalar(text(state)) == 0
+            await other.rollback()
+    finally:
+        await engine.dispose()
+    assert await refresh_map_cells_if_stale(sessionmaker, max_age_seconds=AUTO_REFRESH_SECONDS) is True
+    assert await session.scalar(text(state)) == max(reports)
+    # Refreshed just now (``now()`` is the test transaction's start): fresh, so nothing to do.
+    await session.execute(text("UPDATE report_map_cells_state SET max_report_id = 0"))
+    await session.commit()
+    assert await refresh_map_cells_if_stale(sessionmaker) is False
+    assert await session.scalar(text(state)) == 0
