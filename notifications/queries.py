@@ -4,8 +4,9 @@ subscriptions, webhooks, template overrides and dead letters.
 Statements only: no rule is decided here. A write that may find nothing says so (``bool``, or ``None``)
 and the service that called it raises the domain error. The satisfaction and reopen requests have
 their own module (:mod:`notifications.feedback_queries`), the closing-the-loop metrics theirs
-(:mod:`notifications.metrics`); the worker's claiming and recording SQL stays beside the worker code
-that runs it (it is tuned with it: SKIP LOCKED, chunked updates).
+(:mod:`notifications.metrics`). The worker's SQL (claiming, recording outcomes) and the fan-out's
+(who is told) are not here yet: they stay beside the code that runs them, tuned with it (SKIP LOCKED,
+chunked updates, batched inserts).
 """
 
 from __future__ import annotations

@@ -11,19 +11,19 @@ unsubscribe (RFC 8058: the mail client POSTs without cookies) and answering a sa
 from the link in the mail.
 
 The routes only translate HTTP; the rules are in the ``notifications`` package. ``router`` holds the
-routes under a jurisdiction, ``links`` the PUBLIC ones under ``/api/v1/notifications``.
+routes under a jurisdiction, ``links`` the PUBLIC ones under ``/api/v1/notifications``; each module
+below adds its routes to them when imported.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+# The order of these imports is the order of the routes, and of the paths in the OpenAPI document.
+# isort: off
+from api.routers.notifications import inbox, subscriptions, feedback, administration, metrics, public
 
-from api.routers.notifications import administration, feedback, inbox, metrics, public, subscriptions
+# isort: on
+from api.routers.notifications.common import links, router
 
-router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["notifications"])
-for part in (inbox, subscriptions, feedback, administration, metrics):
-    router.include_router(part.router)
+ROUTE_MODULES = (inbox, subscriptions, feedback, administration, metrics, public)
 
-links = public.router
-
-__all__ = ["links", "router"]
+__all__ = ["ROUTE_MODULES", "links", "router"]

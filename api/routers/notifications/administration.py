@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN
 from api.deps import SessionDep
-from api.routers.notifications.common import Id, SettingsDep
+from api.routers.notifications.common import Id, SettingsDep, router
 from core.identity import Identity
 from geo import service as geo_service
 from notifications import queries, template_overrides, webhooks
@@ -27,8 +27,6 @@ from notifications.schemas import (
     WebhookUpdate,
 )
 from notifications.settings import NotificationSettings
-
-router = APIRouter()
 
 # ---------------------------------------------------------------------------------------------------
 # Webhooks

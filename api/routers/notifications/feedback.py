@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import RESIDENT, STAFF
 from api.deps import SessionDep
 from api.idempotency import idempotent
-from api.routers.notifications.common import Id
+from api.routers.notifications.common import Id, router
 from core.identity import Identity
 from geo import service as geo_service
 from notifications import feedback, feedback_queries
@@ -25,8 +25,6 @@ from notifications.schemas import (
     SatisfactionAnswered,
     SatisfactionRequestRead,
 )
-
-router = APIRouter()
 
 
 async def answer_satisfaction(

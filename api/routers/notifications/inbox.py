@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import RESIDENT
 from api.deps import SessionDep
-from api.routers.notifications.common import Id
+from api.routers.notifications.common import Id, router
 from core.identity import Identity
 from notifications import queries
 from notifications.inbox import mark_read
 from notifications.schemas import InboxMessageRead, UnreadCount
-
-router = APIRouter()
 
 
 @router.get("/me/inbox", response_model=list[InboxMessageRead], summary="My messages, newest first")

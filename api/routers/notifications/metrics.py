@@ -6,18 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import COUNCIL
 from api.deps import SessionDep
+from api.routers.notifications.common import router
 from core.identity import Identity
 from geo import service as geo_service
 from notifications import metrics
 from notifications.metrics_scope import metrics_scope
 from notifications.schemas import LoopMetrics, ParticipationLoopMetrics
-
-router = APIRouter()
 
 
 @router.get("/loop-metrics", response_model=LoopMetrics, summary="Was the loop closed? Per area and category")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC
 from api.deps import SessionDep
-from api.routers.notifications.common import SettingsDep, Token
+from api.routers.notifications.common import SettingsDep, Token, links
 from api.routers.notifications.feedback import answer_satisfaction
 from core.identity import Identity
 from notifications import feedback, preferences
@@ -27,17 +27,15 @@ from notifications.schemas import (
 )
 from notifications.settings import NotificationSettings
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
-
-@router.get("/vapid-public-key", response_model=VapidKey, summary="The applicationServerKey for pushManager")
+@links.get("/vapid-public-key", response_model=VapidKey, summary="The applicationServerKey for pushManager")
 async def vapid_public_key(
     settings: NotificationSettings = SettingsDep, identity: Identity | None = Depends(PUBLIC)
 ) -> Any:
     return {"public_key": application_server_key(load_or_create_vapid(settings.vapid_private_key_file))}
 
 
-@router.get(
+@links.get(
     "/unsubscribe/{token}",
     response_model=UnsubscribePreview,
     summary="What the unsubscribe link would switch off (no change)",
@@ -50,7 +48,7 @@ async def unsubscribe_preview(
     return {"kind": kind, "channel": channel, "action": "POST to unsubscribe"}
 
 
-@router.post("/unsubscribe/{token}", response_model=Unsubscribed, summary="One-click unsubscribe, no sign-in")
+@links.post("/unsubscribe/{token}", response_model=Unsubscribed, summary="One-click unsubscribe, no sign-in")
 async def unsubscribe(
     token: Token,
     session: AsyncSession = SessionDep,
@@ -61,7 +59,7 @@ async def unsubscribe(
     return {"kind": kind, "channel": channel, "enabled": False}
 
 
-@router.get(
+@links.get(
     "/satisfaction/{token}", response_model=SatisfactionRequestRead, summary="The question behind a link"
 )
 async def satisfaction_by_link(
@@ -74,7 +72,7 @@ async def satisfaction_by_link(
     return await feedback.get_satisfaction_request(session, request_id=request_id)
 
 
-@router.post(
+@links.post(
     "/satisfaction/{token}", status_code=201, response_model=SatisfactionAnswered, summary="Answer by link"
 )
 async def answer_by_link(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import RESIDENT
 from api.deps import SessionDep
-from api.routers.notifications.common import Id, SettingsDep
+from api.routers.notifications.common import Id, SettingsDep, router
 from core.identity import Identity
 from geo import service as geo_service
 from notifications import preferences, queries, subscriptions
@@ -23,8 +23,6 @@ from notifications.schemas import (
     PushSubscriptionRead,
 )
 from notifications.settings import NotificationSettings
-
-router = APIRouter()
 
 
 @router.get("/me/notification-preferences", summary="Per kind and channel: on or off (default on)")
