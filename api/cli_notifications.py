@@ -19,7 +19,7 @@ import participation.events  # noqa: F401  (registers participation's payload ty
 from core.db import make_engine, make_sessionmaker, sync_url
 from core.local_postgres import ensure_local_cluster
 from core.settings import Settings, get_settings
-from notifications import service
+from notifications import dead_letters, queries
 from notifications.worker import Worker, run_workers
 
 app = typer.Typer(help="Notifications: the delivery worker and the dead letters.", no_args_is_help=True)
@@ -93,7 +93,7 @@ def deadletters_list(
         engine = make_engine(url, pool_size=1)
         try:
             async with make_sessionmaker(engine)() as session:
-                for delivery in await service.dead_letters(
+                for delivery in await queries.dead_letters(
                     session, jurisdiction_id=None, before_id=None, limit=limit
                 ):
                     typer.echo(
@@ -134,12 +134,12 @@ def deadletters_replay(
                 if all_:
                     targets = [
                         d.id
-                        for d in await service.dead_letters(
+                        for d in await queries.dead_letters(
                             session, jurisdiction_id=None, before_id=None, limit=100_000
                         )
                     ]
                 for delivery_id in targets:
-                    await service.replay(session, jurisdiction_id=None, delivery_id=delivery_id)
+                    await dead_letters.replay(session, jurisdiction_id=None, delivery_id=delivery_id)
                 await session.commit()
                 typer.echo(f"replayed {len(targets)}")
         finally:

@@ -145,14 +145,6 @@ async def loop_metrics(
     ]
 
 
-async def area_in_jurisdiction(session: AsyncSession, *, area_id: int, jurisdiction_id: int) -> bool:
-    found = await session.scalar(
-        text("SELECT id FROM areas WHERE id = :id AND jurisdiction_id = :j"),
-        {"id": area_id, "j": jurisdiction_id},
-    )
-    return found is not None
-
-
 # ---------------------------------------------------------------------------------------------------
 # Votes and consultation responses
 

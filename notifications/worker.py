@@ -65,7 +65,7 @@ import psycopg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import is_transient_database_error
-from notifications import claiming, service
+from notifications import claiming, feedback, subscriptions
 from notifications.channels.email import EmailSender
 from notifications.channels.webhook import WebhookSender
 from notifications.channels.webpush import PushSender
@@ -136,8 +136,8 @@ class Worker:
             return 0
         self._last_schedule = now
         async with self.sessionmaker() as session:
-            issued = await service.issue_due_satisfaction_requests(session)
-            issued += await service.issue_due_digests(
+            issued = await feedback.issue_due_satisfaction_requests(session)
+            issued += await subscriptions.issue_due_digests(
                 session, interval_seconds=self.settings.digest_interval_seconds
             )
             await session.commit()

@@ -154,8 +154,9 @@ def test_every_error_class_has_a_kebab_case_code_and_its_familys_status() -> Non
 
 # Codes that answer with two statuses today (found by this test; clients may depend on both):
 # unknown-status is 422 for a report filter and 409 for a round's phase; invalid-link-token is 403 for a
-# tampered signed link and 422 for a malformed unsubscribe link (notifications/service.py); link-expired is
-# 404 (core.account_links.InvalidLink) and 403 (notifications/tokens.py). Each needs a decision
+# tampered signed link and 422 for a malformed unsubscribe or satisfaction link (notifications/preferences.py,
+# notifications/feedback.py); link-expired is 404 (core.account_links.InvalidLink) and 403
+# (notifications/tokens.py). Each needs a decision
 # and a class of its own; the set may only shrink.
 MIXED_STATUS = {"unknown-status", "invalid-link-token", "link-expired"}
 
