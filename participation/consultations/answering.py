@@ -113,14 +113,9 @@ async def submit_response(
     if respondent.is_anonymous:
         # Devices cost nothing to make (30 of them answered a consultation in 0.23 s): every round needs
         # at least a registered account, one response per account; "verified" rounds also the address.
-        raise NotEligible(
-            "register an account to take part"
-            if consultation_round.eligibility == "residents"
-            else "have your address verified to take part",
-            code="registration-required"
-            if consultation_round.eligibility == "residents"
-            else "address-not-verified",
-        )
+        if consultation_round.eligibility == "residents":
+            raise NotEligible("register an account to take part", code="registration-required")
+        raise NotEligible("have your address verified to take part", code="address-not-verified")
     if consultation_round.eligibility == "verified":
         await check_account_in_area(
             session,
