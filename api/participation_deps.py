@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.auth import STAFF
 from api.path_objects import PathJurisdiction
 from core.identity import Identity
-from participation.ballot_store import BallotMixer
 from participation.electorate import ParticipationKeys
 from participation.permissions import check_staff_of_jurisdiction
 from participation.resources import ParticipationResources, bound_engine
@@ -29,10 +28,6 @@ async def participation_keys(request: Request) -> ParticipationKeys:
     return (await participation_resources(request)).keys
 
 
-async def ballot_mixer(request: Request) -> BallotMixer:
-    return (await participation_resources(request)).mixer
-
-
 async def app_engine(request: Request) -> AsyncEngine | None:
     """The app's engine; ``None`` when the app runs on a caller's connection (tests that roll back)."""
     return bound_engine(request.app.state.sessionmaker)
@@ -40,7 +35,6 @@ async def app_engine(request: Request) -> AsyncEngine | None:
 
 Resources = Annotated[ParticipationResources, Depends(participation_resources)]
 Keys = Annotated[ParticipationKeys, Depends(participation_keys)]
-Mixer = Annotated[BallotMixer, Depends(ballot_mixer)]
 AppEngine = Annotated[AsyncEngine | None, Depends(app_engine)]
 
 
