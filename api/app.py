@@ -15,17 +15,19 @@ from api.middleware import BodyGuard
 from api.open311.router import router as open311_router
 from api.routers import (
     auth,
+    budget_rounds,
     consultations,
     council,
     council_votes,
     jurisdictions,
     message_templates,
     paper_ballots,
-    participation,
     privacy,
+    proposals,
     reports,
     staff,
     taking_part,
+    voting,
 )
 from api.routers import map as map_routes
 from api.routers import notifications as notification_routes
@@ -34,6 +36,7 @@ from core.db import make_engine, make_sessionmaker, sync_url
 from core.settings import Settings
 from geo.media import MediaStore
 from notifications.worker import running_in_background
+from participation.resources import ParticipationResources
 
 API_DESCRIPTION = """
 civicloop closes the loop between a municipality and its residents: residents report problems in
@@ -48,6 +51,8 @@ def create_app(
     settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession] | None = None
 ) -> FastAPI:
     """Build the app. Tests pass a ``sessionmaker`` bound to their rolled-back transaction."""
+    # The participation keys, the casts' pool and the ballot mixer: made here, opened by the lifespan.
+    participation_resources = ParticipationResources.build(settings, sessionmaker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +63,7 @@ def create_app(
             engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
             app.state.sessionmaker = make_sessionmaker(engine)
         async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(participation_resources.opened())
             if settings.notifications.run_worker and sessionmaker is None and settings.database_url:
                 # The notifications worker runs next to the API (``civicloop worker run`` runs it alone).
                 background = await stack.enter_async_context(
@@ -91,6 +97,7 @@ def create_app(
     app.state.notification_settings = settings.notifications
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
+    app.state.participation = participation_resources
     problems.install(app)
     for module in (
         auth,
@@ -100,7 +107,9 @@ def create_app(
         message_templates,
         council,
         map_routes,
-        participation,
+        budget_rounds,
+        proposals,
+        voting,
         paper_ballots,
         council_votes,
         consultations,

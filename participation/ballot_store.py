@@ -27,7 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.db import check_pooled_connection
+from core.db import check_pooled_connection, driver_connection
 from core.errors import Conflict
 from participation.ballot_cipher import BallotCipher, BallotIntegrityError
 from participation.errors import VotingClosed
@@ -79,15 +79,6 @@ def connection_pool(
             "autocommit": autocommit,
         },
     )
-
-
-async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection under a session, inside the session's transaction (which commits it)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    # SQLAlchemy types the DBAPI driver's connection as Any | None; under psycopg it is always this.
-    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-    return driver
 
 
 def session_source(sessionmaker: async_sessionmaker[AsyncSession]) -> ConnectionSource:

@@ -99,12 +99,8 @@ async def list_rounds(
     return list(await session.scalars(statement.order_by(BudgetRound.id.desc())))
 
 
-async def update_round(
-    session: AsyncSession, *, jurisdiction_id: int, round_id: int, data: RoundUpdate
-) -> BudgetRound:
-    budget_round = await get_round(
-        session, jurisdiction_id=jurisdiction_id, round_id=round_id, for_update=True
-    )
+async def update_round(session: AsyncSession, budget_round: BudgetRound, *, data: RoundUpdate) -> BudgetRound:
+    """``budget_round`` read with ``for_update=True``: the phase checked here cannot move meanwhile."""
     changes = data.model_dump(exclude_unset=True)
     if Phase(budget_round.phase) in RULES_LOCKED_PHASES and (
         locked := sorted(BALLOT_FIELDS & changes.keys())

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import Identity
+from participation.consultations.rendering import render_round
 from participation.electorate import ParticipationKeys, check_account_in_area
 from participation.errors import InvalidCode, NotEligible
 from participation.models import (
@@ -270,8 +271,6 @@ async def lookup_code(session: AsyncSession, *, keys: ParticipationKeys, code: s
 async def consultation_round(
     session: AsyncSession, *, consultation_round: ConsultationRound
 ) -> ConsultationRoundRead:
-    from participation.consultations import render_round
-
     consultation = await session.get(Consultation, consultation_round.consultation_id)
     assert consultation is not None
     area = (

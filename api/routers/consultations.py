@@ -18,10 +18,10 @@ from api.path_objects import (
     PathConsultationRoundForUpdate,
     PathJurisdiction,
 )
-from core.errors import Forbidden, NotFound, NotYourArea
+from core.errors import Forbidden, NotFound
 from core.identity import Identity
-from geo import queries as geo_queries
 from participation import consultations
+from participation.permissions import check_may_export_consultation, is_consultation_insider
 from participation.schemas import (
     ConsultationCreate,
     ConsultationRead,
@@ -38,28 +38,6 @@ from participation.schemas import (
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["consultations"])
 # The renderers keep only the keys a question's kind has: ``exclude_unset`` keeps that wire format.
 SHAPE: dict[str, Any] = {"response_model_exclude_unset": True}
-
-
-async def _is_insider(
-    session: AsyncSession, identity: Identity | None, jurisdiction_id: int, area_id: int
-) -> bool:
-    """Who reads a round's results (free texts included) before it closes: the jurisdiction's staff and
-    administrators, and the council members of the round's area or of an area around it."""
-    if identity is None or identity.jurisdiction_id != jurisdiction_id:
-        return False
-    if identity.admin or identity.department_ids:
-        return True
-    return await geo_queries.area_within(session, area_id=area_id, ancestors=identity.council_area_ids)
-
-
-async def _check_council_area(
-    session: AsyncSession, identity: Identity, jurisdiction_id: int, area_id: int
-) -> None:
-    """Exports hold every response: an administrator's, or the council's of the round's area."""
-    if not identity.is_admin_of(jurisdiction_id) and not await geo_queries.area_within(
-        session, area_id=area_id, ancestors=identity.council_area_ids
-    ):
-        raise NotYourArea("council members export the rounds of their own area")
 
 
 @router.post(
@@ -192,7 +170,9 @@ async def results(
     grid_metres: float = Query(default=100, ge=10, le=5000),
     session: AsyncSession = SessionDep,
 ) -> dict[str, Any]:
-    insider = await _is_insider(session, identity, found.id, consultation_round.area_id)
+    insider = await is_consultation_insider(
+        session, identity, jurisdiction_id=found.id, area_id=consultation_round.area_id
+    )
     if consultation_round.status != "closed" and not insider:
         raise Forbidden("results are public once the round has closed", code="results-not-public")
     return await consultations.results(
@@ -216,7 +196,9 @@ async def export_csv(
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
 ) -> PlainTextResponse:
-    await _check_council_area(session, identity, found.id, consultation_round.area_id)
+    await check_may_export_consultation(
+        session, identity, jurisdiction_id=found.id, area_id=consultation_round.area_id
+    )
     return PlainTextResponse(
         await consultations.export_csv(session, consultation_round=consultation_round, area_id=area_id),
         media_type="text/csv; charset=utf-8",
@@ -236,7 +218,9 @@ async def export_geojson(
     area_id: int | None = Query(default=None, ge=1),
     session: AsyncSession = SessionDep,
 ) -> JSONResponse:
-    await _check_council_area(session, identity, found.id, consultation_round.area_id)
+    await check_may_export_consultation(
+        session, identity, jurisdiction_id=found.id, area_id=consultation_round.area_id
+    )
     data = await consultations.export_geojson(session, consultation_round=consultation_round, area_id=area_id)
     return JSONResponse(data, media_type="application/geo+json")
 

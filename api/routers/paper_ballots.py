@@ -8,25 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, ELECTION_OFFICER, ELECTION_OVERSIGHT
 from api.deps import SessionDep
-from api.path_objects import PathBudgetRound
-from api.routers.participation import (
-    RoundId,
-    _ballot_connection,
-    _jurisdiction_id,
-    ballot_mixer,
-    participation_keys,
-)
+from api.participation_deps import Keys, Resources
+from api.path_objects import ObjectId, PathBudgetRound, PathJurisdiction
 from core.identity import Identity
 from geo.schemas import Input
 from participation import ballots, electorate, paper
-from participation.ballot_store import BallotMixer
-from participation.electorate import ParticipationKeys
 from participation.schemas import BallotCast, BallotReceipt, PaperAudit, PaperBallot, PaperRegisterAdded
 
 router = APIRouter(prefix="/api/v1/jurisdictions/{jurisdiction}", tags=["participation"])
@@ -44,23 +36,22 @@ class RegisterAdd(Input):
     summary="Enter a paper ballot (election officer), by the letter's code or a reference on the register",
 )
 async def paper_ballot(
+    identity: Annotated[Identity, Depends(ELECTION_OFFICER)],
+    found: PathJurisdiction,
     jurisdiction: str,
-    round_id: RoundId,
+    round_id: ObjectId,
     body: PaperBallot,
-    request: Request,
+    resources: Resources,
     session: AsyncSession = SessionDep,
-    keys: ParticipationKeys = Depends(participation_keys),
-    mixer: BallotMixer = Depends(ballot_mixer),
-    identity: Identity = Depends(ELECTION_OFFICER),
 ) -> BallotReceipt:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
+    keys = resources.keys
     credential = electorate.paper_credential(
-        keys, jurisdiction_id=jurisdiction_id, code=body.code, reference=body.voter_reference
+        keys, jurisdiction_id=found.id, code=body.code, reference=body.voter_reference
     )
-    async with _ballot_connection(request, session) as connection:
+    async with resources.cast_connection(session) as connection:
         return await ballots.cast_ballot(
             connection,
-            mixer,
+            resources.mixer,
             keys=keys,
             jurisdiction=jurisdiction,
             round_id=round_id,
@@ -80,7 +71,7 @@ async def add_to_paper_register(
     identity: Annotated[Identity, Depends(ADMIN)],
     budget_round: PathBudgetRound,
     body: RegisterAdd,
-    keys: ParticipationKeys = Depends(participation_keys),
+    keys: Keys,
     session: AsyncSession = SessionDep,
 ) -> dict[str, int]:
     return await paper.add_to_register(

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep
-from api.routers.participation import participation_keys
+from api.participation_deps import Keys
+from api.path_objects import ObjectId, PathBudgetRound, PathConsultationRound, PathJurisdiction
 from core.errors import InvalidInput
 from core.identity import Identity
-from geo import service as geo_service
-from participation import budget_rounds, consultations, proposals, taking_part
-from participation.electorate import ParticipationKeys
+from participation import proposals, taking_part
 from participation.errors import ConsultationNotFound
 from participation.schemas import (
     CodeLookup,
@@ -29,11 +28,6 @@ from participation.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["taking part"])
-Id = Annotated[int, Path(ge=1, le=2**62)]
-
-
-async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
-    return (await geo_service.get_jurisdiction(session, slug)).id
 
 
 @router.get(
@@ -42,19 +36,18 @@ async def _jurisdiction_id(session: AsyncSession, slug: str) -> int:
     summary="Budget rounds and consultation rounds, those of my location or verified address first",
 )
 async def rounds_for_me(
-    jurisdiction: str,
+    identity: Annotated[Identity | None, Depends(PUBLIC)],
+    found: PathJurisdiction,
+    keys: Keys,
     longitude: float | None = Query(default=None, ge=-180, le=180),
     latitude: float | None = Query(default=None, ge=-90, le=90),
     session: AsyncSession = SessionDep,
-    keys: ParticipationKeys = Depends(participation_keys),
-    identity: Identity | None = Depends(PUBLIC),
 ) -> TakingPart:
     if (longitude is None) != (latitude is None):
         raise InvalidInput("give both longitude and latitude, or neither", code="incomplete-point")
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
     point = (longitude, latitude) if longitude is not None and latitude is not None else None
     return await taking_part.taking_part(
-        session, jurisdiction_id=jurisdiction_id, point=point, identity=identity, keys=keys
+        session, jurisdiction_id=found.id, point=point, identity=identity, keys=keys
     )
 
 
@@ -64,15 +57,14 @@ async def rounds_for_me(
     summary="Whether my account may vote and propose here, whether I voted (never what)",
 )
 async def voter_eligibility(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    budget_round: PathBudgetRound,
+    keys: Keys,
     session: AsyncSession = SessionDep,
-    keys: ParticipationKeys = Depends(participation_keys),
-    identity: Identity = Depends(RESIDENT),
 ) -> VoterEligibility:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    return await taking_part.voter_eligibility(session, budget_round=found, identity=identity, keys=keys)
+    return await taking_part.voter_eligibility(
+        session, budget_round=budget_round, identity=identity, keys=keys
+    )
 
 
 @router.post(
@@ -83,8 +75,8 @@ async def voter_eligibility(
 )
 async def lookup_code(
     body: CodeLookupRequest,
+    keys: Keys,
     session: AsyncSession = SessionDep,
-    keys: ParticipationKeys = Depends(participation_keys),
     _: Identity | None = Depends(PUBLIC),
 ) -> CodeLookup:
     return await taking_part.lookup_code(session, keys=keys, code=body.code)
@@ -96,17 +88,14 @@ async def lookup_code(
     summary="A consultation round with its questions and, once published, what the municipality will do",
 )
 async def consultation_round(
-    jurisdiction: str,
-    round_id: Id,
+    _: Annotated[Identity | None, Depends(PUBLIC)],
+    found: PathConsultationRound,
     session: AsyncSession = SessionDep,
-    _: Identity | None = Depends(PUBLIC),
 ) -> ConsultationRoundRead:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     if found.status == "draft":
         # A draft is the administrators' work in progress, read through the consultation.
         raise ConsultationNotFound(
-            f"no consultation round {round_id} in this jurisdiction", code="consultation-round-not-found"
+            f"no consultation round {found.id} in this jurisdiction", code="consultation-round-not-found"
         )
     return await taking_part.consultation_round(session, consultation_round=found)
 
@@ -117,13 +106,10 @@ async def consultation_round(
     summary="Whether I may answer this round, and whether I answered already",
 )
 async def respondent_eligibility(
-    jurisdiction: str,
-    round_id: Id,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    found: PathConsultationRound,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> RespondentEligibility:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await consultations.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
     return await taking_part.respondent_eligibility(session, consultation_round=found, identity=identity)
 
 
@@ -133,13 +119,10 @@ async def respondent_eligibility(
     summary="Whether I follow this project (a request of its own, never derived from a ballot)",
 )
 async def following(
-    jurisdiction: str,
-    round_id: Id,
-    proposal_id: Id,
+    identity: Annotated[Identity, Depends(RESIDENT)],
+    budget_round: PathBudgetRound,
+    proposal_id: ObjectId,
     session: AsyncSession = SessionDep,
-    identity: Identity = Depends(RESIDENT),
 ) -> Following:
-    jurisdiction_id = await _jurisdiction_id(session, jurisdiction)
-    found = await budget_rounds.get_round(session, jurisdiction_id=jurisdiction_id, round_id=round_id)
-    proposal = await proposals.get_proposal(session, budget_round=found, proposal_id=proposal_id)
+    proposal = await proposals.get_proposal(session, budget_round=budget_round, proposal_id=proposal_id)
     return await taking_part.following(session, proposal_id=proposal.id, account_id=identity.account_id)

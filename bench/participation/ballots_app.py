@@ -8,35 +8,17 @@ Environment: ``DATABASE_URL``, ``CIVICLOOP_DB_POOL_SIZE`` (read by the settings)
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
-from fastapi import APIRouter
 
 from api.app import create_app
-from core.db import sync_url
 from core.settings import Settings
-from participation.ballot_store import BallotMixer, connection_pool
+from participation.resources import ParticipationResources
 
 settings = Settings()
 if not settings.database_url:
     raise RuntimeError("DATABASE_URL is not set")
 app = create_app(settings)
 
-# The mixer the router would build on first use (two connections of its own), with the window under test;
-# the participation router's lifespan closes its pool.
-pool = connection_pool(sync_url(settings.database_url), min_size=1, max_size=2, autocommit=True)
-app.state.ballot_mixer_pool = pool
-app.state.ballot_mixer = BallotMixer(
-    pool.connection, max_delay=float(os.environ.get("BENCH_MIXER_DELAY", "0"))
-)
-
-
-@asynccontextmanager
-async def _open_pool(_: Any) -> AsyncIterator[None]:
-    await pool.open()
-    yield
-
-
-app.include_router(APIRouter(lifespan=_open_pool))
+# The app's own mixer (on its two autocommit connections, opened by the app's lifespan), with the window
+# under test.
+resources: ParticipationResources = app.state.participation
+resources.mixer.max_delay = float(os.environ.get("BENCH_MIXER_DELAY", "0"))

@@ -36,7 +36,6 @@ async def matrix_run(
         )
         settings = Settings(environment="test", database_url=database_url, media_dir=media, rate_limits=False)
         app = create_app(settings, sessionmaker=sessionmaker)
-        app.state.ballot_sessionmaker = sessionmaker  # the mixer writes inside the transaction too
         app.state.map_refresh_checked_at = math.inf  # no background refresh of the map cells
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(

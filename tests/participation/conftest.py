@@ -1,9 +1,9 @@
 """Clients of the budget-round, ballot, council and consultation tests.
 
 ``pclient`` runs inside the test's rolled-back transaction (the ballot mixer and the casts use the test's
-connection too); ``pcommitted_client`` really commits, with the casts' and the mixer's own pools of plain
-psycopg connections, as in production. Neither runs the app's lifespan (httpx's ASGI transport does not),
-so the pools the routes open on first use are closed here.
+connection too: ``participation.resources``); ``pcommitted_client`` really commits, with the casts' and the
+mixer's own pools of plain psycopg connections, as in production. httpx's ASGI transport does not run the
+app's lifespan, so ``committed_app`` runs it here: it opens those pools and closes them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import participation.models  # noqa: F401  (metadata)
 from api.app import create_app
-from api.routers.participation import close_ballot_resources
 from core.db import make_sessionmaker
 from core.settings import Settings
 from tests.conftest import World
@@ -30,7 +29,6 @@ async def pclient(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Rolled back after the test; the ballot mixer writes through the test's connection too."""
     app = create_app(settings, sessionmaker=sessionmaker)
-    app.state.ballot_sessionmaker = sessionmaker
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
@@ -40,12 +38,10 @@ async def pclient(
 
 @pytest.fixture
 async def committed_app(engine: AsyncEngine, settings: Settings, world: World) -> AsyncIterator[FastAPI]:
-    """The app of ``pcommitted_client`` (a test may swap its ballot mixer)."""
+    """The app of ``pcommitted_client``, its lifespan running (a test may swap its ballot mixer)."""
     app = create_app(settings, sessionmaker=make_sessionmaker(engine))
-    try:
+    async with app.router.lifespan_context(app):
         yield app
-    finally:
-        await close_ballot_resources(app)
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ async def test_a_cast_in_flight_is_sealed_with_the_others(
     [code] = await codes_for(client, world, round_id, 1)
     # The cast is held in the mixer (in flight: its locks held, its participation not committed) until
     # the close has come to wait for the round's lock.
-    mixer = committed_app.state.ballot_mixer = GatedMixer(engine)
+    mixer = committed_app.state.participation.mixer = GatedMixer(engine)
     cast = asyncio.create_task(
         client.post(f"{BASE}/budget-rounds/{round_id}/ballots", json={"code": code, "projects": [ids[0]]})
     )
