@@ -7,6 +7,8 @@ being declared at ~130 routes:
 - a bearer token is read by every route (``optional_identity``): 401 for one that is malformed, unknown
   or revoked; a route whose policy is not ``PUBLIC`` also answers 401 without a token, 403 to a caller
   of another jurisdiction or without the role, and 429 to an anonymous device that writes too often;
+- a write can conflict with the state of what it changes or with a row another request wrote first
+  (a constraint, mapped by ``api.problems``): 409;
 - a path parameter names something that may not exist: 404; a parameter or a body that does not match
   its schema: 422 (a JSON body that is not JSON: 400);
 - a body passes ``BodyGuard`` first: 413 when too large, 415 in a type no route reads;
@@ -34,9 +36,27 @@ from fastapi.openapi.utils import _get_api_route_for_openapi
 from api.auth import Policy, optional_identity
 from api.open311.router import Open311Route
 from api.problems import PROBLEM_JSON
-from core.errors import DomainError, Forbidden, PreconditionFailed, PreconditionRequired
+from core.account_links import InvalidLink
+from core.errors import (
+    DomainError,
+    Forbidden,
+    NotAuthenticated,
+    PreconditionFailed,
+    PreconditionRequired,
+    WrongPassword,
+)
 from core.identity import Role
-from participation.errors import InvalidCode, NotEligible, WrongPhase
+from core.throttle import TooManyRequests
+from geo.errors import JurisdictionNotFound
+from notifications.errors import AlreadyAnswered, InvalidLinkToken, NotYetAsked
+from participation.errors import (
+    AlreadyVoted,
+    BallotRuleViolation,
+    InvalidCode,
+    NotEligible,
+    VotingClosed,
+    WrongPhase,
+)
 
 PROBLEM_REF = "#/components/schemas/Problem"
 OPEN311_ERRORS_REF = "#/components/schemas/Open311Errors"
@@ -82,6 +102,10 @@ PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "404 `photo-not-found`: the photos that cannot be attached",
             },
             "max_bytes": {"type": "integer", "description": "413: the largest body or photo accepted"},
+            "declared_content_type": {
+                "type": ["string", "null"],
+                "description": "415 `photo-unsupported-type`: the type the upload claimed",
+            },
         },
         "required": ["type", "title", "status", "detail", "code"],
         "additionalProperties": False,
@@ -114,13 +138,35 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
 RuleError = type[DomainError] | tuple[type[DomainError], str]
 _J = "/api/v1/jurisdictions/{jurisdiction}"
 _VERSIONED: tuple[RuleError, ...] = ((PreconditionFailed, "stale-version"), PreconditionRequired)
+# Sign-up, sign-in and mailed links name the jurisdiction in the body (404) and are rate limited per
+# address, also for anonymous callers (429).
+_BODY_JURISDICTION: tuple[RuleError, ...] = (JurisdictionNotFound, TooManyRequests)
+_LINK_TOKEN: tuple[RuleError, ...] = (InvalidLinkToken,)
 RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
+    ("POST", "/api/v1/auth/devices"): _BODY_JURISDICTION,
+    ("POST", "/api/v1/auth/accounts"): _BODY_JURISDICTION,
+    ("POST", "/api/v1/auth/tokens"): (*_BODY_JURISDICTION, (NotAuthenticated, "invalid-credentials")),
+    ("POST", "/api/v1/auth/password-resets"): _BODY_JURISDICTION,
+    ("POST", "/api/v1/auth/accounts/confirmations"): (InvalidLink,),
+    ("POST", "/api/v1/auth/password-resets/confirmations"): (InvalidLink,),
+    ("PUT", "/api/v1/auth/password"): (WrongPassword, (Forbidden, "no-password")),
+    ("GET", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
+    ("POST", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
+    ("GET", "/api/v1/notifications/satisfaction/{token}"): _LINK_TOKEN,
+    ("POST", "/api/v1/notifications/satisfaction/{token}"): (*_LINK_TOKEN, NotYetAsked, AlreadyAnswered),
+    ("GET", f"{_J}/budget-rounds/{{round_id}}/export.pb"): ((WrongPhase, "ballots-not-sealed"),),
+    ("PUT", f"{_J}/consultation-rounds/{{round_id}}/response"): ((WrongPhase, "consultation-not-open"),),
+    ("PUT", f"{_J}/motions/{{motion_id}}/vote"): ((WrongPhase, "motion-not-open"),),
     ("GET", f"{_J}/budget-rounds/{{round_id}}/results"): ((WrongPhase, "results-not-published"),),
     ("GET", f"{_J}/consultation-rounds/{{round_id}}/results"): ((Forbidden, "results-not-public"),),
     ("POST", f"{_J}/budget-rounds/{{round_id}}/ballots"): (
         NotEligible,
         InvalidCode,
         (Forbidden, "wrong-jurisdiction"),
+        WrongPhase,
+        VotingClosed,
+        AlreadyVoted,
+        BallotRuleViolation,
     ),
     ("POST", "/api/v1/voting-codes/lookup"): (InvalidCode,),
     # Staff updates need the version they read (``If-Match`` or ``expected_version``): 412 stale, 428 none.
@@ -196,6 +242,10 @@ def error_reasons(route: Any, method: str, operation: dict[str, Any]) -> Reasons
             add(403, "the caller lacks the role (`role-required`)")
         if method in _WRITES and Role.RESIDENT in policy.roles:
             add(429, "an anonymous device made too many changes this hour (`too-many-requests`)")
+    if method in _WRITES:
+        # Any write can meet a constraint another request got to first (``api.problems``'
+        # ``integrity_problem``), and most meet a rule of the object's state (a phase, a workflow).
+        add(409, "the change conflicts with the object's state or with existing data (e.g. `conflict`)")
     if path_parameters:
         add(404, "nothing of that name or id in the path (e.g. `jurisdiction-not-found`)")
     if parameters or body:

@@ -85,8 +85,9 @@ def test_every_operation_with_input_documents_its_validation_error(schema: dict[
             {400, 401, 404, 422},
             {403, 409, 413, 415, 429},
         ),
-        # An administrator's write: role and jurisdiction (403), body guard (413/415), not rate limited.
-        ("POST", f"{_J}/departments", {400, 401, 403, 404, 413, 415, 422}, {429}),
+        # An administrator's write: role and jurisdiction (403), body guard (413/415), a constraint (409),
+        # not rate limited.
+        ("POST", f"{_J}/departments", {400, 401, 403, 404, 409, 413, 415, 422}, {429}),
         # A resident's idempotent write: anonymous devices are limited (429), a key still running (409).
         ("POST", f"{_J}/reports", {400, 401, 403, 404, 409, 413, 415, 422, 429}, set()),
     ],
@@ -137,6 +138,8 @@ def test_the_problem_schema_describes_what_the_handlers_send(schema: dict[str, A
         ),
         problem(429, "too-many-requests", "Too many requests", "try again", retry_after=30),
         problem(404, "not-found", "Not found", "no such report"),
+        problem(415, "photo-unsupported-type", "Unsupported", "a PDF", declared_content_type=None),
+        problem(409, "illegal-transition", "Conflict", "no", current="closed", allowed=["reopened"]),
     ):
         assert validator.is_valid(json.loads(bytes(sent.body))), sent.body
     assert not validator.is_valid({"title": "Not found", "status": 404, "detail": "x", "code": "not-found"})
