@@ -47,7 +47,7 @@ from core.errors import (
 )
 from core.identity import Role
 from core.throttle import TooManyRequests
-from geo.errors import JurisdictionNotFound
+from geo.errors import CategoryNotFound, JurisdictionNotFound
 from notifications.errors import AlreadyAnswered, InvalidLinkToken, NotYetAsked
 from participation.errors import (
     AlreadyVoted,
@@ -154,6 +154,10 @@ RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
     ("POST", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
     ("GET", "/api/v1/notifications/satisfaction/{token}"): _LINK_TOKEN,
     ("POST", "/api/v1/notifications/satisfaction/{token}"): (*_LINK_TOKEN, NotYetAsked, AlreadyAnswered),
+    # Open311 reads ``jurisdiction_id`` (and the service of a new request) by hand from the query or form.
+    ("GET", "/open311/v2/services.{fmt}"): (JurisdictionNotFound,),
+    ("GET", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound,),
+    ("POST", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound, CategoryNotFound),
     ("GET", f"{_J}/budget-rounds/{{round_id}}/export.pb"): ((WrongPhase, "ballots-not-sealed"),),
     ("PUT", f"{_J}/consultation-rounds/{{round_id}}/response"): ((WrongPhase, "consultation-not-open"),),
     ("PUT", f"{_J}/motions/{{motion_id}}/vote"): ((WrongPhase, "motion-not-open"),),
