@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api import health, mobile_app, problems
+from api import health, mobile_app, openapi_errors, problems
 from api.clock import clock
 from api.middleware import BodyGuard
 from api.open311.router import router as open311_router
@@ -121,6 +121,7 @@ def create_app(
     app.include_router(notification_routes.router)
     app.include_router(notification_routes.links)
     app.include_router(health.router)
+    openapi_errors.install(app)
     app.add_middleware(
         BodyGuard, max_json_bytes=256 * 1024, max_upload_bytes=settings.max_photo_bytes + 64 * 1024
     )

@@ -5,12 +5,16 @@ pre-rendered bytes, a ``JSONResponse`` with a status chosen at run time) is not 
 model only documents it. This check closes that gap in tests: each response of the test clients is
 matched to its route the way the app routes it, and
 
-- a successful (2xx/3xx) status the operation does not document fails the test;
+- a status the operation does not document fails the test: successes (2xx/3xx) and client errors
+  (4xx, documented by ``api.openapi_errors``) alike;
+- the answer's media type must be one its status documents (an error is ``application/problem+json``,
+  Open311's its own list in JSON or XML);
 - a JSON body of a documented status must validate against its schema (JSON Schema 2020-12, formats
-  checked), the same schema a client generator or Schemathesis reads.
+  checked), the same schema a client generator or Schemathesis reads: a problem against ``Problem``.
 
-Errors (4xx/5xx) are left to ``api.problems`` and its own tests. ``jsonschema_rs`` comes with
-Schemathesis (a test dependency).
+Server errors (5xx: the database unreachable, a bug) are not part of an operation's contract and are
+left to ``api.problems`` and its own tests. ``jsonschema_rs`` comes with Schemathesis (a test
+dependency).
 """
 
 from __future__ import annotations
@@ -63,19 +67,25 @@ class ResponseSchemas:
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
         found = self.operation_of(method, path)
-        if found is None or status >= 400:
+        if found is None or status >= 500:
             return
         template, operation = found
-        documented = operation["responses"].get(str(status))
+        responses = operation["responses"]
+        documented = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
         if documented is None:
             raise ResponseSchemaMismatch(
                 f"{method} {template} answered {status}, which its OpenAPI does not document"
-                f" (documented: {sorted(operation['responses'])})"
+                f" (documented: {sorted(responses)})"
             )
         media_type = content_type.split(";")[0].strip()
+        content = documented.get("content") or {}
+        if status >= 400 and media_type not in content:
+            raise ResponseSchemaMismatch(
+                f"{method} {template} answered {status} as {media_type!r}; documented: {sorted(content)}"
+            )
         if media_type not in JSON_TYPES or not body:
             return
-        schema = (documented.get("content") or {}).get(media_type, {}).get("schema")
+        schema = content.get(media_type, {}).get("schema")
         if not schema:
             return
         key = (method, template, str(status), media_type)

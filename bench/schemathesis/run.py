@@ -1,10 +1,12 @@
 """Schemathesis over the whole OpenAPI of a live ``civicloop serve``, as four callers: anonymous, a resident,
 field staff and an administrator (each with their own token). The checks: ``not_a_server_error`` (no
-input, valid or not, may get a 5xx: issue 12's quality bar) and ``response_schema_conformance`` (every
-answer matches the schema its operation documents for that status: issue 13, item 4).
+input, valid or not, may get a 5xx: issue 12's quality bar), ``response_schema_conformance`` (every
+answer matches the schema its operation documents for that status: issue 13, item 4) and
+``status_code_conformance`` (every status answered, errors included, is one its operation documents:
+``api.openapi_errors``).
 
     .venv/bin/python bench/schemathesis/run.py [--max-examples 20] [--phases examples,coverage,fuzzing]
-        [--checks not_a_server_error,response_schema_conformance]
+        [--checks not_a_server_error,response_schema_conformance,status_code_conformance]
 
 What runs: a throw-away database ``civicloop_bench_schemathesis`` on the local cluster with the demo
 loaded (its accounts sign in for the tokens), one ``civicloop serve`` (no worker, rate limits off so
@@ -12,8 +14,8 @@ fuzzing is not answered 429), and ``st run`` once per caller with ``{jurisdictio
 ``amsterdam`` (other path parameters are generated). For the callers with a token, the operations that
 end the token (sign-out, password change, account deletion) are left out, or the rest of the run would
 only see 401s; the anonymous run covers them. Prints a table and writes the figures as JSON next to
-the other benchmark results (``.civicloop/bench/``); exits 1 if any caller found a 5xx or an answer
-that does not match its schema.
+the other benchmark results (``.civicloop/bench/``); exits 1 if any caller found a 5xx, an answer
+that does not match its schema or a status its operation does not document.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ TOKEN_ENDING = [
     ("DELETE", "/api/v1/me"),
     ("POST", "/api/v1/auth/password-resets/confirmations"),
 ]
-CHECKS = ["not_a_server_error", "response_schema_conformance"]
+CHECKS = ["not_a_server_error", "response_schema_conformance", "status_code_conformance"]
 CONFIG = """
 [parameters]
 "path.jurisdiction" = "amsterdam"
