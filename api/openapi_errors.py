@@ -150,6 +150,7 @@ RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
     ("POST", "/api/v1/auth/accounts/confirmations"): (InvalidLink,),
     ("POST", "/api/v1/auth/password-resets/confirmations"): (InvalidLink,),
     ("PUT", "/api/v1/auth/password"): (WrongPassword, (Forbidden, "no-password")),
+    ("DELETE", "/api/v1/me"): (WrongPassword,),
     ("GET", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
     ("POST", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
     ("GET", "/api/v1/notifications/satisfaction/{token}"): _LINK_TOKEN,
