@@ -30,11 +30,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_media(request: Request) -> MediaStore:
+async def get_media(request: Request) -> MediaStore:
     return request.app.state.media
 
 

@@ -149,7 +149,7 @@ def check_time_range(start: datetime | None, end: datetime | None, *, names: tup
 # --- the dependencies ---------------------------------------------------------------------------------
 
 
-def _optional_bbox(
+async def _optional_bbox(
     bbox: Annotated[
         str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")
     ] = None,
@@ -157,13 +157,13 @@ def _optional_bbox(
     return parse_bbox(bbox) if bbox is not None else None
 
 
-def _required_bbox(
+async def _required_bbox(
     bbox: Annotated[str, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")],
 ) -> BoundingBox:
     return parse_bbox(bbox)
 
 
-def _near(
+async def _near(
     near: Annotated[
         str | None, Query(max_length=100, description="lon,lat: only reports within `radius`, nearest first")
     ] = None,
@@ -175,7 +175,7 @@ def _near(
     return None if near is None else Near(parse_point(near), radius)
 
 
-def _position(
+async def _position(
     longitude: Annotated[float | None, Query(description="WGS84 longitude, with latitude")] = None,
     latitude: Annotated[float | None, Query(description="WGS84 latitude, with longitude")] = None,
 ) -> Point | None:
@@ -190,19 +190,19 @@ def _position(
     return Point(longitude, latitude)
 
 
-def _required_position(position: Annotated[Point | None, Depends(_position)]) -> Point:
+async def _required_position(position: Annotated[Point | None, Depends(_position)]) -> Point:
     if position is None:
         raise InvalidInput("longitude and latitude are required", code="invalid-position")
     return position
 
 
-def _statuses(
+async def _statuses(
     status: Annotated[str | None, Query(max_length=500, description=STATUS_DESCRIPTION)] = None,
 ) -> tuple[str, ...] | None:
     return parse_statuses(status)
 
 
-def _created_range(
+async def _created_range(
     created_after: Annotated[AwareDatetime | None, Query(description="from this moment (inclusive)")] = None,
     created_before: Annotated[
         AwareDatetime | None, Query(description="up to this moment (exclusive)")
@@ -226,7 +226,7 @@ def radius_parameter(*, maximum: float, description: str) -> Any:
     ``Any``, as FastAPI's ``Depends`` and ``Query`` are typed: the marker stands as the default of a
     parameter of another type."""
 
-    def _radius(
+    async def _radius(
         # A default, not ``Annotated``: the annotation is resolved from the module, the closure's values not.
         radius: float | None = Query(
             default=None, description=f"{description}; above 0, at most {maximum:g}"
@@ -248,7 +248,7 @@ class CursorPage:
     limit: int
 
 
-def _cursor_page(
+async def _cursor_page(
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page")
     ] = None,
