@@ -40,7 +40,11 @@ from pydantic import BaseModel, Field
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from pauses import install as install_pause_timer  # noqa: E402  (a sibling module)
+
 from geo.deadlines import due_at  # noqa: E402  (domain rule, shared on purpose)
+
+install_pause_timer()
 
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "10"))
 OPEN_STATUSES = ["accepted", "in_progress", "on_hold", "reopened", "scheduled", "submitted"]

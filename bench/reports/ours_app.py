@@ -19,9 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from pauses import install as install_pause_timer  # noqa: E402  (a sibling module)
+
 from api.app import create_app  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
+install_pause_timer()
 app = create_app(
     Settings(
         environment="development",

@@ -35,8 +35,8 @@ from run import (  # type: ignore[import-not-found]  # a sibling script, found t
     SCENARIOS,
     STATE_FILE,
     _prepare_database,
-    _wrk,
     _write_scripts,
+    _wrk,
     start_server,
 )
 
