@@ -89,6 +89,7 @@ def create_app(
                 # request (docs/benchmarks.md, "where the p99 tail comes from").
                 gc.collect()
                 gc.freeze()
+                stack.callback(gc.unfreeze)
             yield
         if engine is not None:
             await engine.dispose()
