@@ -2,28 +2,50 @@
 
 Imported by ``ours_app.py`` and ``baseline_app.py``; with ``BENCH_PAUSES=<file>`` in the environment it
 times every collection (``gc.callbacks``) and, when the server exits, writes per generation the number
-of collections, their total and longest pause and how many took over 5 ms to that file as JSON (at
-most once a second while collections happen, and at exit: uvicorn ends on SIGTERM by re-raising the
-signal, which skips ``atexit``).
+of collections, their total and longest pause and how many took over 5 ms to that file as JSON, when
+the app's lifespan ends (uvicorn ends on SIGTERM by re-raising the signal, which skips ``atexit``; a
+write during the run would itself add to the tail it measures). ``wrap`` is the app both sides serve.
 ``run.py`` sets it for both sides and prints the figures after the table.
 """
 
 from __future__ import annotations
 
-import atexit
 import gc
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-def install() -> None:
+
+def wrap(app: ASGIApp) -> ASGIApp:
+    """``app``, timing its collections and writing the figures at shutdown (or ``app`` itself when
+    ``BENCH_PAUSES`` is not set)."""
     target = os.environ.get("BENCH_PAUSES")
     if not target:
-        return
-    started: list[float] = [0.0, 0.0]  # this collection's start, the last write
+        return app
+    write = _install(Path(target))
+
+    async def with_report(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                write()
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return with_report
+
+
+def _install(target: Path) -> Callable[[], None]:
+    started: list[float] = [0.0]
     figures: dict[int, dict[str, float]] = {
         generation: {"collections": 0, "total_ms": 0.0, "max_ms": 0.0, "over_5ms": 0}
         for generation in range(3)
@@ -39,14 +61,11 @@ def install() -> None:
         entry["total_ms"] += pause
         entry["max_ms"] = max(entry["max_ms"], pause)
         entry["over_5ms"] += pause > 5
-        if started[0] - started[1] > 1.0:
-            started[1] = started[0]
-            write()
 
     def write() -> None:
-        Path(target).write_text(
+        target.write_text(
             json.dumps({"frozen_objects": gc.get_freeze_count(), "generations": figures}, indent=2)
         )
 
     gc.callbacks.append(timed)
-    atexit.register(write)
+    return write

@@ -169,7 +169,7 @@ def start_server(
     environment.pop("DATABASE_URL", None)
     environment["BENCH_PAUSES"] = str(log.with_suffix(".gc.json"))  # see pauses.py
     return UvicornServer(
-        side, f"{module}:app", app_dir=HERE, port=port, environment=environment, log=log, cwd=ROOT
+        side, f"{module}:served", app_dir=HERE, port=port, environment=environment, log=log, cwd=ROOT
     )
 
 
