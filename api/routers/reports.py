@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep, get_media, get_settings, public_reads
 from api.idempotency import idempotent
-from api.parameters import BBox, CreatedRange, NearRadius, Page, RequiredPosition, Statuses, radius_parameter
+from api.parameters import ReportListFilters, RequiredPosition, radius_parameter
 from core.errors import Forbidden
 from core.identity import Identity
 from core.settings import Settings
@@ -105,15 +105,12 @@ async def submit_report(
 async def list_reports(
     jurisdiction: str,
     request: Request,
-    bbox: BBox,
-    near: NearRadius,
-    statuses: Statuses,
-    created: CreatedRange,
-    page: Page,
+    filters: ReportListFilters,
     area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
     category: str | None = Query(default=None, max_length=2000, description="comma-separated codes"),
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
+    near, page = filters.near, filters.page
     # A public read: a plain connection, no ORM session (docs/benchmarks.md, "issue 13").
     async with public_reads(request).connection() as connection:
         found = await service.get_jurisdiction(connection, jurisdiction)
@@ -123,10 +120,10 @@ async def list_reports(
             category_ids=await service.category_ids_for_codes(
                 connection, jurisdiction_id=found.id, raw=category
             ),
-            statuses=statuses,
-            created_after=created.start,
-            created_before=created.end,
-            bbox=bbox,
+            statuses=filters.statuses,
+            created_after=filters.created.start,
+            created_before=filters.created.end,
+            bbox=filters.bbox,
             near=near.point if near else None,
             radius_m=near.radius_m if near else None,
             cursor=queries.decode_cursor(page.cursor, nearest=near is not None) if page.cursor else None,
