@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import SessionDep
+from api.deps import SessionDep, public_reads
 from core import throttle
-from core.db import fetch_one, psycopg_sql
+from core.db import Reader, fetch_one, psycopg_sql
 from core.errors import Forbidden, NotAuthenticated, RoleRequired
 from core.identity import Identity, Role, hash_token
 from core.settings import Settings
@@ -34,8 +34,8 @@ GROUP BY a.id
 _IDENTITY = psycopg_sql(IDENTITY_SQL)
 
 
-async def resolve_identity(session: AsyncSession, token: str) -> Identity | None:
-    row = await fetch_one(session, _IDENTITY, {"token_hash": hash_token(token)})
+async def resolve_identity(source: Reader, token: str) -> Identity | None:
+    row = await fetch_one(source, _IDENTITY, {"token_hash": hash_token(token)})
     if row is None:
         return None
     return Identity(
@@ -60,15 +60,17 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def optional_identity(request: Request, session: AsyncSession = SessionDep) -> Identity | None:
-    token = bearer_token(request)
-    if token is None:
-        return None
-    identity = await resolve_identity(session, token)
+async def _known_identity(request: Request, source: Reader, token: str) -> Identity:
+    identity = await resolve_identity(source, token)
     if identity is None:
         raise NotAuthenticated("the token is unknown, expired or revoked", code="invalid-token")
     request.state.identity = identity
     return identity
+
+
+async def optional_identity(request: Request, session: AsyncSession = SessionDep) -> Identity | None:
+    token = bearer_token(request)
+    return None if token is None else await _known_identity(request, session, token)
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,34 @@ class Policy:
 
     roles: frozenset[Role]
 
+
+@dataclass(frozen=True)
+class PublicPolicy(Policy):
+    """``PUBLIC``: anyone. It opens no ORM session of its own, so a public read that needs none (the
+    report list, the duplicate check) runs without one (docs/benchmarks.md, "issue 13"). A token, when
+    one is sent, is still checked (401 when unknown): on the route's session if it opened one first,
+    else on a public-read connection."""
+
+    async def __call__(self, request: Request) -> Identity | None:
+        """The caller, or ``None`` without a token."""
+        token = bearer_token(request)
+        if token is None:
+            return None
+        session: AsyncSession | None = getattr(request.state, "session", None)
+        if session is not None:
+            return await _known_identity(request, session, token)
+        async with public_reads(request).connection() as connection:
+            return await _known_identity(request, connection, token)
+
+
+@dataclass(frozen=True)
+class RolePolicy(Policy):
+    """A policy that needs a token of the route's jurisdiction and one of ``roles``."""
+
     async def __call__(
         self, request: Request, identity: Identity | None = Depends(optional_identity)
-    ) -> Identity | None:
-        """The caller; ``None`` only for a ``PUBLIC`` route called without a token."""
-        if Role.PUBLIC in self.roles:
-            return identity
+    ) -> Identity:
+        """The caller."""
         if identity is None:
             raise NotAuthenticated("sign in or register this device first")
         slug = request.path_params.get("jurisdiction")
@@ -119,10 +143,10 @@ async def _jurisdiction_id(request: Request, slug: str) -> int:
     return (await get_jurisdiction(request.state.session, slug)).id
 
 
-PUBLIC = Policy(frozenset({Role.PUBLIC}))
-RESIDENT = Policy(frozenset({Role.RESIDENT}))
-STAFF = Policy(frozenset({Role.FIELD_STAFF, Role.ADMIN}))
-COUNCIL = Policy(frozenset({Role.COUNCIL_MEMBER, Role.ADMIN}))
-ADMIN = Policy(frozenset({Role.ADMIN}))
-ELECTION_OFFICER = Policy(frozenset({Role.ELECTION_OFFICER}))
-ELECTION_OVERSIGHT = Policy(frozenset({Role.ELECTION_OFFICER, Role.ADMIN}))
+PUBLIC = PublicPolicy(frozenset({Role.PUBLIC}))
+RESIDENT = RolePolicy(frozenset({Role.RESIDENT}))
+STAFF = RolePolicy(frozenset({Role.FIELD_STAFF, Role.ADMIN}))
+COUNCIL = RolePolicy(frozenset({Role.COUNCIL_MEMBER, Role.ADMIN}))
+ADMIN = RolePolicy(frozenset({Role.ADMIN}))
+ELECTION_OFFICER = RolePolicy(frozenset({Role.ELECTION_OFFICER}))
+ELECTION_OVERSIGHT = RolePolicy(frozenset({Role.ELECTION_OFFICER, Role.ADMIN}))

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import PublicReads
 from core.settings import Settings
 from geo.media import MediaStore
 
@@ -30,11 +31,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_media(request: Request) -> MediaStore:
+def public_reads(request: Request) -> PublicReads:
+    """Plain connections for public reads (not a dependency: taken in the route, held only as long as
+    the statements run)."""
+    reads: PublicReads = request.app.state.public_reads
+    return reads
+
+
+async def get_media(request: Request) -> MediaStore:
     return request.app.state.media
 
 

@@ -149,36 +149,38 @@ def check_time_range(start: datetime | None, end: datetime | None, *, names: tup
 # --- the dependencies ---------------------------------------------------------------------------------
 
 
-def _optional_bbox(
-    bbox: Annotated[
-        str | None, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")
-    ] = None,
-) -> BoundingBox | None:
+_BBOX_QUERY = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")
+_NearQuery = Annotated[
+    str | None, Query(max_length=100, description="lon,lat: only reports within `radius`, nearest first")
+]
+_NearRadiusQuery = Annotated[
+    float, Query(description=f"metres around `near`, above 0 and at most {MAX_NEAR_RADIUS_M}")
+]
+_StatusQuery = Annotated[str | None, Query(max_length=500, description=STATUS_DESCRIPTION)]
+_CreatedAfterQuery = Annotated[AwareDatetime | None, Query(description="from this moment (inclusive)")]
+_CreatedBeforeQuery = Annotated[AwareDatetime | None, Query(description="up to this moment (exclusive)")]
+_CursorQuery = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")]
+_LimitQuery = Annotated[int, Query(ge=1, le=500, description="items per page, 1 to 500")]
+
+
+async def _optional_bbox(bbox: Annotated[str | None, _BBOX_QUERY] = None) -> BoundingBox | None:
     return parse_bbox(bbox) if bbox is not None else None
 
 
-def _required_bbox(
-    bbox: Annotated[str, Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")],
-) -> BoundingBox:
+async def _required_bbox(bbox: Annotated[str, _BBOX_QUERY]) -> BoundingBox:
     return parse_bbox(bbox)
 
 
-def _near(
-    near: Annotated[
-        str | None, Query(max_length=100, description="lon,lat: only reports within `radius`, nearest first")
-    ] = None,
-    radius: Annotated[
-        float, Query(description=f"metres around `near`, above 0 and at most {MAX_NEAR_RADIUS_M}")
-    ] = DEFAULT_NEAR_RADIUS_M,
-) -> Near | None:
+async def _near(near: _NearQuery = None, radius: _NearRadiusQuery = DEFAULT_NEAR_RADIUS_M) -> Near | None:
     check_radius(radius, MAX_NEAR_RADIUS_M)
     return None if near is None else Near(parse_point(near), radius)
 
 
-def _position(
-    longitude: Annotated[float | None, Query(description="WGS84 longitude, with latitude")] = None,
-    latitude: Annotated[float | None, Query(description="WGS84 latitude, with longitude")] = None,
-) -> Point | None:
+_LongitudeQuery = Annotated[float | None, Query(description="WGS84 longitude, with latitude")]
+_LatitudeQuery = Annotated[float | None, Query(description="WGS84 latitude, with longitude")]
+
+
+async def _position(longitude: _LongitudeQuery = None, latitude: _LatitudeQuery = None) -> Point | None:
     if longitude is None and latitude is None:
         return None
     if longitude is None or latitude is None:
@@ -190,23 +192,20 @@ def _position(
     return Point(longitude, latitude)
 
 
-def _required_position(position: Annotated[Point | None, Depends(_position)]) -> Point:
+async def _required_position(longitude: _LongitudeQuery = None, latitude: _LatitudeQuery = None) -> Point:
+    # Not ``Depends(_position)``: one dependency to solve instead of two, on the duplicate check.
+    position = await _position(longitude, latitude)
     if position is None:
         raise InvalidInput("longitude and latitude are required", code="invalid-position")
     return position
 
 
-def _statuses(
-    status: Annotated[str | None, Query(max_length=500, description=STATUS_DESCRIPTION)] = None,
-) -> tuple[str, ...] | None:
+async def _statuses(status: _StatusQuery = None) -> tuple[str, ...] | None:
     return parse_statuses(status)
 
 
-def _created_range(
-    created_after: Annotated[AwareDatetime | None, Query(description="from this moment (inclusive)")] = None,
-    created_before: Annotated[
-        AwareDatetime | None, Query(description="up to this moment (exclusive)")
-    ] = None,
+async def _created_range(
+    created_after: _CreatedAfterQuery = None, created_before: _CreatedBeforeQuery = None
 ) -> TimeRange:
     return check_time_range(created_after, created_before, names=("created_after", "created_before"))
 
@@ -226,7 +225,7 @@ def radius_parameter(*, maximum: float, description: str) -> Any:
     ``Any``, as FastAPI's ``Depends`` and ``Query`` are typed: the marker stands as the default of a
     parameter of another type."""
 
-    def _radius(
+    async def _radius(
         # A default, not ``Annotated``: the annotation is resolved from the module, the closure's values not.
         radius: float | None = Query(
             default=None, description=f"{description}; above 0, at most {maximum:g}"
@@ -248,13 +247,47 @@ class CursorPage:
     limit: int
 
 
-def _cursor_page(
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="items per page, 1 to 500")] = 50,
-) -> CursorPage:
+async def _cursor_page(cursor: _CursorQuery = None, limit: _LimitQuery = 50) -> CursorPage:
     return CursorPage(cursor, limit)
 
 
 Page = Annotated[CursorPage, Depends(_cursor_page)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportListQuery:
+    """The public report list's filters: the same parameters, parsers and codes as ``BBox``,
+    ``NearRadius``, ``Statuses``, ``CreatedRange`` and ``Page``, resolved as one dependency.
+
+    The list is the busiest read; FastAPI solves each dependency separately (its own parameter
+    validation pass, cache key and call), and one instead of five saves CPU on every request
+    (docs/benchmarks.md, "issue 13"). A mistake is refused with the same code as on every other route.
+    """
+
+    bbox: BoundingBox | None
+    near: Near | None
+    statuses: tuple[str, ...] | None
+    created: TimeRange
+    page: CursorPage
+
+
+async def _report_list_query(
+    bbox: Annotated[str | None, _BBOX_QUERY] = None,
+    near: _NearQuery = None,
+    radius: _NearRadiusQuery = DEFAULT_NEAR_RADIUS_M,
+    status: _StatusQuery = None,
+    created_after: _CreatedAfterQuery = None,
+    created_before: _CreatedBeforeQuery = None,
+    cursor: _CursorQuery = None,
+    limit: _LimitQuery = 50,
+) -> ReportListQuery:
+    return ReportListQuery(
+        bbox=await _optional_bbox(bbox),
+        near=await _near(near, radius),
+        statuses=await _statuses(status),
+        created=await _created_range(created_after, created_before),
+        page=await _cursor_page(cursor, limit),
+    )
+
+
+ReportListFilters = Annotated[ReportListQuery, Depends(_report_list_query)]

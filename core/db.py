@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import select
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import psycopg
 import sqlalchemy.exc
 from psycopg.rows import namedtuple_row
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -159,21 +161,75 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
     return cast("psycopg.AsyncConnection[Any]", raw.driver_connection)
 
 
-async def fetch_all(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[Any]:
+Reader = AsyncSession | psycopg.AsyncConnection[Any]
+"""Where a hand-written statement runs: a request's session (inside its unit of work) or a plain
+psycopg connection of :class:`PublicReads` (a public read, no session at all)."""
+
+
+async def _driver(source: Reader) -> psycopg.AsyncConnection[Any]:
+    return source if isinstance(source, psycopg.AsyncConnection) else await driver_connection(source)
+
+
+async def fetch_all(source: Reader, sql: str, params: dict[str, Any]) -> list[Any]:
     """Rows as named tuples; ``sql`` in psycopg style (see :func:`psycopg_sql`)."""
-    driver = await driver_connection(session)
+    driver = await _driver(source)
     async with driver.cursor(row_factory=namedtuple_row) as cursor:
         await cursor.execute(sql, params)
         return await cursor.fetchall()
 
 
-async def fetch_one(session: AsyncSession, sql: str, params: dict[str, Any]) -> Any | None:
-    driver = await driver_connection(session)
+async def fetch_one(source: Reader, sql: str, params: dict[str, Any]) -> Any | None:
+    driver = await _driver(source)
     async with driver.cursor(row_factory=namedtuple_row) as cursor:
         await cursor.execute(sql, params)
         return await cursor.fetchone()
 
 
-async def fetch_value(session: AsyncSession, sql: str, params: dict[str, Any]) -> Any | None:
-    row = await fetch_one(session, sql, params)
+async def fetch_value(source: Reader, sql: str, params: dict[str, Any]) -> Any | None:
+    row = await fetch_one(source, sql, params)
     return None if row is None else row[0]
+
+
+class PublicReads:
+    """Plain psycopg connections for the public reads that change nothing (the report list, the
+    near-list, the duplicate check): no ORM session, no SQLAlchemy pool, no greenlet bridge.
+
+    An ``AsyncSession`` per request (begin, pool checkout through SQLAlchemy, commit, check-in) cost
+    these reads about as much CPU as their three statements (docs/benchmarks.md, "issue 13: profile").
+    The app opens a ``psycopg_pool`` pool in its lifespan (:meth:`open`), sized like the engine's.
+    Without one, an app built on a caller's sessionmaker (the tests, whose transaction is rolled back)
+    reads through a session of that sessionmaker, so it sees the caller's rows.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self._sessionmaker = sessionmaker
+        self._pool: AsyncConnectionPool[Any] | None = None
+
+    async def open(self, url: str, *, pool_size: int) -> None:
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            sync_url(url),
+            min_size=pool_size,
+            max_size=2 * pool_size,  # as make_engine's pool: kept connections, none opened per burst
+            open=False,
+            timeout=10,
+            check=check_pooled_connection,  # a connection the server ended is replaced when taken
+        )
+        await pool.open()
+        self._pool = pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection in a transaction of its own, committed (nothing to commit) on the way out."""
+        if self._pool is not None:
+            async with self._pool.connection() as connection:
+                yield connection
+            return
+        if self._sessionmaker is None:
+            raise RuntimeError("PublicReads has neither a pool (open it) nor a sessionmaker")
+        async with self._sessionmaker() as session:
+            yield await driver_connection(session)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import fetch_all, fetch_one, fetch_value, psycopg_sql
+from core.db import Reader, fetch_all, fetch_one, fetch_value, psycopg_sql
 from core.errors import InvalidInput
 from geo.workflow import OPEN_STATUSES
 
@@ -62,8 +62,8 @@ class JurisdictionFields(Protocol):
     def default_locale(self) -> str: ...
 
 
-async def jurisdiction_by_slug(session: AsyncSession, slug: str) -> JurisdictionRef | None:
-    row = await fetch_one(session, _JURISDICTION, {"slug": slug})
+async def jurisdiction_by_slug(source: Reader, slug: str) -> JurisdictionRef | None:
+    row = await fetch_one(source, _JURISDICTION, {"slug": slug})
     return JurisdictionRef(*row) if row else None
 
 
@@ -142,7 +142,7 @@ _DUPLICATES_JSON = psycopg_sql(DUPLICATES_JSON_SQL)
 
 
 async def duplicate_candidates_json(
-    session: AsyncSession,
+    source: Reader,
     *,
     jurisdiction_id: int,
     category_id: int,
@@ -153,7 +153,7 @@ async def duplicate_candidates_json(
 ) -> str:
     """The duplicate suggestions as a JSON array built by PostgreSQL (the mobile app asks on every draft)."""
     found = await fetch_value(
-        session,
+        source,
         _DUPLICATES_JSON,
         {
             "jurisdiction_id": jurisdiction_id,
@@ -267,9 +267,9 @@ def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
     return sql.replace("{distance}", distance), params
 
 
-async def list_reports_json(session: AsyncSession, flt: ReportFilter) -> str:
+async def list_reports_json(source: Reader, flt: ReportFilter) -> str:
     sql, params = report_list_sql(flt)
-    rows = await fetch_all(session, psycopg_sql(sql), params)
+    rows = await fetch_all(source, psycopg_sql(sql), params)
     page, more = rows[: flt.limit], len(rows) > flt.limit
     next_cursor = None
     if more and page:

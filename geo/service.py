@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blocking import image_processing
-from core.db import fetch_all, fetch_value, psycopg_sql
+from core.db import Reader, fetch_all, fetch_value, psycopg_sql
 from core.errors import Forbidden, InvalidInput, PreconditionFailed
 from core.identity import Identity
 from core.outbox import record_event
@@ -42,15 +42,18 @@ from geo.submission import SubmittedReport, claim_photos, submit_report  # noqa:
 from geo.workflow import OPEN_STATUSES, CloseReason, Status, check_transition
 
 
-async def get_jurisdiction(session: AsyncSession, slug: str) -> JurisdictionRef:
+async def get_jurisdiction(source: Reader, slug: str) -> JurisdictionRef:
     """Looked up once per unit of work: the policy check and the route ask for the same one."""
-    cache: dict[str, JurisdictionRef] = session.info.setdefault("jurisdictions", {})
-    if slug in cache:
-        return cache[slug]
-    jurisdiction = await queries.jurisdiction_by_slug(session, slug)
+    cache: dict[str, JurisdictionRef] | None = None
+    if isinstance(source, AsyncSession):
+        cache = source.info.setdefault("jurisdictions", {})
+        if slug in cache:
+            return cache[slug]
+    jurisdiction = await queries.jurisdiction_by_slug(source, slug)
     if jurisdiction is None:
         raise JurisdictionNotFound(f"no jurisdiction {slug!r}")
-    cache[slug] = jurisdiction
+    if cache is not None:
+        cache[slug] = jurisdiction
     return jurisdiction
 
 
@@ -72,15 +75,15 @@ _CATEGORY_CODES = psycopg_sql(
 _ALL_CATEGORY_CODES = psycopg_sql("SELECT id, code, parent_id FROM categories")
 
 
-async def category_id(session: AsyncSession, *, jurisdiction_id: int, code: str) -> int:
-    found = await fetch_value(session, _CATEGORY_ID, {"jurisdiction_id": jurisdiction_id, "code": code})
+async def category_id(source: Reader, *, jurisdiction_id: int, code: str) -> int:
+    found = await fetch_value(source, _CATEGORY_ID, {"jurisdiction_id": jurisdiction_id, "code": code})
     if found is None:
         raise CategoryNotFound(f"no category {code!r} in this jurisdiction")
     return found
 
 
 async def category_ids_for_codes(
-    session: AsyncSession, *, jurisdiction_id: int | None, raw: str | None
+    source: Reader, *, jurisdiction_id: int | None, raw: str | None
 ) -> tuple[int, ...] | None:
     """The categories a comma-separated list of codes stands for; ``None`` (no filter) when empty.
 
@@ -93,9 +96,9 @@ async def category_ids_for_codes(
     if not wanted:
         return None
     if jurisdiction_id is None:
-        rows = await fetch_all(session, _ALL_CATEGORY_CODES, {})
+        rows = await fetch_all(source, _ALL_CATEGORY_CODES, {})
     else:
-        rows = await fetch_all(session, _CATEGORY_CODES, {"jurisdiction_id": jurisdiction_id})
+        rows = await fetch_all(source, _CATEGORY_CODES, {"jurisdiction_id": jurisdiction_id})
     if unknown := sorted(wanted - {row.code for row in rows}):
         raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
     chosen = {row.id for row in rows if row.code in wanted}

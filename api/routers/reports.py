@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
-from api.deps import SessionDep, get_media, get_settings
+from api.deps import SessionDep, get_media, get_settings, public_reads
 from api.idempotency import idempotent
-from api.parameters import BBox, CreatedRange, NearRadius, Page, RequiredPosition, Statuses, radius_parameter
+from api.parameters import ReportListFilters, RequiredPosition, radius_parameter
 from core.errors import Forbidden
 from core.identity import Identity
 from core.settings import Settings
@@ -104,31 +104,33 @@ async def submit_report(
 )
 async def list_reports(
     jurisdiction: str,
-    bbox: BBox,
-    near: NearRadius,
-    statuses: Statuses,
-    created: CreatedRange,
-    page: Page,
+    request: Request,
+    filters: ReportListFilters,
     area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
     category: str | None = Query(default=None, max_length=2000, description="comma-separated codes"),
-    session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    flt = queries.ReportFilter(
-        jurisdiction_id=found.id,
-        area_id=area_id,
-        category_ids=await service.category_ids_for_codes(session, jurisdiction_id=found.id, raw=category),
-        statuses=statuses,
-        created_after=created.start,
-        created_before=created.end,
-        bbox=bbox,
-        near=near.point if near else None,
-        radius_m=near.radius_m if near else None,
-        cursor=queries.decode_cursor(page.cursor, nearest=near is not None) if page.cursor else None,
-        limit=page.limit,
-    )
-    return Response(await queries.list_reports_json(session, flt), media_type="application/json")
+    near, page = filters.near, filters.page
+    # A public read: a plain connection, no ORM session (docs/benchmarks.md, "issue 13").
+    async with public_reads(request).connection() as connection:
+        found = await service.get_jurisdiction(connection, jurisdiction)
+        flt = queries.ReportFilter(
+            jurisdiction_id=found.id,
+            area_id=area_id,
+            category_ids=await service.category_ids_for_codes(
+                connection, jurisdiction_id=found.id, raw=category
+            ),
+            statuses=filters.statuses,
+            created_after=filters.created.start,
+            created_before=filters.created.end,
+            bbox=filters.bbox,
+            near=near.point if near else None,
+            radius_m=near.radius_m if near else None,
+            cursor=queries.decode_cursor(page.cursor, nearest=near is not None) if page.cursor else None,
+            limit=page.limit,
+        )
+        body = await queries.list_reports_json(connection, flt)
+    return Response(body, media_type="application/json")
 
 
 @router.get(
@@ -168,23 +170,24 @@ async def my_reports(
 )
 async def duplicate_candidates(
     jurisdiction: str,
+    request: Request,
     position: RequiredPosition,
     category: str = Query(max_length=64),
     radius: float | None = radius_parameter(maximum=1000, description="metres around the position"),
-    session: AsyncSession = SessionDep,
     settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
-    found = await service.get_jurisdiction(session, jurisdiction)
-    category_id = await service.category_id(session, jurisdiction_id=found.id, code=category)
-    candidates = await queries.duplicate_candidates_json(
-        session,
-        jurisdiction_id=found.id,
-        category_id=category_id,
-        longitude=position.longitude,
-        latitude=position.latitude,
-        radius_m=radius or settings.duplicate_radius_m,
-    )
+    async with public_reads(request).connection() as connection:
+        found = await service.get_jurisdiction(connection, jurisdiction)
+        category_id = await service.category_id(connection, jurisdiction_id=found.id, code=category)
+        candidates = await queries.duplicate_candidates_json(
+            connection,
+            jurisdiction_id=found.id,
+            category_id=category_id,
+            longitude=position.longitude,
+            latitude=position.latitude,
+            radius_m=radius or settings.duplicate_radius_m,
+        )
     return Response(candidates, media_type="application/json")
 
 

@@ -14,7 +14,8 @@ functions civicloop calls, so they cost both sides the same.
 Started by ``run.py``; by hand:
 
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:54329/civicloop_bench \\
-        .venv/bin/uvicorn --app-dir bench/reports baseline_app:app --port 8102 --loop uvloop --http httptools
+        .venv/bin/uvicorn --app-dir bench/reports baseline_app:served --port 8102 \\
+        --loop uvloop --http httptools
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pydantic import BaseModel, Field
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.reports.pauses import wrap as with_pause_report  # noqa: E402
 from geo.deadlines import due_at  # noqa: E402  (domain rule, shared on purpose)
 
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "10"))
@@ -283,3 +285,6 @@ async def duplicate_candidates(
 @app.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+served = with_pause_report(app)  # what run.py serves: the app, its GC pauses timed (pauses.py)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
+from bench.reports.pauses import wrap as with_pause_report  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 app = create_app(
@@ -31,3 +32,5 @@ app = create_app(
         media_dir=ROOT / ".civicloop" / "bench" / "media",
     )
 )
+
+served = with_pause_report(app)  # what run.py serves: the app, its GC pauses timed (pauses.py)

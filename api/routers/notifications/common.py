@@ -24,7 +24,7 @@ Token = Annotated[str, Path(min_length=10, max_length=1000, pattern=r"^[A-Za-z0-
 """A signed link's token: payload and signature, each base64url."""
 
 
-def notification_settings(request: Request) -> NotificationSettings:
+async def notification_settings(request: Request) -> NotificationSettings:
     notifications: NotificationSettings = request.app.state.notification_settings
     return notifications
 
