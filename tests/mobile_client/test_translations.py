@@ -51,7 +51,12 @@ PARTICIPATION_ERRORS = [
 # new rule without a sentence fails here.
 PARTICIPATION = APP.parent / "participation"
 ANSWER_VIOLATIONS = sorted(
-    set(re.findall(r'_violation\([^,()]+, "([a-z-]+)"', (PARTICIPATION / "consultations" / "answering.py").read_text()))
+    set(
+        re.findall(
+            r'_violation\([^,()]+, "([a-z-]+)"',
+            (PARTICIPATION / "consultations" / "answering.py").read_text(),
+        )
+    )
 )
 BALLOT_VIOLATIONS = sorted(
     set(re.findall(r'_violation\(\s*"([a-z-]+)"', (PARTICIPATION / "ballots.py").read_text()))
