@@ -235,7 +235,8 @@ def error_reasons(route: Any, method: str, operation: dict[str, Any]) -> Reasons
     # ``{fmt}`` (Open311's .json/.xml) names a format, not an object: a wrong one is a 400.
     path_parameters = {p["name"] for p in parameters if p["in"] == "path"} - {"fmt"}
     body = operation.get("requestBody")
-    if optional_identity in calls:
+    # A token, when sent, is checked by every policy (``PUBLIC`` included) and by ``optional_identity``.
+    if optional_identity in calls or any(isinstance(call, Policy) for call in calls):
         add(401, "the bearer token is malformed, unknown, expired or revoked")
     for policy in (call for call in calls if isinstance(call, Policy)):
         if Role.PUBLIC in policy.roles:
