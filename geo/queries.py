@@ -8,6 +8,7 @@ Spatial predicates are written in their indexable form only: ``ST_DWithin(locati
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -224,6 +225,31 @@ _NEAR_POINT = "ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)::geography"
 _NEAR_DISTANCE = f"ST_Distance(r.location::geography, {_NEAR_POINT}, false)"
 
 
+def add_report_filters(
+    where: list[str],
+    params: dict[str, Any],
+    *,
+    category_ids: Iterable[int] | None,
+    statuses: Iterable[str] | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+) -> None:
+    """The filters every public report list shares (the API's and Open311's), on reports aliased ``r``:
+    categories, statuses, and a half-open creation range ``[after, before)`` (``api.parameters``)."""
+    if category_ids is not None:
+        where.append("r.category_id = ANY(:category_ids)")
+        params["category_ids"] = list(category_ids)
+    if statuses is not None:
+        where.append("r.status = ANY(:statuses)")
+        params["statuses"] = list(statuses)
+    if created_after is not None:
+        where.append("r.created_at >= :created_after")
+        params["created_after"] = created_after
+    if created_before is not None:
+        where.append("r.created_at < :created_before")
+        params["created_before"] = created_before
+
+
 def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
     """The public report list as rows of JSON built by PostgreSQL.
 
@@ -235,18 +261,14 @@ def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
     if flt.area_id is not None:
         where.append("ST_Intersects(r.location, (SELECT geom FROM areas WHERE id = :area_id))")
         params["area_id"] = flt.area_id
-    if flt.category_ids is not None:
-        where.append("r.category_id = ANY(:category_ids)")
-        params["category_ids"] = list(flt.category_ids)
-    if flt.statuses is not None:
-        where.append("r.status = ANY(:statuses)")
-        params["statuses"] = list(flt.statuses)
-    if flt.created_after is not None:
-        where.append("r.created_at >= :created_after")
-        params["created_after"] = flt.created_after
-    if flt.created_before is not None:
-        where.append("r.created_at < :created_before")
-        params["created_before"] = flt.created_before
+    add_report_filters(
+        where,
+        params,
+        category_ids=flt.category_ids,
+        statuses=flt.statuses,
+        created_after=flt.created_after,
+        created_before=flt.created_before,
+    )
     if flt.bbox is not None:
         where.append("r.location && ST_MakeEnvelope(:min_lon, :min_lat, :max_lon, :max_lat, 4326)")
         params.update(zip(("min_lon", "min_lat", "max_lon", "max_lat"), flt.bbox, strict=True))

@@ -15,6 +15,7 @@ from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from geo.models import Category, Jurisdiction
+from geo.queries import add_report_filters
 
 MAX_RESULTS = 1000
 
@@ -99,18 +100,14 @@ async def service_requests(
     if query.ids is not None:
         where.append("r.id = ANY(:ids)")
         params["ids"] = list(query.ids)
-    if query.category_ids is not None:
-        where.append("r.category_id = ANY(:category_ids)")
-        params["category_ids"] = list(query.category_ids)
-    if query.statuses is not None:
-        where.append("r.status = ANY(:statuses)")
-        params["statuses"] = list(query.statuses)
-    if query.start is not None:
-        where.append("r.created_at >= :start")
-        params["start"] = query.start
-    if query.end is not None:
-        where.append("r.created_at < :end")  # exclusive, as everywhere (api.parameters)
-        params["end"] = query.end
+    add_report_filters(
+        where,
+        params,
+        category_ids=query.category_ids,
+        statuses=query.statuses,
+        created_after=query.start,
+        created_before=query.end,
+    )
     # Only the fixed clauses above are joined in; every value is a bind parameter.
     return (await session.execute(text(REQUESTS_SQL.replace("{where}", " AND ".join(where))), params)).all()
 
