@@ -14,7 +14,7 @@ import json
 import time
 from typing import Any
 
-from notifications.errors import InvalidLinkToken
+from notifications.errors import InvalidLinkToken, LinkTokenExpired
 
 
 def _b64(data: bytes) -> str:
@@ -49,5 +49,5 @@ def verify(secret: str, purpose: str, token: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidLinkToken("this link is not valid")
     if "exp" in data and int(data["exp"]) < time.time():
-        raise InvalidLinkToken("this link has expired", code="link-expired")
+        raise LinkTokenExpired("this link has expired")
     return data
