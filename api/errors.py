@@ -63,11 +63,6 @@ class TileOutOfRange(NotFound):
     title = "Tile out of range"
 
 
-class ViewportTooLarge(InvalidInput):
-    code = "viewport-too-large"
-    title = "Viewport too large"
-
-
 class InvalidPoint(InvalidInput):
     code = "invalid-point"
     title = "Invalid point"

@@ -173,6 +173,13 @@ class AccountAnonymous(InvalidInput):
     title = "Account anonymous"
 
 
+class ViewportTooLarge(InvalidInput):
+    """A clustered map viewport that spans too many cells at its zoom: zoom in or ask for a smaller box."""
+
+    code = "viewport-too-large"
+    title = "Viewport too large"
+
+
 class RoleGrantNotFound(NotFound):
     code = "role-grant-not-found"
     title = "Role grant not found"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import COUNCIL, PUBLIC, STAFF
 from api.deps import SessionDep
-from api.errors import InvalidTileCoordinates, TileOutOfRange, ViewportTooLarge
+from api.errors import InvalidTileCoordinates, TileOutOfRange
 from api.parameters import BBox, RequiredBBox, Statuses, limit_parameter
 from api.path_objects import PathJurisdiction
 from core.identity import Identity
@@ -209,10 +209,7 @@ async def clustered_viewport(
         ),
         statuses=statuses,
     )
-    try:
-        body = await map_queries.clustered_viewport(session, flt=flt, bbox=bbox, zoom=zoom)
-    except map_queries.ViewportTooLarge as error:
-        raise ViewportTooLarge(str(error)) from None
+    body = await map_queries.clustered_viewport(session, flt=flt, bbox=bbox, zoom=zoom)
     _schedule_refresh(request, background)
     return GeoJSONResponse(body)
 
