@@ -21,7 +21,8 @@ be read off the route: ``RULE_ERRORS`` lists those per operation with the error 
 the derivation and the list stay true to what the app answers.
 
 Open311 routes answer GeoReport v2's own error list (JSON or XML) and fold every failure onto 400, 403
-and 404 (``api.open311.router.Open311Route``); only ``BodyGuard``'s 413/415 stay problem+json there.
+and 404 (``api.open311.router.Open311Route``), but for a rate limit's 429 (with ``Retry-After``); only
+``BodyGuard``'s 413/415 stay problem+json there. A 429 documents its ``Retry-After`` header everywhere.
 """
 
 from __future__ import annotations
@@ -146,6 +147,11 @@ PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["location", "message", "type"],
         "additionalProperties": False,
     },
+}
+
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds until the rate limit's window ends and the request may be sent again.",
+    "schema": {"type": "integer", "minimum": 1},
 }
 
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
@@ -341,22 +347,27 @@ def _document_problems(operation: dict[str, Any], reasons: Reasons) -> None:
         responses[str(status)] = {
             "description": _describe(lines),
             "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+            **_headers(status),
         }
 
 
+def _headers(status: int) -> dict[str, Any]:
+    return {"headers": {"Retry-After": RETRY_AFTER_HEADER}} if status == 429 else {}
+
+
 def _document_open311(operation: dict[str, Any], reasons: Reasons) -> None:
-    """GeoReport v2's folding (``Open311Route``): 401/403 -> 403, 404 -> 404, any other -> 400. The
-    body guard answers before the route, in problem+json."""
+    """GeoReport v2's folding (``Open311Route``): 401/403 -> 403, 404 -> 404, 429 -> 429 (with
+    ``Retry-After``), any other -> 400. The body guard answers before the route, in problem+json."""
     responses = operation["responses"]
     errors = responses.pop("4XX")
     folded: dict[int, list[str]] = {400: ["bad input: the format, a parameter or the body"]}
     for status, lines in reasons.items():
         if status in (413, 415):
             continue
-        spec = 403 if status in (401, 403) else 404 if status == 404 else 400
+        spec = 403 if status in (401, 403) else status if status in (404, 429) else 400
         folded.setdefault(spec, []).extend(lines)
     for status, lines in sorted(folded.items()):
-        responses[str(status)] = {**errors, "description": _describe(lines)}
+        responses[str(status)] = {**errors, "description": _describe(lines), **_headers(status)}
     for status in (413, 415):
         if status in reasons:
             responses[str(status)] = {

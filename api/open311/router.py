@@ -3,7 +3,9 @@
 Errors here are not problem+json: an Open311 client expects the specification's own error list in the
 format it asked for. ``Open311Route`` catches every expected failure (domain errors, including those raised
 while resolving dependencies) and renders it so; the status is folded onto the three the spec names (400 bad
-input, 403 missing or invalid ``api_key``, 404 unknown id or service). Most parameters are read by hand
+input, 403 missing or invalid ``api_key``, 404 unknown id or service), but for a rate limit's 429, which
+keeps its status and its ``Retry-After`` (the spec names no such answer, and folded into a 400 a client
+would not know to wait and retry). Most parameters are read by hand
 from the query and form (the spec's own names and formats); those shared with the API (``status``) are its
 dependencies from ``api.parameters``, whose errors and FastAPI validation errors this route class renders
 in the spec's format too, so neither escapes as problem+json.
@@ -32,10 +34,11 @@ from api.open311.schemas import (
     ServiceDefinition,
     ServiceRequest,
     TokenRequest,
+    create_request_body,
     documented,
 )
 from api.parameters import Statuses
-from core.errors import DomainError
+from core.errors import DomainError, TooManyRequests
 from core.identity import Identity
 from geo.errors import InvalidExtraFields
 
@@ -48,8 +51,8 @@ def _format_of(request: Request) -> Format:
 def _spec_status(status: int) -> int:
     if status in (401, 403):
         return 403
-    if status == 404:
-        return 404
+    if status in (404, 429):
+        return status
     return 400
 
 
@@ -70,7 +73,10 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except DomainError as error:
-                return error_response(fmt, _spec_status(error.status), _descriptions(error))
+                response = error_response(fmt, _spec_status(error.status), _descriptions(error))
+                if isinstance(error, TooManyRequests):
+                    response.headers["Retry-After"] = str(error.retry_after)  # when the window ends
+                return response
             except RequestValidationError as error:
                 described = [
                     f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in error.errors()
@@ -161,6 +167,7 @@ async def read_service_definition(
     response_model=list[RequestCreated],
     responses=documented(201),
     summary="Submit a service request (form-encoded, api_key required)",
+    openapi_extra=create_request_body(),
 )
 async def create_request(
     fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
