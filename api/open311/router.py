@@ -107,7 +107,7 @@ def _extensions(request: Request) -> bool:
     summary="Where this server's GeoReport v2 endpoint lives",
 )
 async def discovery(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
     changed = await queries.last_jurisdiction_change(session)
     body: dict[str, Any] = {
@@ -124,7 +124,7 @@ async def discovery(
             }
         ],
     }
-    return respond(cast(Format, fmt), "discovery", body)
+    return respond(fmt, "discovery", body)
 
 
 @router.get(
@@ -134,11 +134,11 @@ async def discovery(
     summary="Categories residents can report, as services",
 )
 async def list_services(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
     jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
     services = await open311.list_services(session, jurisdiction)
-    return respond(cast(Format, fmt), "services", services)
+    return respond(fmt, "services", services)
 
 
 @router.get(
@@ -149,16 +149,14 @@ async def list_services(
 )
 async def read_service_definition(
     service_code: str,
-    fmt: str,
+    fmt: Format,
     request: Request,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
     jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
     category = await open311.get_service(session, jurisdiction, service_code)
-    return respond(
-        cast(Format, fmt), "service_definition", open311.service_definition(category, jurisdiction)
-    )
+    return respond(fmt, "service_definition", open311.service_definition(category, jurisdiction))
 
 
 @router.post(
@@ -170,7 +168,7 @@ async def read_service_definition(
     openapi_extra=create_request_body(),
 )
 async def create_request(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -192,7 +190,7 @@ async def create_request(
             "account_id": None,
         }
     ]
-    return respond(cast(Format, fmt), "service_requests", answer, status_code=201)
+    return respond(fmt, "service_requests", answer, status_code=201)
 
 
 @router.get(
@@ -202,7 +200,7 @@ async def create_request(
     summary="Service requests: by ids, or filtered within a 90-day window",
 )
 async def list_requests(
-    fmt: str,
+    fmt: Format,
     request: Request,
     statuses: Statuses,
     session: AsyncSession = SessionDep,
@@ -217,7 +215,7 @@ async def list_requests(
     found = await open311.find_requests(
         session, jurisdiction, query, base_url=_base_url(request), extensions=extensions
     )
-    return respond(cast(Format, fmt), "service_requests", found)
+    return respond(fmt, "service_requests", found)
 
 
 @router.get(
@@ -228,7 +226,7 @@ async def list_requests(
 )
 async def read_request(
     service_request_id: str,
-    fmt: str,
+    fmt: Format,
     request: Request,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
@@ -243,7 +241,7 @@ async def read_request(
     )
     if not found:
         raise open311.ServiceRequestNotFound(f"no service request {service_request_id}")
-    return respond(cast(Format, fmt), "service_requests", found)
+    return respond(fmt, "service_requests", found)
 
 
 @router.get(
@@ -254,7 +252,7 @@ async def read_request(
 )
 async def read_token(
     token: str,
-    fmt: str,
+    fmt: Format,
     request: Request,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
@@ -263,6 +261,4 @@ async def read_token(
     if len(token) > 64:
         raise open311.ServiceRequestNotFound("no service request for this token")
     report_id = await open311.request_for_token(session, jurisdiction, token)
-    return respond(
-        cast(Format, fmt), "service_requests", [{"service_request_id": str(report_id), "token": token}]
-    )
+    return respond(fmt, "service_requests", [{"service_request_id": str(report_id), "token": token}])
