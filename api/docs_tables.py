@@ -118,23 +118,11 @@ def errors_page() -> str:
         "Every error is RFC 9457 `application/problem+json` with a stable `code`; clients switch on",
         "the code, never on `detail`. *Source* is the error class (a code is a class; the status",
         "families' own codes are answered where no narrower class fits), or `api/problems.py` for what",
-        "the HTTP layer answers itself.",
+        "the HTTP layer answers itself. A code has one status (`tests/api/test_problem_answers.py`).",
         "",
         "| Code | Status | Source | Meaning |",
         "| --- | --- | --- | --- |",
     ]
-    statuses: dict[str, set[int]] = {}
-    for entry in all_codes():
-        statuses.setdefault(entry.code, set()).add(entry.status)
-    mixed = sorted(code for code, found in statuses.items() if len(found) > 1)
-    if mixed:
-        lines[8:8] = [
-            "",
-            "A code has one HTTP status but for "
-            + ", ".join(f"`{code}`" for code in mixed)
-            + ", which answer two,",
-            "one class each, as they did before every code had its class.",
-        ]
     seen = set()
     for entry in all_codes():
         key = (entry.code, entry.status, entry.source)

@@ -55,7 +55,6 @@ from geo.errors import CategoryNotFound, JurisdictionNotFound, StaleVersion
 from notifications.errors import (
     AlreadyAnswered,
     InvalidLinkToken,
-    LinkTokenExpired,
     MalformedLinkToken,
     NotYetAsked,
 )
@@ -171,7 +170,7 @@ _VERSIONED: tuple[RuleError, ...] = (StaleVersion, PreconditionRequired)
 # Sign-up, sign-in and mailed links name the jurisdiction in the body (404) and are rate limited per
 # address, also for anonymous callers (429).
 _BODY_JURISDICTION: tuple[RuleError, ...] = (JurisdictionNotFound, TooManyRequests)
-_LINK_TOKEN: tuple[RuleError, ...] = (InvalidLinkToken, LinkTokenExpired, MalformedLinkToken)
+_LINK_TOKEN: tuple[RuleError, ...] = (InvalidLinkToken, LinkExpired, MalformedLinkToken)
 _ACCOUNT_LINK: tuple[RuleError, ...] = (InvalidLink, LinkUsed, LinkExpired)
 RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
     ("POST", "/api/v1/auth/devices"): _BODY_JURISDICTION,

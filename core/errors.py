@@ -192,12 +192,15 @@ class LinkUsed(InvalidLink):
     title = "Link used"
 
 
-class LinkExpired(InvalidLink):
-    """An account link (confirmation, password reset) past its lifetime.
+class Gone(DomainError):
+    status = 410
+    code = "gone"
+    title = "Gone"
 
-    404 like every account link; a signed notification link that expired answers 403
-    (``notifications.errors.LinkTokenExpired``).
-    """
+
+class LinkExpired(Gone):
+    """A link past its lifetime: an account link (confirmation, password reset) or a signed notification
+    link (unsubscribe, satisfaction, feedback). 410: it was valid once and will not be again."""
 
     code = "link-expired"
     title = "Link expired"

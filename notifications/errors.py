@@ -87,13 +87,6 @@ class PushEndpointTaken(Conflict):
 # One class per code raised at a single place, beside its family.
 
 
-class LinkTokenExpired(InvalidLinkToken):
-    """A signed notification link past its lifetime (403; an account link that expired answers 404)."""
-
-    code = "link-expired"
-    title = "Link expired"
-
-
 class UnresolvableTarget(ForbiddenTarget):
     """A webhook or push host that does not resolve."""
 
@@ -112,9 +105,10 @@ class InvalidPushKey(InvalidInput):
 
 
 class MalformedLinkToken(InvalidInput):
-    """An unsubscribe or satisfaction link that is malformed (422; a tampered or misused one answers 403)."""
+    """An unsubscribe or satisfaction link that is malformed (a tampered or misused one:
+    ``invalid-link-token``, 403)."""
 
-    code = "invalid-link-token"
+    code = "malformed-link-token"
     title = "Malformed link"
 
 

@@ -14,7 +14,8 @@ import json
 import time
 from typing import Any
 
-from notifications.errors import InvalidLinkToken, LinkTokenExpired
+from core.errors import LinkExpired
+from notifications.errors import InvalidLinkToken
 
 
 def _b64(data: bytes) -> str:
@@ -49,5 +50,5 @@ def verify(secret: str, purpose: str, token: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidLinkToken("this link is not valid")
     if "exp" in data and int(data["exp"]) < time.time():
-        raise LinkTokenExpired("this link has expired")
+        raise LinkExpired("this link has expired")
     return data

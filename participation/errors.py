@@ -403,11 +403,11 @@ class UnknownPhase(IllegalPhaseChange):
 class UnknownWorkflowStatus(IllegalPhaseChange):
     """A status change to a status the workflow (a motion's, a consultation round's) does not have.
 
-    409, as every refused status change; the report filter's ``unknown-status`` answers 422
-    (``api.errors.UnknownStatus``).
+    409, as every refused status change (like ``unknown-phase``); the report filter's ``unknown-status``
+    is a 422 of the query string (``api.errors.UnknownStatus``).
     """
 
-    code = "unknown-status"
+    code = "unknown-workflow-status"
     title = "Unknown status"
 
 

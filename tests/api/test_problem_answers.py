@@ -156,31 +156,19 @@ def test_every_error_class_has_a_kebab_case_code_and_its_familys_status() -> Non
                 assert error.status == status, error
 
 
-# Codes that answer with two statuses today, each status its own class (clients may depend on both, so
-# the wire stays): unknown-status is 422 for a report filter (api.errors.UnknownStatus) and 409 for a
-# workflow's status change (participation.errors.UnknownWorkflowStatus); invalid-link-token is 403 for a
-# tampered signed link (InvalidLinkToken) and 422 for a malformed one (MalformedLinkToken); link-expired is
-# 404 for an account link (core.errors.LinkExpired) and 403 for a notification link (LinkTokenExpired).
-# Each needs a decision (a new code, or one status); the set may only shrink.
-MIXED_STATUS = {"unknown-status", "invalid-link-token", "link-expired"}
-
-
 def test_a_code_belongs_to_one_class_and_one_status() -> None:
     classes: dict[str, list[type[DomainError]]] = {}
     for error in docs_tables.error_classes():
         classes.setdefault(error.code, []).append(error)
     for code, found in classes.items():
-        if code in MIXED_STATUS:
-            assert len(found) == len({error.status for error in found}) == 2, (code, found)
-        else:
-            assert len(found) == 1, (code, found)
+        assert len(found) == 1, (code, found)
     # The HTTP layer's own codes: the status of the family of that code where there is one.
     for code, (status, _) in HTTP_LAYER_CODES.items():
         assert all(error.status == status for error in classes.get(code, [])), code
     statuses: dict[str, set[int]] = {}
     for entry in docs_tables.all_codes():
         statuses.setdefault(entry.code, set()).add(entry.status)
-    assert {code for code, found in statuses.items() if len(found) > 1} == MIXED_STATUS
+    assert {code for code, found in statuses.items() if len(found) > 1} == set()
 
 
 def test_every_error_class_states_its_code_and_title() -> None:
