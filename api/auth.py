@@ -12,9 +12,10 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, public_reads
+from api.errors import InvalidAuthorizationHeader, InvalidToken
 from core import throttle
 from core.db import Reader, fetch_one, psycopg_sql
-from core.errors import Forbidden, NotAuthenticated, RoleRequired
+from core.errors import NotAuthenticated, RoleRequired, WrongJurisdiction
 from core.identity import Identity, Role, hash_token
 from core.settings import Settings
 from geo.service import get_jurisdiction
@@ -56,14 +57,14 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("use 'Authorization: Bearer <token>'", code="invalid-authorization-header")
+        raise InvalidAuthorizationHeader("use 'Authorization: Bearer <token>'")
     return token.strip()
 
 
 async def _known_identity(request: Request, source: Reader, token: str) -> Identity:
     identity = await resolve_identity(source, token)
     if identity is None:
-        raise NotAuthenticated("the token is unknown, expired or revoked", code="invalid-token")
+        raise InvalidToken("the token is unknown, expired or revoked")
     request.state.identity = identity
     return identity
 
@@ -113,7 +114,7 @@ class RolePolicy(Policy):
         if slug is not None:
             jurisdiction_id = await _jurisdiction_id(request, slug)
             if jurisdiction_id != identity.jurisdiction_id:
-                raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
+                raise WrongJurisdiction("your account belongs to another jurisdiction")
         if not (identity.roles & self.roles):
             needed = ", ".join(sorted(r.value for r in self.roles))
             raise RoleRequired(f"this needs one of these roles: {needed}")

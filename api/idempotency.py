@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, InvalidInput
+from api.errors import IdempotencyKeyReused, InvalidIdempotencyKey, RequestInProgress, WeakIdempotencyKey
 from core.idempotency import IdempotencyRecord
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -64,15 +64,12 @@ async def idempotent(
     if key is None:
         return _respond(*await produce())
     if not _KEY.match(key):
-        raise InvalidInput(
-            "Idempotency-Key must be 1-255 visible ASCII characters", code="invalid-idempotency-key"
-        )
+        raise InvalidIdempotencyKey("Idempotency-Key must be 1-255 visible ASCII characters")
     client_key = key
     if unauthenticated:
         if not _CLIENT_SECRET_KEY.match(key):
-            raise InvalidInput(
-                "without a token, Idempotency-Key must be a random UUID (or at least 22 URL-safe characters)",
-                code="weak-idempotency-key",
+            raise WeakIdempotencyKey(
+                "without a token, Idempotency-Key must be a random UUID (or at least 22 URL-safe characters)"
             )
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     if body is None:
@@ -92,13 +89,9 @@ async def idempotent(
         )
         assert record is not None  # a conflicting row was committed before our statement ran
         if record.fingerprint != fingerprint:
-            raise InvalidInput(
-                "this Idempotency-Key was used for a different request", code="idempotency-key-reused"
-            )
+            raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
         if record.status_code is None:
-            raise Conflict(
-                "the first request with this key is still being processed", code="request-in-progress"
-            )
+            raise RequestInProgress("the first request with this key is still being processed")
         stored = record.response or {}
         content = stored.get("body")
         if redaction is not None and 200 <= record.status_code < 300:

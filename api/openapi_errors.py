@@ -21,7 +21,8 @@ be read off the route: ``RULE_ERRORS`` lists those per operation with the error 
 the derivation and the list stay true to what the app answers.
 
 Open311 routes answer GeoReport v2's own error list (JSON or XML) and fold every failure onto 400, 403
-and 404 (``api.open311.router.Open311Route``); only ``BodyGuard``'s 413/415 stay problem+json there.
+and 404 (``api.open311.router.Open311Route``), but for a rate limit's 429 (with ``Retry-After``); only
+``BodyGuard``'s 413/415 stay problem+json there. A 429 documents its ``Retry-After`` header everywhere.
 """
 
 from __future__ import annotations
@@ -34,28 +35,52 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import _get_api_route_for_openapi
 
 from api.auth import Policy, optional_identity
+from api.errors import ResultsNotPublic, TooManySignInAttempts
 from api.open311.router import Open311Route
 from api.problems import PROBLEM_JSON
-from core.account_links import InvalidLink
 from core.errors import (
     DomainError,
-    Forbidden,
-    NotAuthenticated,
-    PreconditionFailed,
+    InvalidCredentials,
+    InvalidLink,
+    LinkExpired,
+    LinkUsed,
+    NoPassword,
     PreconditionRequired,
+    TooManyRequests,
+    WrongJurisdiction,
     WrongPassword,
 )
 from core.identity import Role
-from core.throttle import TooManyRequests
-from geo.errors import CategoryNotFound, JurisdictionNotFound
-from notifications.errors import AlreadyAnswered, InvalidLinkToken, NotYetAsked
+from geo.errors import CategoryNotFound, JurisdictionNotFound, StaleVersion
+from notifications.errors import (
+    AlreadyAnswered,
+    InvalidLinkToken,
+    MalformedLinkToken,
+    NotYetAsked,
+)
 from participation.errors import (
+    AccountsNotAccepted,
+    AddressNotVerified,
+    AgeNotVerified,
     AlreadyVoted,
+    BallotInProgress,
     BallotRuleViolation,
-    InvalidCode,
-    NotEligible,
+    BallotsNotSealed,
+    CodeAlreadyUsed,
+    CodeForAnotherRound,
+    CodeRevoked,
+    CodesNotAccepted,
+    ConsultationNotOpen,
+    MotionNotOpen,
+    MotionVotingClosed,
+    NotACouncilMember,
+    OutsideArea,
+    RegistrationRequired,
+    ResultsNotPublished,
+    TooYoung,
+    UnknownCode,
     VotingClosed,
-    WrongPhase,
+    VotingNotOpen,
 )
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -123,6 +148,11 @@ PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds until the rate limit's window ends and the request may be sent again.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -133,23 +163,23 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
 }
 
 # What the services behind an operation refuse, beyond what its shape tells (see the module docstring):
-# (method, path template) -> the error classes, or a status family with the code it is raised with where
-# that code has no class of its own (docs/errors.md lists both).
-RuleError = type[DomainError] | tuple[type[DomainError], str]
+# (method, path template) -> the error classes (each one code; docs/errors.md lists them).
+RuleError = type[DomainError]
 _J = "/api/v1/jurisdictions/{jurisdiction}"
-_VERSIONED: tuple[RuleError, ...] = ((PreconditionFailed, "stale-version"), PreconditionRequired)
+_VERSIONED: tuple[RuleError, ...] = (StaleVersion, PreconditionRequired)
 # Sign-up, sign-in and mailed links name the jurisdiction in the body (404) and are rate limited per
 # address, also for anonymous callers (429).
 _BODY_JURISDICTION: tuple[RuleError, ...] = (JurisdictionNotFound, TooManyRequests)
-_LINK_TOKEN: tuple[RuleError, ...] = (InvalidLinkToken,)
+_LINK_TOKEN: tuple[RuleError, ...] = (InvalidLinkToken, LinkExpired, MalformedLinkToken)
+_ACCOUNT_LINK: tuple[RuleError, ...] = (InvalidLink, LinkUsed, LinkExpired)
 RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
     ("POST", "/api/v1/auth/devices"): _BODY_JURISDICTION,
     ("POST", "/api/v1/auth/accounts"): _BODY_JURISDICTION,
-    ("POST", "/api/v1/auth/tokens"): (*_BODY_JURISDICTION, (NotAuthenticated, "invalid-credentials")),
+    ("POST", "/api/v1/auth/tokens"): (JurisdictionNotFound, TooManySignInAttempts, InvalidCredentials),
     ("POST", "/api/v1/auth/password-resets"): _BODY_JURISDICTION,
-    ("POST", "/api/v1/auth/accounts/confirmations"): (InvalidLink,),
-    ("POST", "/api/v1/auth/password-resets/confirmations"): (InvalidLink,),
-    ("PUT", "/api/v1/auth/password"): (WrongPassword, (Forbidden, "no-password")),
+    ("POST", "/api/v1/auth/accounts/confirmations"): _ACCOUNT_LINK,
+    ("POST", "/api/v1/auth/password-resets/confirmations"): _ACCOUNT_LINK,
+    ("PUT", "/api/v1/auth/password"): (WrongPassword, NoPassword),
     ("DELETE", "/api/v1/me"): (WrongPassword,),
     ("GET", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
     ("POST", "/api/v1/notifications/unsubscribe/{token}"): _LINK_TOKEN,
@@ -159,21 +189,37 @@ RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
     ("GET", "/open311/v2/services.{fmt}"): (JurisdictionNotFound,),
     ("GET", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound,),
     ("POST", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound, CategoryNotFound),
-    ("GET", f"{_J}/budget-rounds/{{round_id}}/export.pb"): ((WrongPhase, "ballots-not-sealed"),),
-    ("PUT", f"{_J}/consultation-rounds/{{round_id}}/response"): ((WrongPhase, "consultation-not-open"),),
-    ("PUT", f"{_J}/motions/{{motion_id}}/vote"): ((WrongPhase, "motion-not-open"),),
-    ("GET", f"{_J}/budget-rounds/{{round_id}}/results"): ((WrongPhase, "results-not-published"),),
-    ("GET", f"{_J}/consultation-rounds/{{round_id}}/results"): ((Forbidden, "results-not-public"),),
+    ("GET", f"{_J}/budget-rounds/{{round_id}}/export.pb"): (BallotsNotSealed,),
+    ("PUT", f"{_J}/consultation-rounds/{{round_id}}/response"): (
+        ConsultationNotOpen,
+        RegistrationRequired,
+        AddressNotVerified,
+        OutsideArea,
+        AgeNotVerified,
+        TooYoung,
+    ),
+    ("PUT", f"{_J}/motions/{{motion_id}}/vote"): (MotionNotOpen, MotionVotingClosed, NotACouncilMember),
+    ("GET", f"{_J}/budget-rounds/{{round_id}}/results"): (ResultsNotPublished,),
+    ("GET", f"{_J}/consultation-rounds/{{round_id}}/results"): (ResultsNotPublic,),
     ("POST", f"{_J}/budget-rounds/{{round_id}}/ballots"): (
-        NotEligible,
-        InvalidCode,
-        (Forbidden, "wrong-jurisdiction"),
-        WrongPhase,
+        CodesNotAccepted,
+        AccountsNotAccepted,
+        AddressNotVerified,
+        OutsideArea,
+        AgeNotVerified,
+        TooYoung,
+        UnknownCode,
+        CodeForAnotherRound,
+        CodeRevoked,
+        WrongJurisdiction,
+        VotingNotOpen,
         VotingClosed,
         AlreadyVoted,
+        CodeAlreadyUsed,
+        BallotInProgress,
         BallotRuleViolation,
     ),
-    ("POST", "/api/v1/voting-codes/lookup"): (InvalidCode,),
+    ("POST", "/api/v1/voting-codes/lookup"): (UnknownCode, CodeRevoked, CodesNotAccepted),
     # Staff updates need the version they read (``If-Match`` or ``expected_version``): 412 stale, 428 none.
     ("POST", f"{_J}/reports/{{report_id}}/transitions"): _VERSIONED,
     ("POST", f"{_J}/reports/{{report_id}}/merge"): _VERSIONED,
@@ -286,12 +332,8 @@ def _document_idempotency(operation: dict[str, Any], reasons: Reasons) -> None:
 
 
 def _rule_reason(rule: RuleError) -> tuple[int, str]:
-    """The status and a line for the docs: the class's first docstring line (a family's: its title)
-    and its code."""
-    error, code = rule if isinstance(rule, tuple) else (rule, rule.code)
-    own_doc = error.__dict__.get("__doc__")
-    text = own_doc.strip().splitlines()[0].rstrip(".") if own_doc else error.title
-    return error.status, f"{text} (`{code}`)"
+    """The status and a line for the docs: what the class means and its code."""
+    return rule.status, f"{rule.summary().rstrip('.')} (`{rule.code}`)"
 
 
 def _describe(lines: list[str]) -> str:
@@ -304,22 +346,27 @@ def _document_problems(operation: dict[str, Any], reasons: Reasons) -> None:
         responses[str(status)] = {
             "description": _describe(lines),
             "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+            **_headers(status),
         }
 
 
+def _headers(status: int) -> dict[str, Any]:
+    return {"headers": {"Retry-After": RETRY_AFTER_HEADER}} if status == 429 else {}
+
+
 def _document_open311(operation: dict[str, Any], reasons: Reasons) -> None:
-    """GeoReport v2's folding (``Open311Route``): 401/403 -> 403, 404 -> 404, any other -> 400. The
-    body guard answers before the route, in problem+json."""
+    """GeoReport v2's folding (``Open311Route``): 401/403 -> 403, 404 -> 404, 429 -> 429 (with
+    ``Retry-After``), any other -> 400. The body guard answers before the route, in problem+json."""
     responses = operation["responses"]
     errors = responses.pop("4XX")
     folded: dict[int, list[str]] = {400: ["bad input: the format, a parameter or the body"]}
     for status, lines in reasons.items():
         if status in (413, 415):
             continue
-        spec = 403 if status in (401, 403) else 404 if status == 404 else 400
+        spec = 403 if status in (401, 403) else status if status in (404, 429) else 400
         folded.setdefault(spec, []).extend(lines)
     for status, lines in sorted(folded.items()):
-        responses[str(status)] = {**errors, "description": _describe(lines)}
+        responses[str(status)] = {**errors, "description": _describe(lines), **_headers(status)}
     for status in (413, 415):
         if status in reasons:
             responses[str(status)] = {

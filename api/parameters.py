@@ -32,7 +32,14 @@ from typing import Annotated, Any, NamedTuple
 from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
-from core.errors import InvalidInput
+from api.errors import (
+    InvalidBbox,
+    InvalidNear,
+    InvalidPosition,
+    InvalidRadius,
+    InvalidTimeRange,
+    UnknownStatus,
+)
 from geo.workflow import FINAL_STATUSES, OPEN_STATUSES, Status
 
 MAX_NEAR_RADIUS_M = 50_000
@@ -93,30 +100,25 @@ def _numbers(raw: str, count: int) -> list[float] | None:
 def parse_bbox(raw: str) -> BoundingBox:
     values = _numbers(raw, 4)
     if values is None:
-        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat (four numbers)", code="invalid-bbox")
+        raise InvalidBbox("bbox must be min_lon,min_lat,max_lon,max_lat (four numbers)")
     box = BoundingBox(*values)
     if not (_in_range(box.min_lon, box.min_lat) and _in_range(box.max_lon, box.max_lat)):
-        raise InvalidInput("bbox: longitudes lie in [-180, 180], latitudes in [-90, 90]", code="invalid-bbox")
+        raise InvalidBbox("bbox: longitudes lie in [-180, 180], latitudes in [-90, 90]")
     if box.min_lon >= box.max_lon or box.min_lat >= box.max_lat:
-        raise InvalidInput("bbox: the minimum must be below the maximum on both axes", code="invalid-bbox")
+        raise InvalidBbox("bbox: the minimum must be below the maximum on both axes")
     return box
 
 
 def parse_point(raw: str, name: str = "near") -> Point:
     values = _numbers(raw, 2)
     if values is None or not _in_range(*values):
-        raise InvalidInput(
-            f"{name} must be lon,lat with longitude in [-180, 180] and latitude in [-90, 90]",
-            code="invalid-near",
-        )
+        raise InvalidNear(f"{name} must be lon,lat with longitude in [-180, 180] and latitude in [-90, 90]")
     return Point(*values)
 
 
 def check_radius(radius: float, maximum: float) -> float:
     if not (math.isfinite(radius) and 0 < radius <= maximum):
-        raise InvalidInput(
-            f"radius must be a number of metres above 0 and at most {maximum:g}", code="invalid-radius"
-        )
+        raise InvalidRadius(f"radius must be a number of metres above 0 and at most {maximum:g}")
     return radius
 
 
@@ -133,16 +135,15 @@ def parse_statuses(raw: str | None) -> tuple[str, ...] | None:
         elif part in _STATUS_VALUES:
             chosen.add(part)
         else:
-            raise InvalidInput(
-                f"unknown status {part[:50]!r}; use open, closed or one of {sorted(_STATUS_VALUES)}",
-                code="unknown-status",
+            raise UnknownStatus(
+                f"unknown status {part[:50]!r}; use open, closed or one of {sorted(_STATUS_VALUES)}"
             )
     return tuple(sorted(chosen)) if chosen else None
 
 
 def check_time_range(start: datetime | None, end: datetime | None, *, names: tuple[str, str]) -> TimeRange:
     if start is not None and end is not None and start >= end:
-        raise InvalidInput(f"{names[0]} must lie before {names[1]}", code="invalid-time-range")
+        raise InvalidTimeRange(f"{names[0]} must lie before {names[1]}")
     return TimeRange(start, end)
 
 
@@ -184,11 +185,9 @@ async def _position(longitude: _LongitudeQuery = None, latitude: _LatitudeQuery 
     if longitude is None and latitude is None:
         return None
     if longitude is None or latitude is None:
-        raise InvalidInput("give both longitude and latitude, or neither", code="invalid-position")
+        raise InvalidPosition("give both longitude and latitude, or neither")
     if not (math.isfinite(longitude) and math.isfinite(latitude) and _in_range(longitude, latitude)):
-        raise InvalidInput(
-            "longitude must lie in [-180, 180] and latitude in [-90, 90]", code="invalid-position"
-        )
+        raise InvalidPosition("longitude must lie in [-180, 180] and latitude in [-90, 90]")
     return Point(longitude, latitude)
 
 
@@ -196,7 +195,7 @@ async def _required_position(longitude: _LongitudeQuery = None, latitude: _Latit
     # Not ``Depends(_position)``: one dependency to solve instead of two, on the duplicate check.
     position = await _position(longitude, latitude)
     if position is None:
-        raise InvalidInput("longitude and latitude are required", code="invalid-position")
+        raise InvalidPosition("longitude and latitude are required")
     return position
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, WrongPassword
+from api.errors import AccountHasRoles
+from core.errors import WrongPassword
 from core.identity import Account, Identity
 
 # One query per section, each returning one JSON value (rows as objects); :a is the account id.
@@ -100,9 +101,7 @@ async def delete_account(
         text("SELECT count(*) FROM role_grants WHERE account_id = :a"), {"a": account.id}
     )
     if grants:
-        raise Conflict(
-            "this account holds roles; an administrator must revoke them first", code="account-has-roles"
-        )
+        raise AccountHasRoles("this account holds roles; an administrator must revoke them first")
     if not account.is_anonymous:
         if password is None or not await verify_password(account.password_hash, password):
             raise WrongPassword("give the account's password to delete it")

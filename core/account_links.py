@@ -26,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import issue_token
 from core.blocking import password_hashing
-from core.errors import Conflict, DomainError, Forbidden, WrongPassword
+from core.errors import (
+    AccountExists,
+    InvalidLink,
+    LinkExpired,
+    LinkUsed,
+    NoPassword,
+    WrongPassword,
+)
 from core.events import EventPayload
 from core.identity import AccessToken, Account, AccountLink, hash_token
 from core.outbox import record_event
@@ -55,12 +62,6 @@ class AccountLinkIssued(EventPayload):
         return self.link_id
 
 
-class InvalidLink(DomainError):
-    status = 404
-    code = "invalid-link"
-    title = "Link not valid"
-
-
 def link_token(secret: str, purpose: str, link_id: int) -> str:
     digest = hmac.new(
         secret.encode(), f"account-link\0{purpose}\0{link_id}".encode(), hashlib.sha256
@@ -86,9 +87,9 @@ async def _usable_link(session: AsyncSession, *, secret: str, token: str, purpos
     if not hmac.compare_digest(token.encode(), link_token(secret, purpose, link.id).encode()):
         raise InvalidLink("this link is not valid")
     if link.used_at is not None:
-        raise InvalidLink("this link was used already", code="link-used")
+        raise LinkUsed("this link was used already")
     if link.expires_at <= datetime.now(UTC):
-        raise InvalidLink("this link has expired; ask for a new one", code="link-expired")
+        raise LinkExpired("this link has expired; ask for a new one")
     return link
 
 
@@ -144,7 +145,7 @@ async def confirm_sign_up(
     link = await _usable_link(session, secret=secret, token=token, purpose="sign-up")
     link.used_at = datetime.now(UTC)
     if await _account_by_email(session, link.jurisdiction_id, link.email) is not None:
-        raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
+        raise AccountExists("an account with this e-mail address exists; sign in instead")
     account = None
     if link.device_account_id is not None:
         device = await session.get(Account, link.device_account_id, with_for_update=True)
@@ -229,7 +230,7 @@ async def change_password(
 ) -> str:
     account = await session.get_one(Account, account_id, with_for_update=True)
     if account.is_anonymous or account.password_hash is None:
-        raise Forbidden("this device has no account with a password", code="no-password")
+        raise NoPassword("this device has no account with a password")
     try:
         await password_hashing.run(_hasher.verify, account.password_hash, current)
     except (VerificationError, InvalidHashError):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blocking import password_hashing
-from core.errors import Conflict, NotAuthenticated
+from core.errors import AccountExists, InvalidCredentials
 from core.identity import AccessToken, Account, hash_token, new_token
 
 _hasher = PasswordHasher()
@@ -75,7 +75,7 @@ async def register_account(
     ):
         # Only for the demo, the tests and the command line: over HTTP a sign-up is confirmed by e-mail
         # and never says whether an address has an account (core.account_links).
-        raise Conflict("an account with this e-mail address exists; sign in instead", code="account-exists")
+        raise AccountExists("an account with this e-mail address exists; sign in instead")
     account = Account(
         jurisdiction_id=jurisdiction_id,
         email=email,
@@ -104,7 +104,7 @@ async def sign_in(
     except (VerificationError, InvalidHashError):
         account = None
     if account is None:
-        raise NotAuthenticated("unknown e-mail address or wrong password", code="invalid-credentials")
+        raise InvalidCredentials("unknown e-mail address or wrong password")
     return account, await issue_token(session, account_id=account.id, kind="session", ttl_days=ttl_days)
 
 

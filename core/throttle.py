@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
-from core.errors import DomainError
+from core.errors import TooManyRequests
 
 
 class RateLimitCounter(Base):
@@ -41,26 +41,16 @@ _HIT = text(
 )
 
 
-class TooManyRequests(DomainError):
-    status = 429
-    code = "too-many-requests"
-    title = "Too many requests"
-
-    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
-        super().__init__(detail, code=code, retry_after=retry_after)
-        self.retry_after = retry_after
-
-
 def _window(window_seconds: int) -> tuple[float, int]:
     now = time.time()
     return now, math.floor(now / window_seconds) * window_seconds
 
 
-def _refuse(what: str, now: float, start: int, window_seconds: int, code: str | None) -> TooManyRequests:
+def _refuse(
+    what: str, now: float, start: int, window_seconds: int, error: type[TooManyRequests]
+) -> TooManyRequests:
     retry_after = max(1, math.ceil(start + window_seconds - now))
-    return TooManyRequests(
-        f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after, code=code
-    )
+    return error(f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after)
 
 
 async def record(session: AsyncSession, *, key: str, window_seconds: int) -> int:
@@ -70,17 +60,29 @@ async def record(session: AsyncSession, *, key: str, window_seconds: int) -> int
 
 
 async def hit(
-    session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str, code: str | None = None
+    session: AsyncSession,
+    *,
+    key: str,
+    limit: int,
+    window_seconds: int,
+    what: str,
+    error: type[TooManyRequests] = TooManyRequests,
 ) -> None:
     """Count one hit of ``key``; raise :class:`TooManyRequests` once the window holds more than ``limit``."""
     now, start = _window(window_seconds)
     hits = await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds})
     if hits is not None and hits > limit:
-        raise _refuse(what, now, start, window_seconds, code)
+        raise _refuse(what, now, start, window_seconds, error)
 
 
 async def check(
-    session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str, code: str | None = None
+    session: AsyncSession,
+    *,
+    key: str,
+    limit: int,
+    window_seconds: int,
+    what: str,
+    error: type[TooManyRequests] = TooManyRequests,
 ) -> None:
     """Raise :class:`TooManyRequests` if ``key`` already has ``limit`` hits in the window (counts nothing)."""
     now, start = _window(window_seconds)
@@ -89,7 +91,7 @@ async def check(
         {"key": key, "start": start},
     )
     if int(found or 0) >= limit:
-        raise _refuse(what, now, start, window_seconds, code)
+        raise _refuse(what, now, start, window_seconds, error)
 
 
 async def forget(session: AsyncSession, *, key: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from geo.errors import ViewportTooLarge
 from geo.tiles import (
     COARSEST_LEVEL,
     FINEST_LEVEL,
@@ -160,10 +161,6 @@ def _mercator(longitude: float, latitude: float) -> tuple[float, float]:
     x = longitude * HALF_WORLD / 180
     y = math.log(math.tan((90 + latitude) * math.pi / 360)) * HALF_WORLD / math.pi
     return x, y
-
-
-class ViewportTooLarge(ValueError):
-    pass
 
 
 SINGLES_SQL = """

@@ -25,8 +25,7 @@ from typing import Final
 
 from PIL import Image, ImageCms, ImageOps
 
-from core.errors import PayloadTooLarge, UnsupportedMediaType
-from geo.errors import PhotoDecompressionBomb, PhotoUnreadable
+from geo.errors import PhotoDecompressionBomb, PhotoTooLarge, PhotoUnreadable, PhotoUnsupportedType
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +144,8 @@ def process_photo(
     types for HEIC, and an attacker sends whatever passes, so the bytes decide.
     """
     if len(data) > max_bytes:
-        raise PayloadTooLarge(
+        raise PhotoTooLarge(
             f"The photo is {len(data)} bytes; the limit is {max_bytes}.",
-            code="photo-too-large",
             max_bytes=max_bytes,
         )
     if not data:
@@ -157,9 +155,8 @@ def process_photo(
     if detected == "HEIF" and not _heif_available():
         detected = None
     if detected is None:
-        raise UnsupportedMediaType(
+        raise PhotoUnsupportedType(
             "Only JPEG, PNG, WebP and HEIC photos are accepted.",
-            code="photo-unsupported-type",
             declared_content_type=declared_content_type,
         )
     if (

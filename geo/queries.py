@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Reader, fetch_all, fetch_one, fetch_value, psycopg_sql
-from core.errors import InvalidInput
+from geo.errors import InvalidCursor
 from geo.workflow import OPEN_STATUSES
 
 OPEN_STATUS_LIST = sorted(s.value for s in OPEN_STATUSES)
@@ -205,7 +205,7 @@ def decode_cursor(cursor: str, *, nearest: bool) -> tuple[float | datetime, int]
             return parsed, int(report_id)
         raise ValueError
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this API handed out", code="invalid-cursor") from None
+        raise InvalidCursor("the cursor is not one this API handed out") from None
 
 
 REPORT_LIST_SQL = """

@@ -18,9 +18,9 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import GrantScope, InvalidInput, NotFound
+from core.errors import AccountNotFound, GrantScope
 from core.identity import Account, RoleGrant
-from geo.errors import AreaNotFound, DepartmentNotFound
+from geo.errors import AccountAnonymous, AreaNotFound, DepartmentNotFound, RoleGrantNotFound
 from geo.models import Area, Department
 
 GrantedRole = Literal["council_member", "field_staff", "election_officer", "admin"]
@@ -47,9 +47,9 @@ SCOPES: dict[str, _Scope] = {
 async def _grantee(session: AsyncSession, *, jurisdiction_id: int, account_id: int) -> Account:
     account = await session.get(Account, account_id)
     if account is None or account.jurisdiction_id != jurisdiction_id:
-        raise NotFound(f"no account {account_id} in this jurisdiction", code="account-not-found")
+        raise AccountNotFound(f"no account {account_id} in this jurisdiction")
     if account.is_anonymous:
-        raise InvalidInput("roles go to registered accounts, not anonymous devices", code="account-anonymous")
+        raise AccountAnonymous("roles go to registered accounts, not anonymous devices")
     return account
 
 
@@ -117,4 +117,4 @@ async def revoke_role(session: AsyncSession, *, jurisdiction_id: int, grant_id: 
         delete(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.jurisdiction_id == jurisdiction_id)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]  # a DELETE's CursorResult; typed as Result
-        raise NotFound(f"no role grant {grant_id} in this jurisdiction", code="role-grant-not-found")
+        raise RoleGrantNotFound(f"no role grant {grant_id} in this jurisdiction")

@@ -10,19 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blocking import image_processing
 from core.db import Reader, fetch_all, fetch_value, psycopg_sql
-from core.errors import Forbidden, InvalidInput, PreconditionFailed
+from core.errors import Forbidden
 from core.identity import Identity
 from core.outbox import record_event
 from geo import queries
 from geo.errors import (
     CategoryExists,
     CategoryNotFound,
-    CategoryNotSelectable,
+    CategoryTooDeep,
     DepartmentExists,
     DepartmentNotFound,
     JurisdictionNotFound,
+    MergeIntoSelf,
     ReportNotFound,
     ReportNotOpen,
+    StaleVersion,
+    UnknownCategory,
 )
 from geo.events import ReportMerged, ReportStatusChanged, ReportSupported
 from geo.media import MediaStore
@@ -100,7 +103,7 @@ async def category_ids_for_codes(
     else:
         rows = await fetch_all(source, _CATEGORY_CODES, {"jurisdiction_id": jurisdiction_id})
     if unknown := sorted(wanted - {row.code for row in rows}):
-        raise InvalidInput(f"unknown categories {unknown}", code="unknown-category")
+        raise UnknownCategory(f"unknown categories {unknown}")
     chosen = {row.id for row in rows if row.code in wanted}
     chosen |= {row.id for row in rows if row.parent_id in chosen}
     return tuple(sorted(chosen))
@@ -146,7 +149,7 @@ async def create_category(session: AsyncSession, *, jurisdiction_id: int, data: 
     if data.parent is not None:
         parent = await get_category(session, jurisdiction_id=jurisdiction_id, code=data.parent)
         if parent.parent_id is not None:
-            raise CategoryNotSelectable("categories nest two levels deep at most", code="category-too-deep")
+            raise CategoryTooDeep("categories nest two levels deep at most")
         parent_id = parent.id
     await _check_department(session, jurisdiction_id, data.department_id)
     category = Category(
@@ -296,9 +299,8 @@ async def supporter_count(session: AsyncSession, report_id: int) -> int:
 
 def _check_version(report: Report, expected_version: int | None) -> None:
     if expected_version is not None and report.version != expected_version:
-        raise PreconditionFailed(
+        raise StaleVersion(
             f"the report changed since you read it (now version {report.version})",
-            code="stale-version",
             current_version=report.version,
         )
 
@@ -398,7 +400,7 @@ async def merge_reports(
 ) -> Report:
     """Close a duplicate into its master; its followers and "me too"s carry over to the master."""
     if data.into_report_id == report_id:
-        raise InvalidInput("a report cannot be merged into itself", code="merge-into-self")
+        raise MergeIntoSelf("a report cannot be merged into itself")
     first, second = sorted((report_id, data.into_report_id))
     locked = {
         r.id: r

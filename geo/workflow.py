@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from geo.errors import IllegalTransition, ReasonRequired
+from geo.errors import IllegalTransition, ReasonNotAllowed, ReasonRequired
 
 
 class Status(StrEnum):
@@ -63,4 +63,4 @@ def check_transition(current: str, target: str, *, reason: str | None) -> None:
             allowed=[r.value for r in CloseReason],
         )
     if destination is not Status.CLOSED and reason is not None:
-        raise ReasonRequired("only closing takes a reason", code="reason-not-allowed")
+        raise ReasonNotAllowed("only closing takes a reason")

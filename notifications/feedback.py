@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden, InvalidInput
+from core.errors import Forbidden
 from core.identity import Identity
 from core.outbox import record_event
 from geo import service as geo_service
@@ -21,6 +21,8 @@ from notifications import feedback_queries, tokens
 from notifications.errors import (
     AlreadyAnswered,
     AlreadyDecided,
+    MalformedLinkToken,
+    MessageRequired,
     NotYetAsked,
     ReopenRequestNotFound,
     SatisfactionRequestNotFound,
@@ -50,7 +52,7 @@ def satisfaction_request_from_token(settings: NotificationSettings, token: str) 
     claims = tokens.verify(settings.secret_key.get_secret_value(), "satisfaction", token)
     request_id = claims.get("id")
     if not isinstance(request_id, int):
-        raise InvalidInput("this link is malformed", code="invalid-link-token")
+        raise MalformedLinkToken("this link is malformed")
     return request_id
 
 
@@ -170,7 +172,7 @@ async def decide_reopen(
         )
     else:
         if not message:
-            raise InvalidInput("say why the report stays closed", code="message-required")
+            raise MessageRequired("say why the report stays closed")
         await record_event(
             session,
             jurisdiction_id=jurisdiction_id,

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
 from notifications import queries, tokens
+from notifications.errors import MalformedLinkToken
 from notifications.models import KINDS
 from notifications.settings import NotificationSettings
 
@@ -47,7 +47,7 @@ def unsubscribe_claims(settings: NotificationSettings, token: str) -> tuple[str,
     claims = tokens.verify(settings.secret_key.get_secret_value(), "unsubscribe", token)
     recipient, kind, channel = claims.get("r"), claims.get("k"), claims.get("c")
     if not isinstance(recipient, str) or kind not in KINDS or channel not in USER_CHANNELS:
-        raise InvalidInput("this unsubscribe link is malformed", code="invalid-link-token")
+        raise MalformedLinkToken("this unsubscribe link is malformed")
     return recipient, str(kind), str(channel)
 
 

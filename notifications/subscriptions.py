@@ -8,12 +8,16 @@ import base64
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
 from core.outbox import record_event
 from geo.errors import AreaNotFound
 from notifications import queries
 from notifications.channels.network import check_url_syntax, resolve
-from notifications.errors import PushEndpointTaken, SubscriptionNotFound
+from notifications.errors import (
+    InvalidPushKey,
+    InvalidPushSubscription,
+    PushEndpointTaken,
+    SubscriptionNotFound,
+)
 from notifications.events import AreaDigest
 from notifications.models import AreaSubscription, PushSubscription
 from notifications.settings import NotificationSettings
@@ -68,9 +72,9 @@ def _b64url(value: str, *, length: int, name: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except ValueError as error:
-        raise InvalidInput(f"keys.{name} is not base64url", code="invalid-push-subscription") from error
+        raise InvalidPushSubscription(f"keys.{name} is not base64url") from error
     if len(raw) != length:
-        raise InvalidInput(f"keys.{name} must be {length} bytes", code="invalid-push-subscription")
+        raise InvalidPushSubscription(f"keys.{name} must be {length} bytes")
     return raw
 
 
@@ -93,14 +97,13 @@ async def register_push(
         # once, instead of failing at each delivery.
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except ValueError as error:
-        raise InvalidInput(
-            "keys.p256dh is not a point on the P-256 curve (an uncompressed public key of 65 bytes)",
-            code="invalid-push-key",
+        raise InvalidPushKey(
+            "keys.p256dh is not a point on the P-256 curve (an uncompressed public key of 65 bytes)"
         ) from error
     _b64url(auth, length=16, name="auth")
     target = await resolve(endpoint, allowlist=settings.network_allowlist)
     if scheme != "https" and not target.allowlisted:
-        raise InvalidInput("push endpoints must use https", code="invalid-push-subscription")
+        raise InvalidPushSubscription("push endpoints must use https")
     subscription = await queries.upsert_push_subscription(
         session, account_id=account_id, endpoint=endpoint, p256dh=p256dh, auth=auth
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from notifications.errors import UnknownTemplate
+from notifications.errors import UnknownPlaceholder, UnknownTemplate
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LOCALES = ("nl", "en")
@@ -161,14 +161,12 @@ def render(
 def check_template(text: str) -> None:
     """Refuse an override that uses a placeholder we never fill: it would silently render empty."""
     if unknown := sorted(set(PLACEHOLDER.findall(text)) - PLACEHOLDERS):
-        raise UnknownTemplate(
+        raise UnknownPlaceholder(
             f"unknown placeholders: {', '.join(unknown)}",
-            code="unknown-placeholder",
             allowed=sorted(PLACEHOLDERS),
         )
     if re.search(r"\{(?![a-z_]+\})", text):
-        raise UnknownTemplate(
+        raise UnknownPlaceholder(
             "a '{' must open a placeholder like {reference}",
-            code="unknown-placeholder",
             allowed=sorted(PLACEHOLDERS),
         )

@@ -14,6 +14,7 @@ import json
 import time
 from typing import Any
 
+from core.errors import LinkExpired
 from notifications.errors import InvalidLinkToken
 
 
@@ -49,5 +50,5 @@ def verify(secret: str, purpose: str, token: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidLinkToken("this link is not valid")
     if "exp" in data and int(data["exp"]) < time.time():
-        raise InvalidLinkToken("this link has expired", code="link-expired")
+        raise LinkExpired("this link has expired")
     return data

@@ -9,10 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
 from notifications import queries
 from notifications.channels.network import resolve
-from notifications.errors import WebhookNotFound
+from notifications.errors import InvalidNull, UnknownTopic, WebhookNotFound
 from notifications.fanout import HANDLERS
 from notifications.models import WebhookEndpoint
 from notifications.settings import NotificationSettings
@@ -27,9 +26,7 @@ async def _check_target(settings: NotificationSettings, url: str, allow_private_
 
 def _check_topics(topics: list[str]) -> None:
     if unknown := sorted(set(topics) - set(HANDLERS)):
-        raise InvalidInput(
-            f"unknown topics: {', '.join(unknown)}", code="unknown-topic", allowed=sorted(HANDLERS)
-        )
+        raise UnknownTopic(f"unknown topics: {', '.join(unknown)}", allowed=sorted(HANDLERS))
 
 
 async def create_webhook(
@@ -61,7 +58,7 @@ async def update_webhook(
 ) -> WebhookEndpoint:
     """Apply the fields given (``changes`` holds only those the caller set)."""
     if any(value is None for key, value in changes.items() if key not in NULLABLE):
-        raise InvalidInput("only description may be set to null", code="invalid-null")
+        raise InvalidNull("only description may be set to null")
     webhook = await get_webhook(session, jurisdiction_id=jurisdiction_id, webhook_id=webhook_id)
     if "url" in changes or "allow_private_network" in changes:
         await _check_target(

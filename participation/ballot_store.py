@@ -28,9 +28,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import check_pooled_connection, driver_connection
-from core.errors import Conflict
 from participation.ballot_cipher import BallotCipher, BallotIntegrityError
-from participation.errors import VotingClosed
+from participation.errors import BallotNotStored, VotingClosed
 
 logger = logging.getLogger(__name__)
 
@@ -229,9 +228,7 @@ class BallotMixer:
             if waiting.done():
                 continue
             if failure is not None:
-                waiting.set_exception(
-                    Conflict("the ballot could not be stored; try again", code="ballot-not-stored")
-                )
+                waiting.set_exception(BallotNotStored("the ballot could not be stored; try again"))
             elif ballot.round_id in closed:
                 waiting.set_exception(VotingClosed("voting has closed"))
             else:

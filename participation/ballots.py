@@ -38,11 +38,19 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 
-from core.errors import Conflict, Forbidden
+from core.errors import WrongJurisdiction
 from geo.errors import JurisdictionNotFound
 from participation.ballot_store import BallotMixer, PendingBallot, round_lock
 from participation.electorate import Credential, ParticipationKeys, Voter, check_voter
-from participation.errors import AlreadyVoted, BallotRuleViolation, RoundNotFound, VotingClosed, WrongPhase
+from participation.errors import (
+    AlreadyVoted,
+    BallotInProgress,
+    BallotRuleViolation,
+    CodeAlreadyUsed,
+    RoundNotFound,
+    VotingClosed,
+    VotingNotOpen,
+)
 from participation.events import BallotReceived
 from participation.models import BudgetRound
 from participation.schemas import BallotCast, BallotReceipt
@@ -301,7 +309,7 @@ def check_voting_open(budget_round: BudgetRound | VotingRound, now: datetime | N
     now = now or datetime.now(UTC)
     if budget_round.phase != "voting":
         if budget_round.phase in ("proposals", "review"):
-            raise WrongPhase("voting has not opened yet", code="voting-not-open")
+            raise VotingNotOpen("voting has not opened yet")
         raise VotingClosed("voting has closed")
     if budget_round.voting_closes_at is not None and now >= budget_round.voting_closes_at:
         raise VotingClosed("voting has closed")
@@ -329,15 +337,13 @@ async def cast_ballot(
     voting_round = context.round
     account = credential.account
     if account is not None and account.jurisdiction_id != voting_round.jurisdiction_id:
-        raise Forbidden("your account belongs to another jurisdiction", code="wrong-jurisdiction")
+        raise WrongJurisdiction("your account belongs to another jurisdiction")
     check_voting_open(voting_round)
     voter = check_voter(context, credential)
     if violations := check_ballot(voting_round, context.costs, data.projects, data.points):
         raise BallotRuleViolation(violations)
     if not context.voter_locked:
-        raise Conflict(
-            "another ballot of yours is being recorded right now; try again", code="ballot-in-progress"
-        )
+        raise BallotInProgress("another ballot of yours is being recorded right now; try again")
     if context.attempted:
         account_id = credential.account.account_id if credential.account is not None else None
         inserted = (credential.voter_key, account_id, credential.channel)
@@ -420,17 +426,14 @@ async def _earlier_participation(
     found = await cursor.fetchone()
     earlier: str | None = found[0] if found is not None else None
     if earlier is None:  # only if the round was deleted meanwhile (its rows cascade)
-        raise Conflict("the round changed while the ballot was cast; try again", code="ballot-in-progress")
-    code = "code-already-used" if voter.via_code else "already-voted"
+        raise BallotInProgress("the round changed while the ballot was cast; try again")
+    refused = CodeAlreadyUsed if voter.via_code else AlreadyVoted
     if earlier == "paper":
-        raise AlreadyVoted(
-            "a paper ballot was already recorded for this voter; it cannot be replaced", code=code
-        )
+        raise refused("a paper ballot was already recorded for this voter; it cannot be replaced")
     if voter.channel == "paper":
-        raise AlreadyVoted("this voter has already voted", code=code)
+        raise refused("this voter has already voted")
     if not voting_round.allow_ballot_changes:
-        raise AlreadyVoted(
-            "this code was already used" if voter.via_code else "you have already voted in this round",
-            code=code,
+        raise refused(
+            "this code was already used" if voter.via_code else "you have already voted in this round"
         )
     return earlier

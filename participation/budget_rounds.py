@@ -9,13 +9,24 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, InvalidInput
 from core.identity import Identity
 from core.outbox import record_event
 from participation.ballot_cipher import BallotCipher
 from participation.ballot_store import load_ballots, seal_ballots
 from participation.electorate import area_in_jurisdiction, eligible_account_ids
-from participation.errors import BallotRulesLocked, RoundNotFound, WrongPhase
+from participation.errors import (
+    BallotRulesLocked,
+    InvalidBallotRules,
+    InvalidRuleOptions,
+    InvalidSchedule,
+    NoFeasibleProjects,
+    ResultsNotPublished,
+    RoundNotFound,
+    TallyConfiguration,
+    UnknownTieBreak,
+    UnreviewedProposals,
+    WrongPhase,
+)
 from participation.events import FundedProject, RoundPhaseChanged, RoundResultsPublished, RoundVotingOpened
 from participation.models import (
     BudgetRound,
@@ -69,9 +80,7 @@ async def create_round(
 
 def _check_tie_break(tie_break: str | None) -> None:
     if tie_break is not None and tie_break not in TIE_BREAKS:
-        raise InvalidInput(
-            f"unknown tie-break {tie_break!r}; choose one of {sorted(TIE_BREAKS)}", code="unknown-tie-break"
-        )
+        raise UnknownTieBreak(f"unknown tie-break {tie_break!r}; choose one of {sorted(TIE_BREAKS)}")
 
 
 async def get_round(
@@ -114,7 +123,7 @@ async def update_round(session: AsyncSession, budget_round: BudgetRound, *, data
     try:
         merged_rules.check_for(merged_type)
     except ValueError as error:
-        raise InvalidInput(str(error), code="invalid-ballot-rules") from None
+        raise InvalidBallotRules(str(error)) from None
     _check_tie_break(changes.get("tie_break"))
     rule = changes.get("rule", budget_round.rule)
     if rule == "greedy" and (
@@ -126,9 +135,7 @@ async def update_round(session: AsyncSession, budget_round: BudgetRound, *, data
         if "comparison" not in changes:
             changes["comparison"] = None
         if changes["completion"] != "none" or changes["comparison"]:
-            raise InvalidInput(
-                "completion and comparison only apply to the rule 'mes'", code="invalid-rule-options"
-            )
+            raise InvalidRuleOptions("completion and comparison only apply to the rule 'mes'")
     if schedule is not None:
         for key, value in schedule.items():
             # schedule is data.schedule dumped, so data.schedule is set here; mypy cannot follow that
@@ -140,7 +147,7 @@ async def update_round(session: AsyncSession, budget_round: BudgetRound, *, data
         ]
         present = [t for t in times if t is not None]
         if present != sorted(present):
-            raise InvalidInput("the phase dates must be in order", code="invalid-schedule")
+            raise InvalidSchedule("the phase dates must be in order")
     for key, value in changes.items():
         setattr(budget_round, key, value)
     budget_round.version += 1
@@ -264,9 +271,9 @@ async def _check_ready_for_voting(session: AsyncSession, budget_round: BudgetRou
         ).all()
     )
     if counts.get("submitted"):
-        raise WrongPhase(f"{counts['submitted']} proposals still await review", code="unreviewed-proposals")
+        raise UnreviewedProposals(f"{counts['submitted']} proposals still await review")
     if not counts.get("feasible"):
-        raise WrongPhase("no feasible project to vote on", code="no-feasible-projects")
+        raise NoFeasibleProjects("no feasible project to vote on")
 
 
 def _number(value: Decimal) -> int | float:
@@ -357,7 +364,7 @@ def compute_result(
     try:
         outcome = tally(instance, ballots, **options)
     except TallyConfigurationError as error:
-        raise Conflict(f"the round's rule cannot be applied: {error}", code="tally-configuration") from None
+        raise TallyConfiguration(f"the round's rule cannot be applied: {error}") from None
     data = outcome.to_dict()
     data["num_ballots"] = len(ballots)
     return data
@@ -365,7 +372,7 @@ def compute_result(
 
 async def results_of(session: AsyncSession, budget_round: BudgetRound) -> dict[str, Any]:
     if budget_round.phase not in ("results", "implementation") or budget_round.result is None:
-        raise WrongPhase("the results are published when voting closes", code="results-not-published")
+        raise ResultsNotPublished("the results are published when voting closes")
     projects = {
         p.id: p for p in await session.scalars(select(Proposal).where(Proposal.round_id == budget_round.id))
     }

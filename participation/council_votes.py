@@ -18,11 +18,18 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden, NotYourArea
+from core.errors import NotYourArea
 from core.identity import Account, Identity, RoleGrant
 from core.outbox import record_event
 from participation.electorate import area_in_jurisdiction
-from participation.errors import MotionNotFound, RoundNotFound, WrongPhase
+from participation.errors import (
+    MotionNotFound,
+    MotionNotOpen,
+    MotionVotingClosed,
+    NoCouncilMembers,
+    NotACouncilMember,
+    RoundNotFound,
+)
 from participation.events import MotionClosed, MotionOpened
 from participation.models import BudgetRound, Motion, MotionMember, MotionVote
 from participation.schemas import MotionCreate
@@ -100,7 +107,7 @@ async def change_motion_status(
     )
     if goal is MotionStatus.OPEN:
         if not members:
-            raise WrongPhase("this area has no council members to vote", code="no-council-members")
+            raise NoCouncilMembers("this area has no council members to vote")
         motion.member_count = len(members)
         motion.opened_at = now
         await session.execute(
@@ -131,13 +138,11 @@ async def cast_motion_vote(
 ) -> MotionVote:
     """A member's vote; they may change it until the motion closes (the roll call shows the last one)."""
     if motion.status != MotionStatus.OPEN:
-        raise WrongPhase("this motion is not open for votes", code="motion-not-open")
+        raise MotionNotOpen("this motion is not open for votes")
     if motion.closes_at is not None and datetime.now(UTC) >= motion.closes_at:
-        raise WrongPhase("voting on this motion has closed", code="motion-closed")
+        raise MotionVotingClosed("voting on this motion has closed")
     if voter.account_id not in await _seats(session, motion):
-        raise Forbidden(
-            "only the members of this area's council when the motion opened vote on it", code="not-a-member"
-        )
+        raise NotACouncilMember("only the members of this area's council when the motion opened vote on it")
     statement = insert(MotionVote).values(motion_id=motion.id, account_id=voter.account_id, choice=choice)
     await session.execute(
         statement.on_conflict_do_update(

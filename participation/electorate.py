@@ -23,10 +23,27 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import NotAuthenticated
+from core.errors import AccountNotFound, NotAuthenticated
 from core.identity import Account, Identity
+from geo.errors import AreaNotFound
 from participation.ballot_cipher import BallotCipher
-from participation.errors import AccountNotFound, AreaNotFound, InvalidCode, NotEligible
+from participation.errors import (
+    AccountsNotAccepted,
+    AddressNotVerified,
+    AddressOutsideJurisdiction,
+    AgeNotVerified,
+    AnonymousAccount,
+    AreaOutsideRound,
+    CodeForAnotherRound,
+    CodeRevoked,
+    CodesNotAccepted,
+    InvalidBirthDate,
+    MalformedCode,
+    NotOnRegister,
+    OutsideArea,
+    TooYoung,
+    UnknownCode,
+)
 from participation.models import BudgetRound, ResidentVerification, VoterParticipation, VotingCode
 from participation.schemas import ParticipationStatus, VerificationCreate
 
@@ -116,11 +133,9 @@ async def verify_resident(
     if account is None or account.jurisdiction_id != jurisdiction_id:
         raise AccountNotFound(f"no account {data.account_id} in this jurisdiction")
     if account.is_anonymous:
-        raise NotEligible(
-            "a device without an account cannot be verified; register first", code="anonymous-account"
-        )
+        raise AnonymousAccount("a device without an account cannot be verified; register first")
     if data.birth_date is not None and data.birth_date > date.today():
-        raise NotEligible("the date of birth lies in the future", code="invalid-birth-date")
+        raise InvalidBirthDate("the date of birth lies in the future")
     inside = await session.scalar(
         text(
             "SELECT 1 FROM areas WHERE jurisdiction_id = :j AND level = 'municipality'"
@@ -129,7 +144,7 @@ async def verify_resident(
         {"j": jurisdiction_id, "x": data.address.coordinates[0], "y": data.address.coordinates[1]},
     )
     if inside is None:
-        raise NotEligible("the address lies outside this municipality", code="address-outside-jurisdiction")
+        raise AddressOutsideJurisdiction("the address lies outside this municipality")
     values = {
         "account_id": data.account_id,
         "jurisdiction_id": jurisdiction_id,
@@ -177,11 +192,9 @@ async def check_account_in_area(
         )
     ).first()
     if row is None:
-        raise NotEligible(
-            "your address has not been verified; ask the municipality's desk", code="address-not-verified"
-        )
+        raise AddressNotVerified("your address has not been verified; ask the municipality's desk")
     if not row.inside:
-        raise NotEligible("your verified address lies outside this round's area", code="outside-area")
+        raise OutsideArea("your verified address lies outside this round's area")
     _check_age(min_age, row.birth_date, on)
 
 
@@ -256,34 +269,31 @@ def check_voter(context: _Eligibility, credential: Credential) -> Voter:
     if credential.via_reference:  # paper ballot, identity checked at the desk against the register
         assert credential.voter_key is not None
         if not context.registered:
-            raise NotEligible(
-                "this reference is not on the round's register of voters", code="not-on-register"
-            )
+            raise NotOnRegister("this reference is not on the round's register of voters")
         return Voter(key=credential.voter_key, account_id=None, channel=credential.channel, via_code=False)
     if credential.code_hash is not None:
         if budget_round.credentials == "accounts":
-            raise NotEligible("this round accepts verified accounts, not codes", code="codes-not-accepted")
+            raise CodesNotAccepted("this round accepts verified accounts, not codes")
         if context.code_jurisdiction_id != budget_round.jurisdiction_id:
-            raise InvalidCode("this voting code is unknown; check the letter", code="unknown-code")
+            raise UnknownCode("this voting code is unknown; check the letter")
         if context.code_round_id != budget_round.id:
-            raise InvalidCode("this voting code belongs to another round", code="code-for-another-round")
+            raise CodeForAnotherRound("this voting code belongs to another round")
         if context.code_revoked:
-            raise InvalidCode("this voting code was revoked", code="code-revoked")
+            raise CodeRevoked("this voting code was revoked")
         return Voter(key=credential.code_hash, account_id=None, channel=credential.channel, via_code=True)
     identity = credential.account
     if identity is None or credential.voter_key is None:
         raise NotAuthenticated("sign in or enter the code from your letter")
     if budget_round.credentials == "codes":
-        raise NotEligible("this round is voted with the code from your letter", code="accounts-not-accepted")
+        raise AccountsNotAccepted("this round is voted with the code from your letter")
     if identity.is_anonymous or not context.verified:
-        raise NotEligible(
+        raise AddressNotVerified(
             "your address has not been verified; ask the municipality's desk"
             if not identity.is_anonymous
-            else "register an account and have your address verified first",
-            code="address-not-verified",
+            else "register an account and have your address verified first"
         )
     if not context.inside:
-        raise NotEligible("your verified address lies outside this round's area", code="outside-area")
+        raise OutsideArea("your verified address lies outside this round's area")
     _check_age(budget_round.min_age, context.birth_date, _closing_day(budget_round.voting_closes_at))
     return Voter(
         key=credential.voter_key, account_id=identity.account_id, channel=credential.channel, via_code=False
@@ -298,12 +308,9 @@ def _check_age(min_age: int | None, birth_date: date | None, on: date) -> None:
     if min_age is None:
         return
     if birth_date is None:
-        raise NotEligible(
-            f"this round needs voters aged {min_age} or over; your age is not verified",
-            code="age-not-verified",
-        )
+        raise AgeNotVerified(f"this round needs voters aged {min_age} or over; your age is not verified")
     if age_on(birth_date, on) < min_age:
-        raise NotEligible(f"this round needs voters aged {min_age} or over", code="too-young")
+        raise TooYoung(f"this round needs voters aged {min_age} or over")
 
 
 async def generate_codes(
@@ -331,10 +338,7 @@ async def import_codes(
     await _check_code_area(session, budget_round, area_id)
     cleaned = [normalise_code(c) for c in codes if c.strip()]
     if bad := [c for c in cleaned if len(c) < 8 or any(ch not in CODE_ALPHABET for ch in c)]:
-        raise InvalidCode(
-            f"{len(bad)} codes are malformed (at least 8 characters of {CODE_ALPHABET})",
-            code="malformed-code",
-        )
+        raise MalformedCode(f"{len(bad)} codes are malformed (at least 8 characters of {CODE_ALPHABET})")
     hashes = list({keys.code_hash(c) for c in cleaned})
     return await _store_code_hashes(session, budget_round, area_id, hashes)
 
@@ -350,9 +354,7 @@ async def _check_code_area(session: AsyncSession, budget_round: BudgetRound, are
     if inside is None:
         raise AreaNotFound(f"no area {area_id} in this jurisdiction")
     if not inside:
-        raise NotEligible(
-            "codes can only be made for the round's area or an area inside it", code="area-outside-round"
-        )
+        raise AreaOutsideRound("codes can only be made for the round's area or an area inside it")
 
 
 async def _store_code_hashes(

@@ -16,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
 from participation.ballot_store import load_ballots
 from participation.budget_rounds import VOTE_TYPES, _number, close_voting
 from participation.electorate import area_in_jurisdiction
-from participation.errors import MalformedPabulib, WrongPhase
+from participation.errors import BallotsNotSealed, MalformedPabulib, UnsupportedVoteType
 from participation.models import BallotRecord, BudgetRound, Proposal
 from participation.tally import (
     Ballot,
@@ -39,9 +38,7 @@ _TYPES_BACK = {value: key for key, value in VOTE_TYPES.items()}
 
 async def export_round(session: AsyncSession, budget_round: BudgetRound) -> str:
     if not budget_round.ballots_sealed:
-        raise WrongPhase(
-            "ballots are exported once voting has closed and they are sealed", code="ballots-not-sealed"
-        )
+        raise BallotsNotSealed("ballots are exported once voting has closed and they are sealed")
     projects = list(
         await session.scalars(
             select(Proposal)
@@ -113,9 +110,7 @@ async def import_round(
     instance = election.instance
     ballot_type = _TYPES_BACK.get(instance.vote_type)
     if ballot_type is None:
-        raise InvalidInput(
-            f"vote type {instance.vote_type.value} cannot be imported", code="unsupported-vote-type"
-        )
+        raise UnsupportedVoteType(f"vote type {instance.vote_type.value} cannot be imported")
     if rule is None:
         try:
             options = rule_from_meta(instance)

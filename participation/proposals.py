@@ -10,13 +10,28 @@ from sqlalchemy import delete, func, select, text, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
 from core.identity import Identity
 from core.outbox import record_event
 from geo.errors import PhotoNotFound
 from geo.models import Photo
 from participation.electorate import area_in_jurisdiction, check_account_in_area
-from participation.errors import NotEligible, ProposalNotFound, WrongPhase
+from participation.errors import (
+    AddressNotVerified,
+    CompletedNotFull,
+    CostExceedsBudget,
+    DuplicatePhoto,
+    ImplementationFinished,
+    LocationOutsideArea,
+    NotImplementing,
+    PhotoAlreadyUsed,
+    PhotoNotUsable,
+    ProgressBackwards,
+    ProjectNotFunded,
+    ProposalNotFound,
+    ProposalsClosed,
+    ProposalWithdrawn,
+    ReviewClosed,
+)
 from participation.events import ProjectProgress, ProposalReviewed
 from participation.models import (
     BudgetRound,
@@ -40,11 +55,9 @@ async def submit_proposal(
 ) -> Proposal:
     """Eligible residents (verified address in the round's area) propose during the proposals phase."""
     if budget_round.phase != "proposals":
-        raise WrongPhase("the call for proposals is closed", code="proposals-closed")
+        raise ProposalsClosed("the call for proposals is closed")
     if author.is_anonymous:
-        raise NotEligible(
-            "register an account and have your address verified to propose", code="address-not-verified"
-        )
+        raise AddressNotVerified("register an account and have your address verified to propose")
     from datetime import UTC, datetime
 
     await check_account_in_area(
@@ -62,9 +75,7 @@ async def submit_proposal(
             {"x": data.location.coordinates[0], "y": data.location.coordinates[1], "a": budget_round.area_id},
         )
         if not inside:
-            raise InvalidInput(
-                "the project's location lies outside the round's area", code="location-outside-area"
-            )
+            raise LocationOutsideArea("the project's location lies outside the round's area")
         location = from_shape(ShapelyPoint(*data.location.coordinates), srid=4326)
     if data.area_id is not None:
         await area_in_jurisdiction(
@@ -107,7 +118,7 @@ async def claim_photos(
     if not photo_ids:
         return
     if len(set(photo_ids)) != len(photo_ids):
-        raise InvalidInput("a photo is listed twice", code="duplicate-photo")
+        raise DuplicatePhoto("a photo is listed twice")
     usable = set(
         await session.scalars(
             select(Photo.id).where(
@@ -120,7 +131,7 @@ async def claim_photos(
         )
     )
     if missing := sorted(set(photo_ids) - usable):
-        raise InvalidInput(f"photos {missing} are not yours to attach", code="photo-not-usable")
+        raise PhotoNotUsable(f"photos {missing} are not yours to attach")
     result = await session.execute(
         insert(link)
         .values([{**key, "photo_id": pid} for pid in photo_ids])
@@ -128,7 +139,7 @@ async def claim_photos(
         .returning(link.photo_id)
     )
     if len(result.all()) != len(photo_ids):
-        raise InvalidInput("a photo is already attached elsewhere", code="photo-already-used")
+        raise PhotoAlreadyUsed("a photo is already attached elsewhere")
 
 
 async def get_proposal(session: AsyncSession, *, budget_round: BudgetRound, proposal_id: int) -> Proposal:
@@ -150,13 +161,13 @@ async def review_proposal(
 ) -> Proposal:
     """Feasible or not, with a public reason and the final cost; possible until voting opens."""
     if budget_round.phase not in ("proposals", "review"):
-        raise WrongPhase("proposals can no longer be reviewed once voting has opened", code="review-closed")
+        raise ReviewClosed("proposals can no longer be reviewed once voting has opened")
     proposal = await get_proposal(session, budget_round=budget_round, proposal_id=proposal_id)
     if proposal.status == "withdrawn":
-        raise WrongPhase("the author withdrew this proposal", code="proposal-withdrawn")
+        raise ProposalWithdrawn("the author withdrew this proposal")
     cost = data.final_cost or proposal.estimated_cost
     if data.feasible and cost > budget_round.budget:
-        raise InvalidInput("a project cannot cost more than the whole budget", code="cost-exceeds-budget")
+        raise CostExceedsBudget("a project cannot cost more than the whole budget")
     proposal.status = "feasible" if data.feasible else "infeasible"
     proposal.review_reason = data.reason
     proposal.final_cost = data.final_cost
@@ -265,20 +276,20 @@ async def add_implementation_update(
     was rejected: it would store the ballot's contents next to the voter's account, in the cast's
     transaction, which is exactly the link the ballot store is built never to hold."""
     if budget_round.phase not in ("results", "implementation"):
-        raise WrongPhase("projects are implemented after the results", code="not-implementing")
+        raise NotImplementing("projects are implemented after the results")
     proposal = await get_proposal(session, budget_round=budget_round, proposal_id=proposal_id)
     if not proposal.selected:
-        raise WrongPhase("only funded projects have implementation updates", code="project-not-funded")
+        raise ProjectNotFunded("only funded projects have implementation updates")
     if proposal.implementation_status in ("completed", "cancelled"):
-        raise WrongPhase(f"the project is {proposal.implementation_status}", code="implementation-finished")
+        raise ImplementationFinished(f"the project is {proposal.implementation_status}")
     if data.status == "completed" and data.progress_percent != 100:
-        raise InvalidInput("a completed project is at 100 %", code="completed-not-100")
+        raise CompletedNotFull("a completed project is at 100 %")
     if (
         proposal.progress_percent is not None
         and data.progress_percent < proposal.progress_percent
         and data.status != "cancelled"
     ):
-        raise InvalidInput("progress cannot go backwards", code="progress-backwards")
+        raise ProgressBackwards("progress cannot go backwards")
     update = ImplementationUpdate(
         proposal_id=proposal.id,
         author_account_id=staff.account_id or None,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity import Identity
 from participation.consultations.rendering import render_round
 from participation.electorate import ParticipationKeys, check_account_in_area
-from participation.errors import InvalidCode, NotEligible
+from participation.errors import CodeRevoked, CodesNotAccepted, NotEligible, UnknownCode
 from participation.models import (
     BudgetRound,
     Consultation,
@@ -245,14 +245,14 @@ async def lookup_code(session: AsyncSession, *, keys: ParticipationKeys, code: s
         )
     ).first()
     if row is None:
-        raise InvalidCode("this voting code is unknown; check the letter", code="unknown-code")
+        raise UnknownCode("this voting code is unknown; check the letter")
     found = _CodeRow(*row)
     if found.revoked:
-        raise InvalidCode("this voting code was revoked", code="code-revoked")
+        raise CodeRevoked("this voting code was revoked")
     budget_round = await session.get(BudgetRound, found.round_id)
     assert budget_round is not None  # the code's foreign key
     if budget_round.credentials == "accounts":
-        raise NotEligible("this round accepts verified accounts, not codes", code="codes-not-accepted")
+        raise CodesNotAccepted("this round accepts verified accounts, not codes")
     channel = await session.scalar(
         select(VoterParticipation.channel).where(
             VoterParticipation.round_id == found.round_id, VoterParticipation.voter_key == code_hash

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from participation.errors import IllegalPhaseChange
+from participation.errors import IllegalPhaseChange, UnknownPhase, UnknownWorkflowStatus
 
 
 class Phase(StrEnum):
@@ -46,7 +46,7 @@ def check_phase_change(current: str, target: str) -> Phase:
     try:
         source, goal = Phase(current), Phase(target)
     except ValueError:
-        raise IllegalPhaseChange(f"unknown phase {target!r}", code="unknown-phase") from None
+        raise UnknownPhase(f"unknown phase {target!r}") from None
     if goal not in PHASE_TRANSITIONS[source]:
         raise IllegalPhaseChange(f"a round cannot move from {source.value} to {goal.value}")
     return goal
@@ -99,7 +99,7 @@ def _checked(
     try:
         source, goal = statuses(current), statuses(target)
     except ValueError:
-        raise IllegalPhaseChange(f"unknown status {target!r}", code="unknown-status") from None
+        raise UnknownWorkflowStatus(f"unknown status {target!r}") from None
     if goal not in transitions[source]:
         raise IllegalPhaseChange(f"a {what} cannot move from {source.value} to {goal.value}")
     return goal

@@ -75,10 +75,17 @@ class Open311Request(Base):
 
 class InvalidApiKey(Forbidden):
     code = "invalid-api-key"
+    title = "Invalid API key"
+
+
+class ApiKeyRequired(InvalidApiKey):
+    code = "api-key-required"
+    title = "API key required"
 
 
 class ApiKeyNotFound(NotFound):
     code = "api-key-not-found"
+    title = "API key not found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +130,7 @@ async def list_keys(session: AsyncSession, *, jurisdiction_id: int | None = None
 async def authenticate(session: AsyncSession, key: str | None) -> Open311ApiKey:
     """The live key behind ``key``; unknown, revoked and missing keys are refused alike (403)."""
     if not key:
-        raise InvalidApiKey("api_key is required to submit a service request", code="api-key-required")
+        raise ApiKeyRequired("api_key is required to submit a service request")
     row = await session.scalar(
         select(Open311ApiKey).where(
             Open311ApiKey.key_hash == hash_key(key), Open311ApiKey.revoked_at.is_(None)

@@ -3,7 +3,9 @@
 Errors here are not problem+json: an Open311 client expects the specification's own error list in the
 format it asked for. ``Open311Route`` catches every expected failure (domain errors, including those raised
 while resolving dependencies) and renders it so; the status is folded onto the three the spec names (400 bad
-input, 403 missing or invalid ``api_key``, 404 unknown id or service). Most parameters are read by hand
+input, 403 missing or invalid ``api_key``, 404 unknown id or service), but for a rate limit's 429, which
+keeps its status and its ``Retry-After`` (the spec names no such answer, and folded into a 400 a client
+would not know to wait and retry). Most parameters are read by hand
 from the query and form (the spec's own names and formats); those shared with the API (``status``) are its
 dependencies from ``api.parameters``, whose errors and FastAPI validation errors this route class renders
 in the spec's format too, so neither escapes as problem+json.
@@ -32,10 +34,11 @@ from api.open311.schemas import (
     ServiceDefinition,
     ServiceRequest,
     TokenRequest,
+    create_request_body,
     documented,
 )
 from api.parameters import Statuses
-from core.errors import DomainError
+from core.errors import DomainError, TooManyRequests
 from core.identity import Identity
 from geo.errors import InvalidExtraFields
 
@@ -48,8 +51,8 @@ def _format_of(request: Request) -> Format:
 def _spec_status(status: int) -> int:
     if status in (401, 403):
         return 403
-    if status == 404:
-        return 404
+    if status in (404, 429):
+        return status
     return 400
 
 
@@ -70,7 +73,10 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except DomainError as error:
-                return error_response(fmt, _spec_status(error.status), _descriptions(error))
+                response = error_response(fmt, _spec_status(error.status), _descriptions(error))
+                if isinstance(error, TooManyRequests):
+                    response.headers["Retry-After"] = str(error.retry_after)  # when the window ends
+                return response
             except RequestValidationError as error:
                 described = [
                     f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in error.errors()
@@ -101,7 +107,7 @@ def _extensions(request: Request) -> bool:
     summary="Where this server's GeoReport v2 endpoint lives",
 )
 async def discovery(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
     changed = await queries.last_jurisdiction_change(session)
     body: dict[str, Any] = {
@@ -118,7 +124,7 @@ async def discovery(
             }
         ],
     }
-    return respond(cast(Format, fmt), "discovery", body)
+    return respond(fmt, "discovery", body)
 
 
 @router.get(
@@ -128,11 +134,11 @@ async def discovery(
     summary="Categories residents can report, as services",
 )
 async def list_services(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
     jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
     services = await open311.list_services(session, jurisdiction)
-    return respond(cast(Format, fmt), "services", services)
+    return respond(fmt, "services", services)
 
 
 @router.get(
@@ -143,16 +149,14 @@ async def list_services(
 )
 async def read_service_definition(
     service_code: str,
-    fmt: str,
+    fmt: Format,
     request: Request,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
     jurisdiction = await open311.resolve_jurisdiction(session, request.query_params.get("jurisdiction_id"))
     category = await open311.get_service(session, jurisdiction, service_code)
-    return respond(
-        cast(Format, fmt), "service_definition", open311.service_definition(category, jurisdiction)
-    )
+    return respond(fmt, "service_definition", open311.service_definition(category, jurisdiction))
 
 
 @router.post(
@@ -161,9 +165,10 @@ async def read_service_definition(
     response_model=list[RequestCreated],
     responses=documented(201),
     summary="Submit a service request (form-encoded, api_key required)",
+    openapi_extra=create_request_body(),
 )
 async def create_request(
-    fmt: str, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
 ) -> Response:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -185,7 +190,7 @@ async def create_request(
             "account_id": None,
         }
     ]
-    return respond(cast(Format, fmt), "service_requests", answer, status_code=201)
+    return respond(fmt, "service_requests", answer, status_code=201)
 
 
 @router.get(
@@ -195,7 +200,7 @@ async def create_request(
     summary="Service requests: by ids, or filtered within a 90-day window",
 )
 async def list_requests(
-    fmt: str,
+    fmt: Format,
     request: Request,
     statuses: Statuses,
     session: AsyncSession = SessionDep,
@@ -210,7 +215,7 @@ async def list_requests(
     found = await open311.find_requests(
         session, jurisdiction, query, base_url=_base_url(request), extensions=extensions
     )
-    return respond(cast(Format, fmt), "service_requests", found)
+    return respond(fmt, "service_requests", found)
 
 
 @router.get(
@@ -221,7 +226,7 @@ async def list_requests(
 )
 async def read_request(
     service_request_id: str,
-    fmt: str,
+    fmt: Format,
     request: Request,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
@@ -236,7 +241,7 @@ async def read_request(
     )
     if not found:
         raise open311.ServiceRequestNotFound(f"no service request {service_request_id}")
-    return respond(cast(Format, fmt), "service_requests", found)
+    return respond(fmt, "service_requests", found)
 
 
 @router.get(
@@ -247,7 +252,7 @@ async def read_request(
 )
 async def read_token(
     token: str,
-    fmt: str,
+    fmt: Format,
     request: Request,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
@@ -256,6 +261,4 @@ async def read_token(
     if len(token) > 64:
         raise open311.ServiceRequestNotFound("no service request for this token")
     report_id = await open311.request_for_token(session, jurisdiction, token)
-    return respond(
-        cast(Format, fmt), "service_requests", [{"service_request_id": str(report_id), "token": token}]
-    )
+    return respond(fmt, "service_requests", [{"service_request_id": str(report_id), "token": token}])

@@ -1,10 +1,14 @@
-"""Read schemas of GeoReport v2's JSON answers (issue 13, item 4).
+"""Read schemas of GeoReport v2's JSON answers, and the form of a new service request (issue 13, item 4).
 
 The answers are built as plain data in ``api.open311.service`` and written by ``api.open311.formats`` as
 JSON or XML, pre-rendered; these models only describe the JSON (field names and order as the
 specification has them) for the OpenAPI, and the tests check every JSON answer against them
 (``tests/response_schemas.py``). The XML variant (``.xml``) carries the same data under the
 specification's element names; it is documented as ``text/xml``.
+
+``SERVICE_REQUEST_FORM`` documents the form ``POST requests`` takes; the route reads the form by hand
+(``api.open311.service.submit``: the spec's names, ``attribute[CODE]`` keys, its own 400s), so the model
+only describes it in the OpenAPI (``create_request_body``) for clients and Schemathesis.
 """
 
 from __future__ import annotations
@@ -120,6 +124,59 @@ class TokenRequest(BaseModel):
     token: str
 
 
+def _text(max_length: int, description: str = "") -> dict[str, Any]:
+    return {
+        "type": "string",
+        "maxLength": max_length,
+        **({"description": description} if description else {}),
+    }
+
+
+# A form has no nulls and no nesting: every field a string, lat and long decimal numbers.
+SERVICE_REQUEST_FORM: dict[str, Any] = {
+    "title": "ServiceRequestForm",
+    "description": "A new service request, form-encoded as GeoReport v2 sends it. This server locates by"
+    " `lat` and `long` only (it has no geocoder); a category's extra fields come as"
+    " `attribute[CODE]=VALUE` (`attribute[CODE][]` once per value of a multi-valued list).",
+    "type": "object",
+    "properties": {
+        "api_key": {"type": "string", "description": "the client's key; here or in the query string"},
+        "jurisdiction_id": {
+            "type": "string",
+            "description": "the jurisdiction's slug; without it, the key's",
+        },
+        "service_code": _text(64),
+        "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "WGS84 latitude"},
+        "long": {"type": "number", "minimum": -180, "maximum": 180, "description": "WGS84 longitude"},
+        "address_string": _text(300),
+        "address_id": _text(200),
+        "email": _text(320),
+        "device_id": _text(200, "the same id for every request of one device of the client"),
+        "first_name": _text(100),
+        "last_name": _text(100),
+        "phone": _text(32),
+        "description": _text(5000),
+        "media_url": _text(2000, "an absolute http(s) URL, shown back, never fetched"),
+    },
+    "required": ["service_code", "lat", "long"],
+    "additionalProperties": {"type": "string", "description": "attribute[CODE] or attribute[CODE][]"},
+}
+
+
+def create_request_body() -> dict[str, Any]:
+    """``openapi_extra`` of ``POST requests``: its form, in both encodings the route reads."""
+    schema = SERVICE_REQUEST_FORM
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": schema},
+                "multipart/form-data": {"schema": schema},
+            },
+        }
+    }
+
+
 class Open311Error(BaseModel):
     code: int
     description: str
@@ -127,13 +184,13 @@ class Open311Error(BaseModel):
 
 _XML = {MEDIA_TYPES["xml"].split(";")[0]: {"schema": {"type": "string"}}}
 # One entry for the client errors: GeoReport v2 folds every one onto 400 (bad input), 403 (missing or
-# invalid api_key) and 404 (unknown id, token or service), never FastAPI's 422 (``Open311Route``); a range
-# also keeps FastAPI from documenting a 422 these routes never send.
+# invalid api_key) and 404 (unknown id, token or service), and a rate limit answers 429, never FastAPI's
+# 422 (``Open311Route``); a range also keeps FastAPI from documenting a 422 these routes never send.
 _ERRORS: dict[int | str, dict[str, Any]] = {
     "4XX": {
         "model": list[Open311Error],
         "description": "GeoReport v2's error list: 400 bad input, 403 missing or invalid api_key,"
-        " 404 unknown id, token or service",
+        " 404 unknown id, token or service, 429 too many requests (see Retry-After)",
         "content": _XML,
     }
 }

@@ -57,14 +57,17 @@ class Open311BadRequest(InvalidInput):
 
     status = 400
     code = "open311-bad-request"
+    title = "Bad request"
 
 
 class ServiceNotFound(NotFound):
     code = "service-not-found"
+    title = "Service not found"
 
 
 class ServiceRequestNotFound(NotFound):
     code = "service-request-not-found"
+    title = "Service request not found"
 
 
 def _localised(texts: dict[str, str] | None, locale: str) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT, bearer_token
 from api.deps import SessionDep, get_settings
+from api.errors import TooManySignInAttempts
 from api.idempotency import Redaction, idempotent
 from core import account_links, accounts, throttle
 from core.errors import NotAuthenticated
@@ -249,7 +250,7 @@ async def create_token(
                 limit=limit,
                 window_seconds=window,
                 what="failed sign-ins",
-                code="too-many-sign-in-attempts",
+                error=TooManySignInAttempts,
             )
     try:
         account, token = await accounts.sign_in(

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, COUNCIL, PUBLIC, RESIDENT
 from api.deps import SessionDep
+from api.errors import NoResponse, ResultsNotPublic
 from api.path_objects import (
     PathConsultation,
     PathConsultationRound,
     PathConsultationRoundForUpdate,
     PathJurisdiction,
 )
-from core.errors import Forbidden, NotFound
 from core.identity import Identity
 from participation import consultations
 from participation.permissions import check_may_export_consultation, is_consultation_insider
@@ -152,7 +152,7 @@ async def my_response(
         session, round_id=consultation_round.id, account_id=identity.account_id
     )
     if mine is None:
-        raise NotFound("you have not responded to this round", code="no-response")
+        raise NoResponse("you have not responded to this round")
     return mine
 
 
@@ -174,7 +174,7 @@ async def results(
         session, identity, jurisdiction_id=found.id, area_id=consultation_round.area_id
     )
     if consultation_round.status != "closed" and not insider:
-        raise Forbidden("results are public once the round has closed", code="results-not-public")
+        raise ResultsNotPublic("results are public once the round has closed")
     return await consultations.results(
         session,
         consultation_round=consultation_round,

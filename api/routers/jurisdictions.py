@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, PUBLIC
 from api.deps import SessionDep
+from api.errors import InvalidPoint
 from api.path_objects import PathJurisdiction
-from core.errors import InvalidInput
 from core.identity import Identity, RoleGrant
 from geo import jurisdiction_queries, role_grants, service
 from geo import queries as geo_queries
@@ -53,7 +53,7 @@ async def list_jurisdictions(
     _: Identity | None = Depends(PUBLIC),
 ) -> list[dict[str, Any]]:
     if (longitude is None) != (latitude is None):
-        raise InvalidInput("give both longitude and latitude, or neither", code="invalid-point")
+        raise InvalidPoint("give both longitude and latitude, or neither")
     at = (longitude, latitude) if longitude is not None and latitude is not None else None
     return await geo_queries.jurisdictions(session, at=at)
 

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import COUNCIL, PUBLIC, STAFF
 from api.deps import SessionDep
+from api.errors import InvalidTileCoordinates, TileOutOfRange
 from api.parameters import BBox, RequiredBBox, Statuses, limit_parameter
 from api.path_objects import PathJurisdiction
-from core.errors import InvalidInput, NotFound
 from core.identity import Identity
 from geo import map_queries, tiles
 from geo import permissions as geo_permissions
@@ -52,12 +52,11 @@ _CHECK_EVERY_SECONDS = 60
 
 def _tile_coordinates(z: str, x: str, y: str) -> tuple[int, int, int]:
     if not all(part.isdigit() and len(part) <= 8 for part in (z, x, y)):
-        raise InvalidInput("z, x and y must be non-negative integers", code="invalid-tile-coordinates")
+        raise InvalidTileCoordinates("z, x and y must be non-negative integers")
     zoom, column, row = int(z), int(x), int(y)
     if not tiles.tile_exists(zoom, column, row):
-        raise NotFound(
-            f"no tile {zoom}/{column}/{row}: z runs from 0 to {tiles.MAX_ZOOM}, x and y from 0 to 2^z - 1",
-            code="tile-out-of-range",
+        raise TileOutOfRange(
+            f"no tile {zoom}/{column}/{row}: z runs from 0 to {tiles.MAX_ZOOM}, x and y from 0 to 2^z - 1"
         )
     return zoom, column, row
 
@@ -210,10 +209,7 @@ async def clustered_viewport(
         ),
         statuses=statuses,
     )
-    try:
-        body = await map_queries.clustered_viewport(session, flt=flt, bbox=bbox, zoom=zoom)
-    except map_queries.ViewportTooLarge as error:
-        raise InvalidInput(str(error), code="viewport-too-large") from None
+    body = await map_queries.clustered_viewport(session, flt=flt, bbox=bbox, zoom=zoom)
     _schedule_refresh(request, background)
     return GeoJSONResponse(body)
 

@@ -15,7 +15,7 @@ from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep, get_media, get_settings, public_reads
 from api.idempotency import idempotent
 from api.parameters import ReportListFilters, RequiredPosition, radius_parameter
-from core.errors import Forbidden
+from core.errors import RoleRequired
 from core.identity import Identity
 from core.settings import Settings
 from geo import queries, service
@@ -54,7 +54,7 @@ async def upload_photo(
 ) -> Response:
     found = await service.get_jurisdiction(session, jurisdiction)
     if kind == "after" and not identity.is_staff_of(found.id, None) and not identity.department_ids:
-        raise Forbidden("only field staff upload 'after' photos", code="role-required")
+        raise RoleRequired("only field staff upload 'after' photos")
     data = await file.read(settings.max_photo_bytes + 1)
 
     async def produce() -> tuple[int, object, dict[str, str]]:

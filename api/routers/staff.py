@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import STAFF
 from api.deps import SessionDep
+from api.errors import InvalidIfMatch, NotYourDepartment
 from api.idempotency import idempotent
 from api.parameters import Position, Statuses
-from core.errors import Forbidden, InvalidInput, PreconditionRequired
+from core.errors import PreconditionRequired
 from core.identity import Identity
 from geo import queries, service
 from geo.queries import JurisdictionRef
@@ -39,10 +40,10 @@ def expected_version(request: Request, body_version: int | None) -> int:
     if header is not None:
         match = _IF_MATCH.match(header.strip())
         if match is None:
-            raise InvalidInput('If-Match must be an ETag of this API, like "v3"', code="invalid-if-match")
+            raise InvalidIfMatch('If-Match must be an ETag of this API, like "v3"')
         header_version = int(match.group(2))
     if header_version is not None and body_version is not None and header_version != body_version:
-        raise InvalidInput("If-Match and expected_version disagree", code="invalid-if-match")
+        raise InvalidIfMatch("If-Match and expected_version disagree")
     version = header_version if header_version is not None else body_version
     if version is None:
         raise PreconditionRequired(
@@ -58,7 +59,7 @@ async def _departments(
     administrator without departments of their own: every department)."""
     if department_id is not None:
         if not identity.is_staff_of(found.id, department_id):
-            raise Forbidden("that is not one of your departments", code="not-your-department")
+            raise NotYourDepartment("that is not one of your departments")
         return [department_id]
     if identity.is_admin_of(found.id) and not identity.department_ids:
         return await service.department_ids(session, jurisdiction_id=found.id)
@@ -134,7 +135,7 @@ async def _staff_report(session: AsyncSession, jurisdiction: str, report_id: int
     found = await service.get_jurisdiction(session, jurisdiction)
     report = await service.get_report(session, jurisdiction_id=found.id, report_id=report_id)
     if not identity.is_staff_of(found.id, report.department_id):
-        raise Forbidden("this report belongs to another department", code="not-your-department")
+        raise NotYourDepartment("this report belongs to another department")
     return found, report
 
 

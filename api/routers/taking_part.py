@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
 from api.deps import SessionDep
+from api.errors import IncompletePoint
 from api.participation_deps import Keys
 from api.path_objects import ObjectId, PathBudgetRound, PathConsultationRound, PathJurisdiction
-from core.errors import InvalidInput
 from core.identity import Identity
 from participation import proposals, taking_part
-from participation.errors import ConsultationNotFound
+from participation.errors import ConsultationRoundNotFound
 from participation.schemas import (
     CodeLookup,
     CodeLookupRequest,
@@ -44,7 +44,7 @@ async def rounds_for_me(
     session: AsyncSession = SessionDep,
 ) -> TakingPart:
     if (longitude is None) != (latitude is None):
-        raise InvalidInput("give both longitude and latitude, or neither", code="incomplete-point")
+        raise IncompletePoint("give both longitude and latitude, or neither")
     point = (longitude, latitude) if longitude is not None and latitude is not None else None
     return await taking_part.taking_part(
         session, jurisdiction_id=found.id, point=point, identity=identity, keys=keys
@@ -94,9 +94,7 @@ async def consultation_round(
 ) -> ConsultationRoundRead:
     if found.status == "draft":
         # A draft is the administrators' work in progress, read through the consultation.
-        raise ConsultationNotFound(
-            f"no consultation round {found.id} in this jurisdiction", code="consultation-round-not-found"
-        )
+        raise ConsultationRoundNotFound(f"no consultation round {found.id} in this jurisdiction")
     return await taking_part.consultation_round(session, consultation_round=found)
 
 

@@ -7,6 +7,7 @@ answer matches the schema its operation documents for that status: issue 13, ite
 
     .venv/bin/python bench/schemathesis/run.py [--max-examples 20] [--phases examples,coverage,fuzzing]
         [--checks not_a_server_error,response_schema_conformance,status_code_conformance]
+        [--callers anonymous,...] [--include-path-regex '^/open311/']
 
 What runs: a throw-away database ``civicloop_bench_schemathesis`` on the local cluster with the demo
 loaded (its accounts sign in for the tokens), one ``civicloop serve`` (no worker, rate limits off so
@@ -98,6 +99,7 @@ def main() -> int:
     parser.add_argument("--workers", default="1")
     parser.add_argument("--callers", default=",".join(CALLERS))
     parser.add_argument("--checks", default=",".join(CHECKS))
+    parser.add_argument("--include-path-regex", default=None, help="only the operations of these paths")
     arguments = parser.parse_args()
 
     cluster = ensure_local_cluster(PROJECT_DIR / ".civicloop")
@@ -156,6 +158,8 @@ def main() -> int:
                 "--seed",
                 "2026",
             ]
+            if arguments.include_path_regex:
+                command += ["--include-path-regex", arguments.include_path_regex]
             if email is not None:
                 answer = httpx.post(
                     f"{base}/api/v1/auth/tokens",

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from notifications.errors import ForbiddenTarget
+from notifications.errors import ForbiddenTarget, UnresolvableTarget
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -107,10 +107,10 @@ async def resolve(url: str, *, allow_private: bool = False, allowlist: Iterable[
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:  # an empty or over-long label fails to encode first
-        raise ForbiddenTarget(f"the host {host!r} does not resolve", code="unresolvable-target") from error
+        raise UnresolvableTarget(f"the host {host!r} does not resolve") from error
     addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
     if not addresses:
-        raise ForbiddenTarget(f"the host {host!r} does not resolve", code="unresolvable-target")
+        raise UnresolvableTarget(f"the host {host!r} does not resolve")
     allowlist = list(allowlist)
     for address in addresses:
         if not (allow_private or is_public(address) or _allowlisted(host, address, allowlist)):

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput
 from core.outbox import record_event
 from participation.consultations import queries
 from participation.electorate import area_in_jurisdiction, eligible_account_ids
-from participation.errors import WrongPhase
+from participation.errors import ConsultationNotClosed, PlaceOutsideArea
 from participation.events import (
     ConsultationClosed,
     ConsultationOpened,
@@ -71,9 +70,8 @@ async def add_round(
 async def _check_place(session: AsyncSession, *, area_id: int, place: Place, position: int) -> None:
     """A place offered instead of the map must lie in the consulted area: an answer there must count."""
     if not await queries.area_covers(session, area_id=area_id, coordinates=place.point.coordinates):
-        raise InvalidInput(
-            f"question {position}: the place {place.name!r} lies outside the consulted area",
-            code="place-outside-area",
+        raise PlaceOutsideArea(
+            f"question {position}: the place {place.name!r} lies outside the consulted area"
         )
 
 
@@ -113,7 +111,7 @@ async def publish_you_said_we_did(
     session: AsyncSession, *, consultation_round: ConsultationRound, jurisdiction_id: int, data: YouSaidWeDid
 ) -> ConsultationRound:
     if consultation_round.status != "closed":
-        raise WrongPhase("publish what you will do once the round has closed", code="consultation-not-closed")
+        raise ConsultationNotClosed("publish what you will do once the round has closed")
     consultation_round.you_said_we_did = {**data.model_dump(), "published_at": datetime.now(UTC).isoformat()}
     await session.flush()
     await record_event(

@@ -13,7 +13,12 @@ from core.identity import Identity
 from core.outbox import record_event
 from participation.consultations import queries
 from participation.electorate import check_account_in_area
-from participation.errors import AnswerViolation, NotEligible, WrongPhase
+from participation.errors import (
+    AddressNotVerified,
+    AnswerViolation,
+    ConsultationNotOpen,
+    RegistrationRequired,
+)
 from participation.events import ResponseReceived
 from participation.models import ConsultationQuestion, ConsultationResponse, ConsultationRound
 from participation.schemas import Answer, ResponseSubmit
@@ -109,13 +114,13 @@ async def submit_response(
     if consultation_round.status != "open" or (
         consultation_round.closes_at and now >= consultation_round.closes_at
     ):
-        raise WrongPhase("this consultation round is not open", code="consultation-not-open")
+        raise ConsultationNotOpen("this consultation round is not open")
     if respondent.is_anonymous:
         # Devices cost nothing to make (30 of them answered a consultation in 0.23 s): every round needs
         # at least a registered account, one response per account; "verified" rounds also the address.
         if consultation_round.eligibility == "residents":
-            raise NotEligible("register an account to take part", code="registration-required")
-        raise NotEligible("have your address verified to take part", code="address-not-verified")
+            raise RegistrationRequired("register an account to take part")
+        raise AddressNotVerified("have your address verified to take part")
     if consultation_round.eligibility == "verified":
         await check_account_in_area(
             session,

@@ -17,7 +17,7 @@ from sqlalchemy import delete, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from participation.errors import ConsultationNotFound
+from participation.errors import ConsultationNotFound, ConsultationRoundNotFound
 from participation.models import (
     Consultation,
     ConsultationAnswer,
@@ -55,9 +55,7 @@ async def get_round(
         statement = statement.with_for_update(of=ConsultationRound)
     found = await session.scalar(statement)
     if found is None:
-        raise ConsultationNotFound(
-            f"no consultation round {round_id} in this jurisdiction", code="consultation-round-not-found"
-        )
+        raise ConsultationRoundNotFound(f"no consultation round {round_id} in this jurisdiction")
     return found
 
 

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.openapi_errors import PROBLEM_REF, RULE_ERRORS
+from api.openapi_errors import PROBLEM_REF, RETRY_AFTER_HEADER, RULE_ERRORS
 from api.problems import PROBLEM_JSON, problem
 from core.settings import Settings
 from tests.response_schemas import ResponseSchemaMismatch, ResponseSchemas
@@ -120,6 +120,18 @@ def test_open311_documents_its_own_error_list(schema: dict[str, Any]) -> None:
         assert "4XX" not in operation["responses"]
     assert 404 in _errors(schema, "GET", "/open311/v2/requests/{service_request_id}.{fmt}")
     assert 404 not in _errors(schema, "GET", "/open311/v2/discovery.{fmt}")
+    # The form Open311 reads by hand is documented (and so BodyGuard's 413/415 are).
+    assert {413, 415} <= _errors(schema, "POST", "/open311/v2/requests.{fmt}")
+
+
+def test_every_429_documents_its_retry_after(schema: dict[str, Any]) -> None:
+    limited = [
+        (method, path) for method, path, operation in _operations(schema) if "429" in operation["responses"]
+    ]
+    assert ("POST", f"{_J}/reports") in limited
+    for method, path in limited:
+        response = schema["paths"][path][method.lower()]["responses"]["429"]
+        assert response["headers"]["Retry-After"] == RETRY_AFTER_HEADER, (method, path)
 
 
 def test_the_rule_errors_name_existing_operations(schema: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ another request; a route added to the test's app stands in for the loser of that
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +28,8 @@ from core.errors import Conflict, DomainError, InvalidInput
 from core.settings import Settings
 from geo.errors import OutsideJurisdiction
 from tests.conftest import World, bearer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Words of PostgreSQL's messages, and the names of what it would reveal.
 DATABASE_TEXT = re.compile(r"violates|constraint|relation|column|detail:|key \(|psycopg|sql|0x00|nul\b", re.I)
@@ -152,33 +156,47 @@ def test_every_error_class_has_a_kebab_case_code_and_its_familys_status() -> Non
                 assert error.status == status, error
 
 
-# Codes that answer with two statuses today (found by this test; clients may depend on both):
-# unknown-status is 422 for a report filter and 409 for a round's phase; invalid-link-token is 403 for a
-# tampered signed link and 422 for a malformed unsubscribe or satisfaction link (notifications/preferences.py,
-# notifications/feedback.py); link-expired is 404 (core.account_links.InvalidLink) and 403
-# (notifications/tokens.py). Each needs a decision
-# and a class of its own; the set may only shrink.
-MIXED_STATUS = {"unknown-status", "invalid-link-token", "link-expired"}
-
-
-def test_a_code_has_one_status() -> None:
+def test_a_code_belongs_to_one_class_and_one_status() -> None:
+    classes: dict[str, list[type[DomainError]]] = {}
+    for error in docs_tables.error_classes():
+        classes.setdefault(error.code, []).append(error)
+    for code, found in classes.items():
+        assert len(found) == 1, (code, found)
+    # The HTTP layer's own codes: the status of the family of that code where there is one.
+    for code, (status, _) in HTTP_LAYER_CODES.items():
+        assert all(error.status == status for error in classes.get(code, [])), code
     statuses: dict[str, set[int]] = {}
     for entry in docs_tables.all_codes():
         statuses.setdefault(entry.code, set()).add(entry.status)
-    mixed = {code for code, found in statuses.items() if len(found) > 1}
-    assert mixed == MIXED_STATUS
+    assert {code for code, found in statuses.items() if len(found) > 1} == set()
 
 
-# Codes still raised as a family with code="…" (each used at one or a few places). It may only shrink:
-# a code used in more than one place gets its own class in the package's errors.py.
-SINGLE_USE_CODES_AT_MOST = 200
+def test_every_error_class_states_its_code_and_title() -> None:
+    for error in docs_tables.error_classes():
+        assert "code" in error.__dict__ and "title" in error.__dict__, error
 
 
-def test_single_use_codes_do_not_grow() -> None:
-    codes = docs_tables.single_use_codes()
-    assert len(codes) <= SINGLE_USE_CODES_AT_MOST
-    classes = {error.code for error in DomainError.classes}
-    assert not any(entry.code in classes and "raised as `" not in entry.meaning for entry in codes)
+def test_a_raise_cannot_choose_its_code() -> None:
+    with pytest.raises(TypeError):
+        InvalidInput("x", code="made-up")
+    with pytest.raises(TypeError):
+        Conflict("x", status=200)
+    assert InvalidInput("x", allowed=["a"]).extra == {"allowed": ["a"]}
+
+
+def test_no_raise_site_passes_a_code() -> None:
+    """``code=`` to an error class fails when raised (above); this finds it before a test reaches it."""
+    names = {error.__name__ for error in docs_tables.error_classes()} | {"DomainError"}
+    found = []
+    for package in ("api", "core", "geo", "participation", "notifications"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                if name in names and any(keyword.arg == "code" for keyword in node.keywords):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
 
 
 def test_docs_errors_is_current() -> None:

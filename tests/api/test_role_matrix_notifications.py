@@ -840,7 +840,7 @@ MATRIX: dict[str, Case] = {
         UNSUBSCRIBE,
         PUBLIC,
         unsubscribe_link("newsletter"),
-        everyone((422, "invalid-link-token")),
+        everyone((422, "malformed-link-token")),
     ),
     "unsubscribe by link": Case(
         "POST", UNSUBSCRIBE, PUBLIC, unsubscribe_link(), everyone(200), check=unsubscribed
@@ -857,7 +857,7 @@ MATRIX: dict[str, Case] = {
         check=unsubscribed,
     ),
     "unsubscribe by an expired link": Case(
-        "POST", UNSUBSCRIBE, PUBLIC, expired_unsubscribe_link, everyone((403, "link-expired"))
+        "POST", UNSUBSCRIBE, PUBLIC, expired_unsubscribe_link, everyone((410, "link-expired"))
     ),
     "unsubscribe by a link rewritten for another account": Case(
         "POST", UNSUBSCRIBE, PUBLIC, unsubscribe_link_for_another_account, everyone(INVALID_LINK)
@@ -869,7 +869,7 @@ MATRIX: dict[str, Case] = {
         "POST", UNSUBSCRIBE, PUBLIC, satisfaction_link_as_unsubscribe_link, everyone(INVALID_LINK)
     ),
     "unsubscribe by a link of a kind that does not exist": Case(
-        "POST", UNSUBSCRIBE, PUBLIC, unsubscribe_link("newsletter"), everyone((422, "invalid-link-token"))
+        "POST", UNSUBSCRIBE, PUBLIC, unsubscribe_link("newsletter"), everyone((422, "malformed-link-token"))
     ),
     "unsubscribe by something that is not a link": Case(
         "POST", UNSUBSCRIBE, PUBLIC, not_a_link, everyone((422, "invalid-input"))
@@ -879,7 +879,7 @@ MATRIX: dict[str, Case] = {
         "GET", SATISFACTION_LINK, PUBLIC, answer_link(), everyone(200), check=asks_about_the_report
     ),
     "satisfaction question by an expired link": Case(
-        "GET", SATISFACTION_LINK, PUBLIC, expired_answer_link, everyone((403, "link-expired"))
+        "GET", SATISFACTION_LINK, PUBLIC, expired_answer_link, everyone((410, "link-expired"))
     ),
     "answer by link": Case(
         "POST", SATISFACTION_LINK, PUBLIC, answer_link(), everyone(201), check=answered_happily
@@ -891,7 +891,7 @@ MATRIX: dict[str, Case] = {
         "POST", SATISFACTION_LINK, PUBLIC, answer_link(answered=True), everyone((409, "already-answered"))
     ),
     "answer by an expired link": Case(
-        "POST", SATISFACTION_LINK, PUBLIC, expired_answer_link, everyone((403, "link-expired"))
+        "POST", SATISFACTION_LINK, PUBLIC, expired_answer_link, everyone((410, "link-expired"))
     ),
     "answer by a link rewritten for another person's question": Case(
         "POST", SATISFACTION_LINK, PUBLIC, answer_link_for_another_question, everyone(INVALID_LINK)

@@ -446,3 +446,16 @@ async def test_reports_from_the_app_are_listed_too(
     listed = await open311_client.get(f"{BASE}/requests/{report_id}.json", params=J)
     assert listed.json()[0]["service_request_id"] == report_id
     assert "geheim" not in listed.text
+
+
+async def test_post_requests_documents_the_form_it_reads(open311_client: httpx.AsyncClient) -> None:
+    """The form is read by hand (the spec's names and ``attribute[CODE]`` keys); the OpenAPI still
+    describes it, in both encodings the route takes, so clients and Schemathesis can send one."""
+    paths = (await open311_client.get("/openapi.json")).json()["paths"]
+    operation = paths[f"{BASE}/requests.{{fmt}}"]["post"]
+    content = operation["requestBody"]["content"]
+    assert set(content) == {"application/x-www-form-urlencoded", "multipart/form-data"}
+    schema = content["application/x-www-form-urlencoded"]["schema"]
+    sent = form("o311_key", device_id="phone-1", email="a@example.org", first_name="Anna")
+    assert set(schema["required"]) <= set(sent) <= set(schema["properties"])
+    assert schema["additionalProperties"]["type"] == "string"  # attribute[CODE]=VALUE
