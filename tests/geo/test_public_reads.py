@@ -1,4 +1,4 @@
-"""Public reads on the production path: the app's own ``PublicReads`` pool, opened in its lifespan.
+"""Public reads on the production path: the app's own ``PlainTransactions`` pool, opened in its lifespan.
 
 The other tests run the app on their rolled-back transaction, where public reads go through a session
 of that transaction. Here the app is built as ``civicloop serve`` builds it (its own engine and pool,
@@ -49,7 +49,7 @@ async def client(served: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def pool_requests(app: FastAPI) -> int:
-    return int(app.state.public_reads._pool.get_stats().get("requests_num", 0))
+    return int(app.state.plain_transactions._pool.get_stats().get("requests_num", 0))
 
 
 @pytest.mark.parametrize(
