@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import select
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -232,17 +232,24 @@ class PlainTransactions:
             await self._pool.close()
             self._pool = None
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection in a transaction of its own: committed on the way out, rolled back on an error."""
+    def transaction(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """A connection in a transaction of its own: committed on the way out, rolled back on an error.
+
+        With a pool, that is what ``psycopg_pool``'s own context manager does; it is handed out as it is
+        (no wrapper of ours around it: on the report create every layer is paid per request).
+        """
         if self._pool is not None:
-            # psycopg_pool commits when the block ends normally and rolls back when it raises.
-            async with self._pool.connection() as connection:
-                yield connection
-            return
+            return self._pool.connection()
         if self._sessionmaker is None:
             raise RuntimeError("PlainTransactions has neither a pool (open it) nor a sessionmaker")
-        async with self._sessionmaker() as session:
+        return self._session_transaction(self._sessionmaker)
+
+    @staticmethod
+    @asynccontextmanager
+    async def _session_transaction(
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        async with sessionmaker() as session:
             try:
                 yield await driver_connection(session)
                 if session.in_transaction():
