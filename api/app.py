@@ -33,7 +33,7 @@ from api.routers import (
 from api.routers import map as map_routes
 from api.routers import notifications as notification_routes
 from core import log_redaction
-from core.db import PublicReads, make_engine, make_sessionmaker, sync_url
+from core.db import PlainTransactions, make_engine, make_sessionmaker, sync_url
 from core.settings import Settings
 from geo.media import MediaStore
 from notifications.worker import running_in_background
@@ -66,10 +66,10 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(participation_resources.opened())
             if engine is not None and settings.database_url:
-                public_reads = PublicReads()
-                await public_reads.open(settings.database_url, pool_size=settings.db_pool_size)
-                stack.push_async_callback(public_reads.close)
-                app.state.public_reads = public_reads
+                plain_transactions = PlainTransactions()
+                await plain_transactions.open(settings.database_url, pool_size=settings.db_pool_size)
+                stack.push_async_callback(plain_transactions.close)
+                app.state.plain_transactions = plain_transactions
             if settings.notifications.run_worker and sessionmaker is None and settings.database_url:
                 # The notifications worker runs next to the API (``civicloop worker run`` runs it alone).
                 background = await stack.enter_async_context(
@@ -110,7 +110,7 @@ def create_app(
     app.state.notification_settings = settings.notifications
     if sessionmaker is not None:
         app.state.sessionmaker = sessionmaker
-        app.state.public_reads = PublicReads(sessionmaker)  # reads see the caller's transaction
+        app.state.plain_transactions = PlainTransactions(sessionmaker)  # the caller's transaction
     app.state.participation = participation_resources
     problems.install(app)
     # Routes are matched in order, at a few µs of Python each (FastAPI walks every route of each included

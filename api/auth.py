@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import SessionDep, public_reads
+from api.deps import UnitOfWorkDep, plain_transactions
 from api.errors import InvalidAuthorizationHeader, InvalidToken
 from core import throttle
 from core.db import Reader, fetch_one, psycopg_sql
 from core.errors import NotAuthenticated, RoleRequired, WrongJurisdiction
 from core.identity import Identity, Role, hash_token
 from core.settings import Settings
+from geo.queries import JurisdictionRef
 from geo.service import get_jurisdiction
 
 IDENTITY_SQL = """
@@ -69,11 +70,6 @@ async def _known_identity(request: Request, source: Reader, token: str) -> Ident
     return identity
 
 
-async def optional_identity(request: Request, session: AsyncSession = SessionDep) -> Identity | None:
-    token = bearer_token(request)
-    return None if token is None else await _known_identity(request, session, token)
-
-
 @dataclass(frozen=True)
 class Policy:
     """Who may call a route. ``PUBLIC`` admits anyone; the others need a token of the route's jurisdiction."""
@@ -96,7 +92,7 @@ class PublicPolicy(Policy):
         session: AsyncSession | None = getattr(request.state, "session", None)
         if session is not None:
             return await _known_identity(request, session, token)
-        async with public_reads(request).connection() as connection:
+        async with plain_transactions(request).transaction() as connection:
             return await _known_identity(request, connection, token)
 
 
@@ -104,35 +100,36 @@ class PublicPolicy(Policy):
 class RolePolicy(Policy):
     """A policy that needs a token of the route's jurisdiction and one of ``roles``."""
 
-    async def __call__(
-        self, request: Request, identity: Identity | None = Depends(optional_identity)
-    ) -> Identity:
-        """The caller."""
-        if identity is None:
+    async def __call__(self, request: Request, unit: Reader = UnitOfWorkDep) -> Identity:
+        """The caller, checked in the request's unit of work (an ORM session, or the plain transaction
+        of a route marked ``on_plain_transaction``, the report create)."""
+        token = bearer_token(request)
+        if token is None:
             raise NotAuthenticated("sign in or register this device first")
+        identity = await _known_identity(request, unit, token)
         slug = request.path_params.get("jurisdiction")
         if slug is not None:
-            jurisdiction_id = await _jurisdiction_id(request, slug)
-            if jurisdiction_id != identity.jurisdiction_id:
+            jurisdiction = await path_jurisdiction(request, unit, slug)
+            if jurisdiction.id != identity.jurisdiction_id:
                 raise WrongJurisdiction("your account belongs to another jurisdiction")
         if not (identity.roles & self.roles):
             needed = ", ".join(sorted(r.value for r in self.roles))
             raise RoleRequired(f"this needs one of these roles: {needed}")
         if identity.is_anonymous and request.method not in _SAFE_METHODS:
-            await _limit_device_writes(request, identity)
+            await _limit_device_writes(request, unit, identity)
         return identity
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _limit_device_writes(request: Request, identity: Identity) -> None:
+async def _limit_device_writes(request: Request, unit: Reader, identity: Identity) -> None:
     """Anonymous devices cost nothing to make, so each may write only so often (per hour); registered
     accounts and staff are not limited here."""
     settings: Settings = request.app.state.settings
     if settings.rate_limits:
         await throttle.hit(
-            request.state.session,
+            unit,
             key=f"device-writes:{identity.account_id}",
             limit=settings.device_writes_per_hour,
             window_seconds=3600,
@@ -140,8 +137,14 @@ async def _limit_device_writes(request: Request, identity: Identity) -> None:
         )
 
 
-async def _jurisdiction_id(request: Request, slug: str) -> int:
-    return (await get_jurisdiction(request.state.session, slug)).id
+async def path_jurisdiction(request: Request, unit: Reader, slug: str) -> JurisdictionRef:
+    """The jurisdiction named in the path, looked up once per request: the policy checks the caller
+    against it and the route works in it (a session also caches it itself, a plain connection cannot)."""
+    found: JurisdictionRef | None = getattr(request.state, "path_jurisdiction", None)
+    if found is None or found.slug != slug:
+        found = await get_jurisdiction(unit, slug)
+        request.state.path_jurisdiction = found
+    return found
 
 
 PUBLIC = PublicPolicy(frozenset({Role.PUBLIC}))

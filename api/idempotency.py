@@ -23,12 +23,10 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import IdempotencyKeyReused, InvalidIdempotencyKey, RequestInProgress, WeakIdempotencyKey
-from core.idempotency import IdempotencyRecord
+from core.db import Reader, execute, fetch_one, fetch_value
+from core.idempotency import CLAIM_KEY, STORE_ANSWER, STORED_ANSWER
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # Keys of calls without a token: a UUID or >= 22 URL-safe characters (128 bits when random).
@@ -49,7 +47,7 @@ class Redaction:
 
 async def idempotent(
     request: Request,
-    session: AsyncSession,
+    unit: Reader,
     *,
     scope: str,
     produce: Produce,
@@ -59,7 +57,8 @@ async def idempotent(
 ) -> Response:
     """Run ``produce`` once per key. ``body`` stands for the request body where FastAPI already consumed
     the stream (multipart uploads pass the file's bytes and form fields). ``unauthenticated``: the call
-    has no account to scope its key by (see the module's docstring)."""
+    has no account to scope its key by (see the module's docstring). ``unit`` is the request's unit of
+    work (its session, or the report create's plain transaction): the key row lands with the change."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return _respond(*await produce())
@@ -77,16 +76,10 @@ async def idempotent(
     fingerprint = hashlib.sha256(
         b"\0".join([request.method.encode(), request.url.path.encode(), body])
     ).digest()
-    inserted = await session.scalar(
-        insert(IdempotencyRecord)
-        .values(scope=scope, key=key, fingerprint=fingerprint)
-        .on_conflict_do_nothing()
-        .returning(IdempotencyRecord.key)
-    )
+    row_key = {"scope": scope, "key": key}
+    inserted = await fetch_value(unit, CLAIM_KEY, row_key | {"fingerprint": fingerprint})
     if inserted is None:
-        record = await session.scalar(
-            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        )
+        record = await fetch_one(unit, STORED_ANSWER, row_key)
         assert record is not None  # a conflicting row was committed before our statement ran
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
@@ -102,11 +95,8 @@ async def idempotent(
     status_code, content, headers = await produce()
     encoded = orjson.loads(_dumps(content))
     kept = redaction.store(encoded) if redaction is not None else encoded
-    await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        .values(status_code=status_code, response={"body": kept, "headers": headers})
-    )
+    answer = orjson.dumps({"body": kept, "headers": headers}).decode()
+    await execute(unit, STORE_ANSWER, row_key | {"status_code": status_code, "response": answer})
     return _respond(status_code, encoded, headers)
 
 

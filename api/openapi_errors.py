@@ -4,7 +4,7 @@ Every error is RFC 9457 ``application/problem+json`` (``api.problems``), and whi
 can answer follows mostly from its shape, so they are derived here when the OpenAPI is built instead of
 being declared at ~130 routes:
 
-- a bearer token is read by every route (``optional_identity``): 401 for one that is malformed, unknown
+- a bearer token is read by every route's policy: 401 for one that is malformed, unknown
   or revoked; a route whose policy is not ``PUBLIC`` also answers 401 without a token, 403 to a caller
   of another jurisdiction or without the role, and 429 to an anonymous device that writes too often;
 - a write can conflict with the state of what it changes or with a row another request wrote first
@@ -34,7 +34,7 @@ from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import _get_api_route_for_openapi
 
-from api.auth import Policy, optional_identity
+from api.auth import Policy
 from api.errors import ResultsNotPublic, TooManySignInAttempts
 from api.open311.router import Open311Route
 from api.problems import PROBLEM_JSON
@@ -281,8 +281,8 @@ def error_reasons(route: Any, method: str, operation: dict[str, Any]) -> Reasons
     # ``{fmt}`` (Open311's .json/.xml) names a format, not an object: a wrong one is a 400.
     path_parameters = {p["name"] for p in parameters if p["in"] == "path"} - {"fmt"}
     body = operation.get("requestBody")
-    # A token, when sent, is checked by every policy (``PUBLIC`` included) and by ``optional_identity``.
-    if optional_identity in calls or any(isinstance(call, Policy) for call in calls):
+    # A token, when sent, is checked by every policy (``PUBLIC`` included).
+    if any(isinstance(call, Policy) for call in calls):
         add(401, "the bearer token is malformed, unknown, expired or revoked")
     for policy in (call for call in calls if isinstance(call, Policy)):
         if Role.PUBLIC in policy.roles:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import select
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -163,7 +163,7 @@ async def driver_connection(session: AsyncSession) -> psycopg.AsyncConnection[An
 
 Reader = AsyncSession | psycopg.AsyncConnection[Any]
 """Where a hand-written statement runs: a request's session (inside its unit of work) or a plain
-psycopg connection of :class:`PublicReads` (a public read, no session at all)."""
+psycopg connection of :class:`PlainTransactions` (a public read, or a hot write: no session at all)."""
 
 
 async def _driver(source: Reader) -> psycopg.AsyncConnection[Any]:
@@ -190,15 +190,25 @@ async def fetch_value(source: Reader, sql: str, params: dict[str, Any]) -> Any |
     return None if row is None else row[0]
 
 
-class PublicReads:
-    """Plain psycopg connections for the public reads that change nothing (the report list, the
-    near-list, the duplicate check): no ORM session, no SQLAlchemy pool, no greenlet bridge.
+async def execute(source: Reader, sql: str, params: dict[str, Any]) -> int:
+    """A statement that returns no rows; the number of rows it touched."""
+    driver = await _driver(source)
+    async with driver.cursor() as cursor:
+        await cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+class PlainTransactions:
+    """Plain psycopg connections, each taken for one transaction, for the hot paths of
+    docs/benchmarks.md: the public reads (the report list, the near-list, the duplicate check) and the
+    report create (identity, rate limit, idempotency key and submission in one transaction). No ORM
+    session, no SQLAlchemy pool, no greenlet bridge.
 
     An ``AsyncSession`` per request (begin, pool checkout through SQLAlchemy, commit, check-in) cost
-    these reads about as much CPU as their three statements (docs/benchmarks.md, "issue 13: profile").
+    these requests about as much CPU as their statements (docs/benchmarks.md, "issue 13: profile").
     The app opens a ``psycopg_pool`` pool in its lifespan (:meth:`open`), sized like the engine's.
     Without one, an app built on a caller's sessionmaker (the tests, whose transaction is rolled back)
-    reads through a session of that sessionmaker, so it sees the caller's rows.
+    works through a session of that sessionmaker, so it sees, and writes into, the caller's transaction.
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None) -> None:
@@ -222,14 +232,28 @@ class PublicReads:
             await self._pool.close()
             self._pool = None
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection in a transaction of its own, committed (nothing to commit) on the way out."""
+    def transaction(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """A connection in a transaction of its own: committed on the way out, rolled back on an error.
+
+        With a pool, that is what ``psycopg_pool``'s own context manager does; it is handed out as it is
+        (no wrapper of ours around it: on the report create every layer is paid per request).
+        """
         if self._pool is not None:
-            async with self._pool.connection() as connection:
-                yield connection
-            return
+            return self._pool.connection()
         if self._sessionmaker is None:
-            raise RuntimeError("PublicReads has neither a pool (open it) nor a sessionmaker")
-        async with self._sessionmaker() as session:
-            yield await driver_connection(session)
+            raise RuntimeError("PlainTransactions has neither a pool (open it) nor a sessionmaker")
+        return self._session_transaction(self._sessionmaker)
+
+    @staticmethod
+    @asynccontextmanager
+    async def _session_transaction(
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        async with sessionmaker() as session:
+            try:
+                yield await driver_connection(session)
+                if session.in_transaction():
+                    await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise

@@ -18,7 +18,7 @@ from sqlalchemy import Integer, PrimaryKeyConstraint, Text, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base
+from core.db import Base, Reader, fetch_value, psycopg_sql
 from core.errors import TooManyRequests
 
 
@@ -33,12 +33,17 @@ class RateLimitCounter(Base):
     __table_args__ = (PrimaryKeyConstraint("key", "window_start"),)
 
 
-_HIT = text(
+# Sent on a plain psycopg connection or under a session (core.db.fetch_value): the device write limit
+# is checked in the report create's plain transaction (docs/benchmarks.md, "create off the ORM session").
+HIT_SQL = (
     "INSERT INTO rate_limit_counters (key, window_start, window_seconds, hits)"
     " VALUES (:key, to_timestamp(:start), :seconds, 1)"
     " ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1"
     " RETURNING hits"
 )
+HITS_SQL = "SELECT hits FROM rate_limit_counters WHERE key = :key AND window_start = to_timestamp(:start)"
+_HIT = psycopg_sql(HIT_SQL)
+_HITS = psycopg_sql(HITS_SQL)
 
 
 def _window(window_seconds: int) -> tuple[float, int]:
@@ -53,14 +58,14 @@ def _refuse(
     return error(f"too many {what}; try again in {retry_after} seconds", retry_after=retry_after)
 
 
-async def record(session: AsyncSession, *, key: str, window_seconds: int) -> int:
+async def record(source: Reader, *, key: str, window_seconds: int) -> int:
     """Count one hit of ``key`` in the current window; the window's count."""
     _, start = _window(window_seconds)
-    return int(await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds}) or 0)
+    return int(await fetch_value(source, _HIT, {"key": key, "start": start, "seconds": window_seconds}) or 0)
 
 
 async def hit(
-    session: AsyncSession,
+    source: Reader,
     *,
     key: str,
     limit: int,
@@ -70,13 +75,13 @@ async def hit(
 ) -> None:
     """Count one hit of ``key``; raise :class:`TooManyRequests` once the window holds more than ``limit``."""
     now, start = _window(window_seconds)
-    hits = await session.scalar(_HIT, {"key": key, "start": start, "seconds": window_seconds})
+    hits = await fetch_value(source, _HIT, {"key": key, "start": start, "seconds": window_seconds})
     if hits is not None and hits > limit:
         raise _refuse(what, now, start, window_seconds, error)
 
 
 async def check(
-    session: AsyncSession,
+    source: Reader,
     *,
     key: str,
     limit: int,
@@ -86,10 +91,7 @@ async def check(
 ) -> None:
     """Raise :class:`TooManyRequests` if ``key`` already has ``limit`` hits in the window (counts nothing)."""
     now, start = _window(window_seconds)
-    found = await session.scalar(
-        text("SELECT hits FROM rate_limit_counters WHERE key = :key AND window_start = to_timestamp(:start)"),
-        {"key": key, "start": start},
-    )
+    found = await fetch_value(source, _HITS, {"key": key, "start": start})
     if int(found or 0) >= limit:
         raise _refuse(what, now, start, window_seconds, error)
 

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from core.db import fetch_all, fetch_one, psycopg_sql
+from core.db import Reader, fetch_all, fetch_one, psycopg_sql
 from core.identity import Identity
 from geo.deadlines import due_at
 from geo.errors import CategoryNotFound, CategoryNotSelectable, OutsideJurisdiction, PhotoNotFound
@@ -143,13 +141,13 @@ class SubmittedReport:
 
 
 async def claim_photos(
-    session: AsyncSession, *, photo_ids: list[int], jurisdiction_id: int, uploader: Identity, report_id: int
+    unit: Reader, *, photo_ids: list[int], jurisdiction_id: int, uploader: Identity, report_id: int
 ) -> list[dict[str, Any]]:
     """Attach uploaded photos to a report; only the uploader's own, not yet used photos qualify."""
     if not photo_ids:
         return []
     rows = await fetch_all(
-        session,
+        unit,
         _CLAIM_PHOTOS,
         {
             "report_id": report_id,
@@ -167,10 +165,11 @@ async def claim_photos(
 
 
 async def submit_report(
-    session: AsyncSession, *, jurisdiction: JurisdictionFields, data: ReportCreate, reporter: Identity
+    unit: Reader, *, jurisdiction: JurisdictionFields, data: ReportCreate, reporter: Identity
 ) -> SubmittedReport:
+    """``unit``: the request's unit of work, a session or (the API's create) a plain transaction."""
     category = await fetch_one(
-        session, _CATEGORY_FOR_REPORT, {"jurisdiction_id": jurisdiction.id, "code": data.category}
+        unit, _CATEGORY_FOR_REPORT, {"jurisdiction_id": jurisdiction.id, "code": data.category}
     )
     if category is None:
         raise CategoryNotFound(f"no category {data.category!r} in this jurisdiction")
@@ -188,7 +187,7 @@ async def submit_report(
     )
     contact = data.contact
     row = await fetch_one(
-        session,
+        unit,
         _SUBMIT,
         {
             "jurisdiction_id": jurisdiction.id,
@@ -212,7 +211,7 @@ async def submit_report(
             f"the location lies outside {jurisdiction.name}; the municipality cannot act there"
         )
     photos = await claim_photos(
-        session,
+        unit,
         photo_ids=data.photo_ids,
         jurisdiction_id=jurisdiction.id,
         uploader=reporter,

@@ -11,10 +11,18 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import PUBLIC, RESIDENT
-from api.deps import SessionDep, get_media, get_settings, public_reads
+from api.auth import PUBLIC, RESIDENT, path_jurisdiction
+from api.deps import (
+    SessionDep,
+    UnitOfWorkDep,
+    get_media,
+    get_settings,
+    on_plain_transaction,
+    plain_transactions,
+)
 from api.idempotency import idempotent
 from api.parameters import ReportListFilters, RequiredPosition, radius_parameter
+from core.db import Reader
 from core.errors import RoleRequired
 from core.identity import Identity
 from core.settings import Settings
@@ -77,24 +85,28 @@ async def upload_photo(
 
 
 @router.post("/reports", status_code=201, response_model=ReportPublic, summary="Submit a report")
+@on_plain_transaction
 async def submit_report(
     jurisdiction: str,
     body: ReportCreate,
     request: Request,
-    session: AsyncSession = SessionDep,
+    unit: Reader = UnitOfWorkDep,
     identity: Identity = Depends(RESIDENT),
 ) -> Response:
-    found = await service.get_jurisdiction(session, jurisdiction)
+    # The hottest write runs on a plain transaction, not an ORM session (``on_plain_transaction``):
+    # the policy's identity and device write limit, the idempotency key and the submission in one
+    # transaction on one psycopg connection (docs/benchmarks.md, "create off the ORM session").
+    found = await path_jurisdiction(request, unit, jurisdiction)
 
     async def produce() -> tuple[int, object, dict[str, str]]:
-        report = await service.submit_report(session, jurisdiction=found, data=body, reporter=identity)
+        report = await service.submit_report(unit, jurisdiction=found, data=body, reporter=identity)
         return (
             201,
             report.public_view(),
             {"Location": f"/api/v1/jurisdictions/{found.slug}/reports/{report.id}"},
         )
 
-    return await idempotent(request, session, scope=f"account:{identity.account_id}", produce=produce)
+    return await idempotent(request, unit, scope=f"account:{identity.account_id}", produce=produce)
 
 
 @router.get(
@@ -112,7 +124,7 @@ async def list_reports(
 ) -> Response:
     near, page = filters.near, filters.page
     # A public read: a plain connection, no ORM session (docs/benchmarks.md, "issue 13").
-    async with public_reads(request).connection() as connection:
+    async with plain_transactions(request).transaction() as connection:
         found = await service.get_jurisdiction(connection, jurisdiction)
         flt = queries.ReportFilter(
             jurisdiction_id=found.id,
@@ -177,7 +189,7 @@ async def duplicate_candidates(
     settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
-    async with public_reads(request).connection() as connection:
+    async with plain_transactions(request).transaction() as connection:
         found = await service.get_jurisdiction(connection, jurisdiction)
         category_id = await service.category_id(connection, jurisdiction_id=found.id, code=category)
         candidates = await queries.duplicate_candidates_json(

@@ -1,10 +1,12 @@
-"""Public reads on the production path: the app's own ``PublicReads`` pool, opened in its lifespan.
+"""Public reads on the production path: the app's own ``PlainTransactions`` pool, opened in its lifespan.
 
 The other tests run the app on their rolled-back transaction, where public reads go through a session
 of that transaction. Here the app is built as ``civicloop serve`` builds it (its own engine and pool,
 no sessionmaker passed in) against the committed reference world: the report list, the near-list and
 the duplicate check are served from the psycopg pool, and their pre-rendered JSON is checked against
-the OpenAPI schema of each route (``tests.response_schemas``, through the client's hooks).
+the OpenAPI schema of each route (``tests.response_schemas``, through the client's hooks). The report
+create runs there too, on one plain transaction of the same pool (only its failures: nothing is committed
+to the reference world).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from api.app import create_app
 from core.settings import Settings
-from tests.conftest import DAM_SQUARE, World, bearer
+from tests.conftest import DAM_SQUARE, NORTH_SEA, World, bearer
 from tests.response_schemas import response_hooks
 
 BASE = "/api/v1/jurisdictions/amsterdam/reports"
@@ -49,7 +52,7 @@ async def client(served: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def pool_requests(app: FastAPI) -> int:
-    return int(app.state.public_reads._pool.get_stats().get("requests_num", 0))
+    return int(app.state.plain_transactions._pool.get_stats().get("requests_num", 0))
 
 
 @pytest.mark.parametrize(
@@ -88,3 +91,39 @@ async def test_unknown_codes_are_refused_on_the_pool_path_too(client: httpx.Asyn
     assert response.json()["code"] == "unknown-category"
     missing = await client.get("/api/v1/jurisdictions/atlantis/reports")
     assert missing.status_code == 404
+
+
+async def test_a_create_runs_on_one_plain_transaction_and_opens_no_orm_session(
+    client: httpx.AsyncClient, served: FastAPI, world: World
+) -> None:
+    """The report create's policy (identity, jurisdiction) and its work (category, submission) run on
+    one connection of the plain pool, and nothing checks out a connection of the ORM's engine. Its
+    failures roll back (the reference world stays as it is: nothing is committed here)."""
+    engine = served.state.sessionmaker.kw["bind"]
+    checkouts: list[object] = []
+
+    def count_checkout(*_: object) -> None:
+        checkouts.append(None)
+
+    event.listen(engine.sync_engine, "checkout", count_checkout)
+    try:
+        before = pool_requests(served)
+        body = {
+            "category": "pothole",
+            "location": {"type": "Point", "coordinates": list(NORTH_SEA)},
+            "description": "Losliggende stoeptegel",
+        }
+        outside = await client.post(BASE, json=body, headers=bearer(world.tokens["resident"]))
+        assert outside.status_code == 422, outside.text
+        assert outside.json()["code"] == "location-outside-jurisdiction"
+        assert pool_requests(served) == before + 1
+        unknown = await client.post(
+            BASE, json=body | {"category": "no-such-code"}, headers=bearer(world.tokens["resident"])
+        )
+        assert unknown.status_code == 404, unknown.text
+        anonymous = await client.post(BASE, json=body)
+        assert anonymous.status_code == 401
+        assert pool_requests(served) == before + 3
+        assert checkouts == []
+    finally:
+        event.remove(engine.sync_engine, "checkout", count_checkout)
