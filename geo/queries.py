@@ -10,6 +10,7 @@ told at ``REPORT_NEAR_SQL``.
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -320,9 +321,14 @@ def report_list_sql(flt: ReportFilter) -> tuple[str, dict[str, Any]]:
     return template.replace("{where}", " AND ".join(where)), params
 
 
+# The list's SQL comes in a few hundred shapes at most (which filters are set); converting each once
+# saves a regular-expression pass over 1.5 kB on every request (3 % of a near-list request's CPU).
+_list_sql_for_psycopg = functools.lru_cache(maxsize=1024)(psycopg_sql)
+
+
 async def list_reports_json(source: Reader, flt: ReportFilter) -> str:
     sql, params = report_list_sql(flt)
-    rows = await fetch_all(source, psycopg_sql(sql), params)
+    rows = await fetch_all(source, _list_sql_for_psycopg(sql), params)
     page, more = rows[: flt.limit], len(rows) > flt.limit
     next_cursor = None
     if more and page:
