@@ -149,6 +149,8 @@ class Report(Base):
     """When retention removed the reporter's contact data and device links (geo/retention.py)."""
 
     __table_args__ = (
+        # Not declared here, as SQLAlchemy has no construct for them: extended statistics on
+        # (category_id, is_public) and (department_id, category_id), migration 0016, for nearest-first plans.
         # The GiST index on ``location`` carries the columns the map's box scans read, so they are index-only
         # (migration 0002; the plain one went in 0007); raw-point tiles filter in their own projection.
         Index(

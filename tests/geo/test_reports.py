@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.outbox import OutboxEvent
@@ -258,6 +258,44 @@ async def test_near_lists_nearest_first_and_pages_by_distance(
     newest_cursor = (await client.get(f"{BASE}/reports", params={"limit": 1})).json()["next_cursor"]
     mixed = await client.get(f"{BASE}/reports", params=params | {"cursor": newest_cursor})
     assert mixed.status_code == 422 and mixed.json()["code"] == "invalid-cursor"
+
+
+async def test_near_pages_through_reports_at_the_very_same_point_in_id_order(
+    client: httpx.AsyncClient, world: World, session: AsyncSession
+) -> None:
+    """Reports at one address tie on distance: the id breaks the tie, and a page boundary inside the tie
+    group neither drops nor repeats one. The index walk stops after a page, so it must keep the whole
+    group; the tied rows are written highest id first, so a walk that kept only the first rows it met
+    would list the wrong ones."""
+    since = (await session.scalar(select(func.now()))).isoformat()
+    nearest = (
+        await submit(client, world.tokens["resident"], point=(DAM_SQUARE[0] + 10 / 68_000, DAM_SQUARE[1]))
+    ).json()["id"]
+    next_ids = text("SELECT nextval(pg_get_serial_sequence('reports', 'id')) FROM generate_series(1, 5)")
+    tied = sorted((await session.execute(next_ids)).scalars())
+    for report_id in reversed(tied):
+        await session.execute(
+            text("""
+            INSERT INTO reports (id, jurisdiction_id, category_id, location, description, extra, status,
+                                 is_public, version)
+            SELECT :id, :j, id, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'Same address', '{}',
+                   'submitted', true, 1
+            FROM categories WHERE jurisdiction_id = :j AND code = 'pothole'
+            """),
+            {"id": report_id, "j": world.amsterdam, "lon": DAM_SQUARE[0] + 20 / 68_000, "lat": DAM_SQUARE[1]},
+        )
+    await session.commit()
+    params = {"near": f"{DAM_SQUARE[0]},{DAM_SQUARE[1]}", "radius": 50, "limit": 2, "created_after": since}
+    pages, cursor = [], None
+    for _ in range(4):
+        page = (
+            await client.get(f"{BASE}/reports", params=params | ({"cursor": cursor} if cursor else {}))
+        ).json()
+        pages.append([item["id"] for item in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [[nearest, tied[0]], tied[1:3], tied[3:5]]
 
 
 async def test_photos_of_non_public_reports_are_never_cached_by_shared_caches(
