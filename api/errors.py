@@ -13,6 +13,14 @@ class TooManySignInAttempts(TooManyRequests):
     title = "Too many sign-in attempts"
 
 
+class TooManyCodeAttempts(TooManyRequests):
+    """Too many unknown, revoked or misdirected voting codes from the address in the window: a letter's
+    code is a secret, so guessing one is throttled (``api.code_attempts``)."""
+
+    code = "too-many-code-attempts"
+    title = "Too many voting-code attempts"
+
+
 class InvalidAuthorizationHeader(NotAuthenticated):
     code = "invalid-authorization-header"
     title = "Malformed Authorization header"

@@ -35,7 +35,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import _get_api_route_for_openapi
 
 from api.auth import Policy
-from api.errors import ResultsNotPublic, TooManySignInAttempts
+from api.errors import ResultsNotPublic, TooManyCodeAttempts, TooManySignInAttempts
 from api.open311.router import Open311Route
 from api.problems import PROBLEM_JSON
 from core.errors import (
@@ -218,8 +218,14 @@ RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
         CodeAlreadyUsed,
         BallotInProgress,
         BallotRuleViolation,
+        TooManyCodeAttempts,
     ),
-    ("POST", "/api/v1/voting-codes/lookup"): (UnknownCode, CodeRevoked, CodesNotAccepted),
+    ("POST", "/api/v1/voting-codes/lookup"): (
+        UnknownCode,
+        CodeRevoked,
+        CodesNotAccepted,
+        TooManyCodeAttempts,
+    ),
     # Staff updates need the version they read (``If-Match`` or ``expected_version``): 412 stale, 428 none.
     ("POST", f"{_J}/reports/{{report_id}}/transitions"): _VERSIONED,
     ("POST", f"{_J}/reports/{{report_id}}/merge"): _VERSIONED,

@@ -261,6 +261,17 @@ class Settings(BaseSettings):
         default=50, ge=1, **_doc("Failed sign-ins per client address in the window.")
     )
     sign_in_window_minutes: int = Field(default=15, ge=1, **_doc("The window of the two limits above."))
+    voting_code_failures_per_address: int = Field(
+        default=30,
+        ge=1,
+        **_doc(
+            "Unknown, revoked or misdirected voting codes (a lookup or a cast) per client address in the"
+            " window; then 429 until it ends, also for a right code."
+        ),
+    )
+    voting_code_window_minutes: int = Field(
+        default=15, ge=1, **_doc("The window of the voting-code limit above.")
+    )
     account_mails_per_address_per_hour: int = Field(
         default=10,
         ge=1,

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
-from api.deps import SessionDep
+from api.code_attempts import counting_code_failures
+from api.deps import SessionDep, get_settings
 from api.errors import IncompletePoint
 from api.participation_deps import Keys
 from api.path_objects import ObjectId, PathBudgetRound, PathConsultationRound, PathJurisdiction
 from core.identity import Identity
+from core.settings import Settings
 from participation import proposals, taking_part
 from participation.errors import ConsultationRoundNotFound
 from participation.schemas import (
@@ -76,10 +78,13 @@ async def voter_eligibility(
 async def lookup_code(
     body: CodeLookupRequest,
     keys: Keys,
+    request: Request,
     session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
     _: Identity | None = Depends(PUBLIC),
 ) -> CodeLookup:
-    return await taking_part.lookup_code(session, keys=keys, code=body.code)
+    async with counting_code_failures(session, request, settings, code=body.code):
+        return await taking_part.lookup_code(session, keys=keys, code=body.code)
 
 
 @router.get(

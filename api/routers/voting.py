@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, PUBLIC, RESIDENT
-from api.deps import SessionDep
+from api.code_attempts import counting_code_failures
+from api.deps import SessionDep, get_settings
 from api.participation_deps import Keys, Resources, StaffOfJurisdiction
 from api.path_objects import ObjectId, PathBudgetRound, PathJurisdiction
 from core.identity import Identity
+from core.settings import Settings
 from participation import ballots, electorate
 from participation.schemas import (
     BallotCast,
@@ -39,14 +41,19 @@ async def cast_ballot(
     round_id: ObjectId,
     body: BallotCast,
     resources: Resources,
+    request: Request,
     session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
     identity: Identity | None = Depends(PUBLIC),
 ) -> BallotReceipt:
     # The hot path: the jurisdiction, round, code or address are all read by the cast's one query, so
     # no path object here.
     keys = resources.keys
     credential = electorate.online_credential(keys, identity=identity, code=body.code)
-    async with resources.cast_connection(session) as connection:
+    async with (
+        resources.cast_connection(session) as connection,
+        counting_code_failures(session, request, settings, code=body.code, checked_on=connection),
+    ):
         return await ballots.cast_ballot(
             connection,
             resources.mixer,
