@@ -40,11 +40,6 @@ class AccountHasRoles(Conflict):
     title = "Account holds roles"
 
 
-class IncompletePoint(InvalidInput):
-    code = "incomplete-point"
-    title = "Incomplete point"
-
-
 class InvalidIfMatch(InvalidInput):
     """An If-Match that is not one of this API's ETags, or disagrees with ``expected_version``."""
 
@@ -69,11 +64,6 @@ class TileOutOfRange(NotFound):
 
     code = "tile-out-of-range"
     title = "Tile out of range"
-
-
-class InvalidPoint(InvalidInput):
-    code = "invalid-point"
-    title = "Invalid point"
 
 
 class NoResponse(NotFound):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN, PUBLIC
 from api.deps import SessionDep
-from api.errors import InvalidPoint
+from api.parameters import Position
 from api.path_objects import PathJurisdiction
 from core.identity import Identity, RoleGrant
 from geo import jurisdiction_queries, role_grants, service
@@ -47,14 +47,11 @@ class JurisdictionListed(JurisdictionRead):
     summary="Jurisdictions; with longitude and latitude, those containing that point, most local first",
 )
 async def list_jurisdictions(
-    longitude: float | None = Query(default=None, ge=-180, le=180, allow_inf_nan=False),
-    latitude: float | None = Query(default=None, ge=-90, le=90, allow_inf_nan=False),
+    position: Position,
     session: AsyncSession = SessionDep,
     _: Identity | None = Depends(PUBLIC),
 ) -> list[dict[str, Any]]:
-    if (longitude is None) != (latitude is None):
-        raise InvalidPoint("give both longitude and latitude, or neither")
-    at = (longitude, latitude) if longitude is not None and latitude is not None else None
+    at = (position.longitude, position.latitude) if position is not None else None
     return await geo_queries.jurisdictions(session, at=at)
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT
 from api.code_attempts import counting_code_failures
 from api.deps import SessionDep, get_settings
-from api.errors import IncompletePoint
+from api.parameters import Position
 from api.participation_deps import Keys
 from api.path_objects import ObjectId, PathBudgetRound, PathConsultationRound, PathJurisdiction
 from core.identity import Identity
@@ -41,13 +41,10 @@ async def rounds_for_me(
     identity: Annotated[Identity | None, Depends(PUBLIC)],
     found: PathJurisdiction,
     keys: Keys,
-    longitude: float | None = Query(default=None, ge=-180, le=180),
-    latitude: float | None = Query(default=None, ge=-90, le=90),
+    position: Position,
     session: AsyncSession = SessionDep,
 ) -> TakingPart:
-    if (longitude is None) != (latitude is None):
-        raise IncompletePoint("give both longitude and latitude, or neither")
-    point = (longitude, latitude) if longitude is not None and latitude is not None else None
+    point = (position.longitude, position.latitude) if position is not None else None
     return await taking_part.taking_part(
         session, jurisdiction_id=found.id, point=point, identity=identity, keys=keys
     )

@@ -51,12 +51,14 @@ DUPLICATES = Route(
     needs={"category": "pothole", "longitude": str(DAM_SQUARE[0]), "latitude": str(DAM_SQUARE[1])},
 )
 REQUESTS = Route(OPEN311, needs={"jurisdiction_id": "amsterdam"})
+JURISDICTIONS = Route("/api/v1/jurisdictions")
+TAKING_PART = Route(f"{BASE}/taking-part")
 
 TAKES = {
     "bbox": [REPORTS, GEOJSON, CLUSTERS],
     "near": [REPORTS],
     "radius": [REPORTS, DUPLICATES],
-    "position": [DUPLICATES, WORKLIST],
+    "position": [DUPLICATES, WORKLIST, JURISDICTIONS, TAKING_PART],
     "status": [REPORTS, GEOJSON, CLUSTERS, TILE, WORKLIST, REQUESTS],
 }
 
@@ -132,7 +134,7 @@ async def test_each_mistake_is_refused_alike_on_every_route(
     assert_refused(route, await route.get(client, world, params), code)
 
 
-@pytest.mark.parametrize("route", [DUPLICATES, WORKLIST], ids=repr)
+@pytest.mark.parametrize("route", [DUPLICATES, WORKLIST, JURISDICTIONS, TAKING_PART], ids=repr)
 async def test_half_a_position_is_refused(client: httpx.AsyncClient, world: World, route: Route) -> None:
     needs = {k: v for k, v in route.needs.items() if k != "latitude"}
     response = await Route(route.path, needs=needs, staff=route.staff).get(

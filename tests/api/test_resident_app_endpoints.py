@@ -108,9 +108,9 @@ async def test_the_jurisdiction_at_a_point(client: httpx.AsyncClient, world: Wor
 
 async def test_the_jurisdiction_lookup_refuses_half_a_point(client: httpx.AsyncClient) -> None:
     half = await client.get("/api/v1/jurisdictions", params={"longitude": 4.9})
-    assert half.status_code == 422 and half.json()["code"] == "invalid-point"
+    assert half.status_code == 422 and half.json()["code"] == "invalid-position"
     far = await client.get("/api/v1/jurisdictions", params={"longitude": 4.9, "latitude": 91})
-    assert far.status_code == 422 and far.json()["code"] == "invalid-input"
+    assert far.status_code == 422 and far.json()["code"] == "invalid-position"
 
 
 async def test_signing_up_keeps_the_devices_reports(client: httpx.AsyncClient, session: AsyncSession) -> None:

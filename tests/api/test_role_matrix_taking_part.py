@@ -160,7 +160,7 @@ MATRIX: dict[str, Case] = {
         check=concerns_and_own_participation,
     ),
     "rounds that concern me, half a point": Case(
-        "GET", f"{J}/taking-part", PUBLIC, half_a_point, everyone((422, "incomplete-point"))
+        "GET", f"{J}/taking-part", PUBLIC, half_a_point, everyone((422, "invalid-position"))
     ),
     "my eligibility in a budget round": Case(
         "GET",
