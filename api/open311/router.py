@@ -62,6 +62,15 @@ def _descriptions(error: DomainError) -> list[str]:
     return [error.detail]
 
 
+async def _roll_back(request: Request) -> None:
+    """Undo what the request wrote before it was refused. The refusal is answered here, inside FastAPI's
+    function-scoped dependencies, so the unit of work would otherwise see a clean exit and commit (an
+    anonymous account and device made for a report that then lies outside the jurisdiction)."""
+    session: AsyncSession | None = getattr(request.state, "session", None)
+    if session is not None and session.in_transaction():
+        await session.rollback()
+
+
 class Open311Route(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -73,11 +82,13 @@ class Open311Route(APIRoute):
             try:
                 return await handler(request)
             except DomainError as error:
+                await _roll_back(request)
                 response = error_response(fmt, _spec_status(error.status), _descriptions(error))
                 if isinstance(error, TooManyRequests):
                     response.headers["Retry-After"] = str(error.retry_after)  # when the window ends
                 return response
             except RequestValidationError as error:
+                await _roll_back(request)
                 described = [
                     f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg')}" for e in error.errors()
                 ]

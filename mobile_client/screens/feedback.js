@@ -53,7 +53,7 @@ export async function render(main, ctx) {
   try {
     request = await api.feedback.byToken(token);
   } catch (error) {
-    main.append(error.status === 404 || error.status === 422 || error.status === 403 ? h("p", { class: "notice warning" }, t("feedback.invalid_link")) : failure(error, () => ctx.rerender()));
+    main.append([403, 404, 410, 422].includes(error.status) ? h("p", { class: "notice warning" }, t("feedback.invalid_link")) : failure(error, () => ctx.rerender()));
     return;
   }
   if (!ctx.isCurrent()) return;

@@ -9,6 +9,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from notifications import tokens
+from tests.mobile_client.conftest import SECRET
 from tests.mobile_client.flows import next_step, sent_report_id
 
 LIGHT = {"nl": ("Straatverlichting", "Mastnummer"), "en": ("Street light", "Pole number")}
@@ -132,6 +134,13 @@ def test_every_screen_passes_axe(open_phone, phone: str, language: str) -> None:
     app.open("/unsubscribe/eyJpZCI6MX0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     expect(page.locator("main").get_by_text(app.t("unsubscribe.invalid_link"))).to_be_visible()
     app.check_accessibility(context="unsubscribe, bad link")
+    # Links past their lifetime answer 410: the same notice, not an error with a retry that cannot work.
+    claims = {"r": "account:1", "k": "report_updates", "c": "email"}
+    app.open(f"/unsubscribe/{tokens.sign(SECRET, 'unsubscribe', claims, ttl_seconds=-60)}")
+    expect(page.locator("main").get_by_text(app.t("unsubscribe.invalid_link"))).to_be_visible()
+    app.open(f"/feedback/{tokens.sign(SECRET, 'satisfaction', {'id': 1}, ttl_seconds=-60)}")
+    expect(page.locator("main").get_by_text(app.t("feedback.invalid_link"))).to_be_visible()
+    app.check_accessibility(context="feedback, expired link")
     app.open("/no-such-page")
     app.expect_heading("not_found.title")
     app.check_accessibility(context="not found")

@@ -254,6 +254,19 @@ async def test_bad_submissions_are_400(
     assert_error(response, 400, "xml", contains)
 
 
+async def test_a_refused_post_leaves_no_device_or_account_behind(
+    open311_client: httpx.AsyncClient, session: AsyncSession, api_key: str
+) -> None:
+    """The device's anonymous account is made before the report is placed; a refusal after that (the
+    location lies outside the jurisdiction) rolls it back instead of committing half a request."""
+    accounts = "SELECT count(*) FROM accounts"
+    before = await session.scalar(text(accounts))
+    outside = form(api_key, device_id="lost-at-sea", lat=str(NORTH_SEA[1]), long=str(NORTH_SEA[0]))
+    assert_error(await open311_client.post(f"{BASE}/requests.json", data=outside), 400, "json", "outside")
+    devices = "SELECT count(*) FROM open311_devices WHERE device_id = 'lost-at-sea'"
+    assert (await session.scalar(text(devices)), await session.scalar(text(accounts))) == (0, before)
+
+
 async def test_post_of_an_unknown_service_is_404(open311_client: httpx.AsyncClient, api_key: str) -> None:
     response = await open311_client.post(f"{BASE}/requests.json", data=form(api_key, service_code="ghost"))
     assert_error(response, 404, "json", "ghost")
