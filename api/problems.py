@@ -83,12 +83,15 @@ UNKNOWN_CONSTRAINT_DETAIL = "the change conflicts with existing data"
 DATA_ERROR_DETAIL = "a value cannot be stored (out of range, or a character the database refuses)"
 
 
-def constraint_name(error: sqlalchemy.exc.DBAPIError) -> str | None:
-    diag = getattr(error.orig, "diag", None)
+def constraint_name(error: sqlalchemy.exc.DBAPIError | psycopg.Error) -> str | None:
+    """The violated constraint's name, from SQLAlchemy's wrapper or from psycopg's own error (the hot
+    paths run on plain psycopg connections: ``core.db.PlainTransactions``)."""
+    original = error.orig if isinstance(error, sqlalchemy.exc.DBAPIError) else error
+    diag = getattr(original, "diag", None)
     return getattr(diag, "constraint_name", None) if diag is not None else None
 
 
-def integrity_problem(error: sqlalchemy.exc.IntegrityError) -> JSONResponse:
+def integrity_problem(error: sqlalchemy.exc.IntegrityError | psycopg.IntegrityError) -> JSONResponse:
     """The problem for a violated constraint: its rule when the constraint is known, else a generic
     409. PostgreSQL's own message (table, column and the offending values) never reaches the client."""
     rule = CONSTRAINTS.get(constraint_name(error) or "")
@@ -124,16 +127,15 @@ def install(app: FastAPI) -> None:
             response.headers[name] = value
         return response
 
-    @app.exception_handler(sqlalchemy.exc.DataError)
-    async def _data(request: Request, error: sqlalchemy.exc.DataError) -> JSONResponse:
+    async def _data(request: Request, error: Exception) -> JSONResponse:
         # A value the schema let through but PostgreSQL cannot store (a NUL, an out-of-range number):
         # still the client's input, so a 422, and the unit of work has been rolled back. The database's
         # text (which may quote other rows' values or name the schema) goes to the log only.
         logger.warning("data error on %s %s: %s", request.method, request.url.path, _one_line(error))
         return problem(422, "invalid-input", "Invalid input", DATA_ERROR_DETAIL)
 
-    @app.exception_handler(sqlalchemy.exc.IntegrityError)
-    async def _integrity(request: Request, error: sqlalchemy.exc.IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, sqlalchemy.exc.IntegrityError | psycopg.IntegrityError)
         logger.warning(
             "integrity error on %s %s (constraint %s): %s",
             request.method,
@@ -142,6 +144,12 @@ def install(app: FastAPI) -> None:
             _one_line(error),
         )
         return integrity_problem(error)
+
+    # The same answers whether the statement went through the ORM or a plain psycopg connection.
+    for data_error in (sqlalchemy.exc.DataError, psycopg.DataError):
+        app.add_exception_handler(data_error, _data)
+    for integrity_error in (sqlalchemy.exc.IntegrityError, psycopg.IntegrityError):
+        app.add_exception_handler(integrity_error, _integrity)
 
     async def _database(request: Request, error: Exception) -> JSONResponse:
         """A lost or refused database connection is the server's state, not the request's fault: 503.
