@@ -211,7 +211,13 @@ class Settings(BaseSettings):
             "Lifetime of a signed-in account's token (sign-out, a password change or reset end it sooner)."
         ),
     )
-    db_pool_size: int = Field(default=10, **_doc("Connection pool size (per process)."))
+    db_pool_size: int = Field(
+        default=10,
+        **_doc(
+            "Sizes an API process's connection pools: it holds up to 6 × this + 2 database connections at"
+            " its busiest (see Production)."
+        ),
+    )
     # Retention (geo/retention.py); a jurisdiction may set its own (PUT …/retention).
     contact_retention_days: int = Field(
         default=90,
