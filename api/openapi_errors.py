@@ -188,7 +188,7 @@ RULE_ERRORS: dict[tuple[str, str], tuple[RuleError, ...]] = {
     # Open311 reads ``jurisdiction_id`` (and the service of a new request) by hand from the query or form.
     ("GET", "/open311/v2/services.{fmt}"): (JurisdictionNotFound,),
     ("GET", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound,),
-    ("POST", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound, CategoryNotFound),
+    ("POST", "/open311/v2/requests.{fmt}"): (JurisdictionNotFound, CategoryNotFound, TooManyRequests),
     ("GET", f"{_J}/budget-rounds/{{round_id}}/export.pb"): (BallotsNotSealed,),
     ("PUT", f"{_J}/consultation-rounds/{{round_id}}/response"): (
         ConsultationNotOpen,

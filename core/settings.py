@@ -267,6 +267,14 @@ class Settings(BaseSettings):
         default=50, ge=1, **_doc("Failed sign-ins per client address in the window.")
     )
     sign_in_window_minutes: int = Field(default=15, ge=1, **_doc("The window of the two limits above."))
+    open311_requests_per_key_per_hour: int = Field(
+        default=600,
+        ge=1,
+        **_doc(
+            "Service requests one Open311 api_key may submit per hour (a leaked key cannot flood the"
+            " reports); then 429 with Retry-After in Open311's error format."
+        ),
+    )
     voting_code_failures_per_address: int = Field(
         default=30,
         ge=1,

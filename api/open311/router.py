@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC
-from api.deps import SessionDep
+from api.deps import SessionDep, get_settings
 from api.open311 import keys, queries
 from api.open311 import service as open311
 from api.open311.formats import FORMATS, Format, error_response, respond
@@ -38,8 +38,10 @@ from api.open311.schemas import (
     documented,
 )
 from api.parameters import Statuses
+from core import throttle
 from core.errors import DomainError, TooManyRequests
 from core.identity import Identity
+from core.settings import Settings
 from geo.errors import InvalidExtraFields
 
 
@@ -179,7 +181,11 @@ async def read_service_definition(
     openapi_extra=create_request_body(),
 )
 async def create_request(
-    fmt: Format, request: Request, session: AsyncSession = SessionDep, _: Identity | None = Depends(PUBLIC)
+    fmt: Format,
+    request: Request,
+    session: AsyncSession = SessionDep,
+    settings: Settings = Depends(get_settings),
+    _: Identity | None = Depends(PUBLIC),
 ) -> Response:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -188,6 +194,15 @@ async def create_request(
     # The key may come in the form (the spec) or, as some clients send it, in the query string.
     key_value = form.get("api_key") or request.query_params.get("api_key")
     api_key = await keys.authenticate(session, key_value if isinstance(key_value, str) else None)
+    if settings.rate_limits:
+        # Counted with the request: a refused one (bad input, outside the jurisdiction) is rolled back.
+        await throttle.hit(
+            session,
+            key=f"open311-requests:{api_key.id}",
+            limit=settings.open311_requests_per_key_per_hour,
+            window_seconds=3600,
+            what="service requests with this api_key",
+        )
     jurisdiction_id = form.get("jurisdiction_id") or request.query_params.get("jurisdiction_id")
     jurisdiction = await open311.resolve_jurisdiction(
         session, jurisdiction_id if isinstance(jurisdiction_id, str) else None, api_key=api_key

@@ -114,14 +114,16 @@ def test_open311_documents_its_own_error_list(schema: dict[str, Any]) -> None:
         if not path.startswith("/open311/"):
             continue
         errors = _errors(schema, method, path)
-        assert {400, 403} <= errors <= {400, 403, 404, 413, 415}, f"{method} {path}: {errors}"
-        for status in errors & {400, 403, 404}:
+        assert {400, 403} <= errors <= {400, 403, 404, 413, 415, 429}, f"{method} {path}: {errors}"
+        for status in errors & {400, 403, 404, 429}:
             assert set(operation["responses"][str(status)]["content"]) == {"application/json", "text/xml"}
         assert "4XX" not in operation["responses"]
     assert 404 in _errors(schema, "GET", "/open311/v2/requests/{service_request_id}.{fmt}")
     assert 404 not in _errors(schema, "GET", "/open311/v2/discovery.{fmt}")
     # The form Open311 reads by hand is documented (and so BodyGuard's 413/415 are).
     assert {413, 415} <= _errors(schema, "POST", "/open311/v2/requests.{fmt}")
+    # Its submissions are limited per api_key (in Open311's own error list, with Retry-After).
+    assert 429 in _errors(schema, "POST", "/open311/v2/requests.{fmt}")
 
 
 def test_every_429_documents_its_retry_after(schema: dict[str, Any]) -> None:
@@ -129,6 +131,7 @@ def test_every_429_documents_its_retry_after(schema: dict[str, Any]) -> None:
         (method, path) for method, path, operation in _operations(schema) if "429" in operation["responses"]
     ]
     assert ("POST", f"{_J}/reports") in limited
+    assert ("POST", "/open311/v2/requests.{fmt}") in limited
     for method, path in limited:
         response = schema["paths"][path][method.lower()]["responses"]["429"]
         assert response["headers"]["Retry-After"] == RETRY_AFTER_HEADER, (method, path)

@@ -1,9 +1,9 @@
 """A rate limit on an Open311 route answers 429 in GeoReport v2's own error list, in the format asked for,
 with ``Retry-After``, and the OpenAPI documents it so (not folded into a 400, as before).
 
-No Open311 route of the app is rate limited today; a route added to the test's app on the Open311 router
-class, refused by the real throttle (``core.throttle`` counting in PostgreSQL), stands in for one. Every
-answer is checked against the app's OpenAPI, as the other Open311 tests' answers are.
+A route added to the test's app on the Open311 router class, refused by the real throttle (``core.throttle``
+counting in PostgreSQL), checks the format; the last test runs the app's own limit on POST requests (per
+api_key). Every answer is checked against the app's OpenAPI, as the other Open311 tests' answers are.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api import openapi_errors
 from api.app import create_app
 from api.deps import SessionDep
+from api.open311 import keys
 from api.open311.formats import Format, respond
 from api.open311.router import Open311Route
 from api.open311.schemas import documented
 from core import throttle
 from core.errors import TooManyRequests
 from core.settings import Settings
+from tests.conftest import DAM_SQUARE, NORTH_SEA, World
 from tests.open311.conftest import BASE
 from tests.response_schemas import response_hooks
 
@@ -101,3 +103,44 @@ async def test_the_openapi_documents_the_429_in_open311s_format(limited_app: Fas
     assert documented_429["headers"]["Retry-After"] == openapi_errors.RETRY_AFTER_HEADER
     assert "too-many-requests" in documented_429["description"]
     assert "too-many-requests" not in responses["400"]["description"]  # no longer folded into 400
+
+
+async def test_a_key_submits_at_most_its_hourly_limit_and_refusals_do_not_count(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession, world: World
+) -> None:
+    """The real route: POST requests counts per api_key (``CIVICLOOP_OPEN311_REQUESTS_PER_KEY_PER_HOUR``);
+    a refused submission is rolled back with its count; another key has its own count."""
+    world_keys = []
+    for name in ("flooding app", "other app"):
+        issued = await keys.create_key(session, jurisdiction_id=world.amsterdam, name=name)
+        world_keys.append(issued.key)
+    await session.commit()
+    flooding, other = world_keys
+    config = settings.model_copy(update={"rate_limits": True, "open311_requests_per_key_per_hour": LIMIT})
+    app = create_app(config, sessionmaker=sessionmaker)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    def form(api_key: str, point: tuple[float, float] = DAM_SQUARE) -> dict[str, str]:
+        return {
+            "api_key": api_key,
+            "jurisdiction_id": "amsterdam",
+            "service_code": "pothole",
+            "lat": str(point[1]),
+            "long": str(point[0]),
+            "description": "Diep gat",
+        }
+
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
+    ) as client:
+        url = f"{BASE}/requests.json"
+        outside = await client.post(url, data=form(flooding, NORTH_SEA))
+        assert outside.status_code == 400  # refused: rolled back, so it does not use up the limit
+        made = [(await client.post(url, data=form(flooding))).status_code for _ in range(LIMIT)]
+        assert made == [201] * LIMIT
+        refused = await client.post(f"{BASE}/requests.xml", data=form(flooding))
+        assert refused.status_code == 429
+        error = ElementTree.fromstring(refused.content).find("error")
+        assert error is not None and error.findtext("code") == "429"
+        assert 1 <= int(refused.headers["retry-after"]) <= 3600
+        assert (await client.post(url, data=form(other))).status_code == 201
