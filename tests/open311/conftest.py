@@ -13,7 +13,7 @@ import api.open311.keys  # noqa: F401  (the ORM models, so metadata knows them)
 from api.app import create_app
 from api.open311 import keys
 from core.settings import Settings
-from tests.conftest import World
+from tests.conftest import DAM_SQUARE, World
 from tests.response_schemas import response_hooks
 
 BASE = "/open311/v2"
@@ -43,3 +43,18 @@ async def utrecht_key(session: AsyncSession, world: World) -> str:
     issued = await keys.create_key(session, jurisdiction_id=world.utrecht, name="Utrecht app")
     await session.commit()
     return issued.key
+
+
+def form(api_key: str | None, **fields: str) -> dict[str, str]:
+    """A service request's form: a pothole at Dam square, ``fields`` replacing or adding."""
+    body = {
+        "jurisdiction_id": "amsterdam",
+        "service_code": "pothole",
+        "lat": str(DAM_SQUARE[1]),
+        "long": str(DAM_SQUARE[0]),
+        "description": "Diep gat voor het paleis",
+        **fields,
+    }
+    if api_key is not None:
+        body["api_key"] = api_key
+    return body

@@ -13,23 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.open311 import keys
 from tests.conftest import DAM_SQUARE, NORTH_SEA, World, bearer, report_body
-from tests.open311.conftest import BASE
+from tests.open311.conftest import BASE, form
 
 J = {"jurisdiction_id": "amsterdam"}
-
-
-def form(api_key: str | None, **fields: str) -> dict[str, str]:
-    body = {
-        "jurisdiction_id": "amsterdam",
-        "service_code": "pothole",
-        "lat": str(DAM_SQUARE[1]),
-        "long": str(DAM_SQUARE[0]),
-        "description": "Diep gat voor het paleis",
-        **fields,
-    }
-    if api_key is not None:
-        body["api_key"] = api_key
-    return body
 
 
 def xml(response: httpx.Response) -> ElementTree.Element:

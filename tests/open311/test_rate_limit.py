@@ -29,8 +29,8 @@ from api.open311.schemas import documented
 from core import throttle
 from core.errors import TooManyRequests
 from core.settings import Settings
-from tests.conftest import DAM_SQUARE, NORTH_SEA, World
-from tests.open311.conftest import BASE
+from tests.conftest import NORTH_SEA, World
+from tests.open311.conftest import BASE, form
 from tests.response_schemas import response_hooks
 
 LIMITED = "/test/limited.{fmt}"
@@ -120,21 +120,11 @@ async def test_a_key_submits_at_most_its_hourly_limit_and_refusals_do_not_count(
     app = create_app(config, sessionmaker=sessionmaker)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
-    def form(api_key: str, point: tuple[float, float] = DAM_SQUARE) -> dict[str, str]:
-        return {
-            "api_key": api_key,
-            "jurisdiction_id": "amsterdam",
-            "service_code": "pothole",
-            "lat": str(point[1]),
-            "long": str(point[0]),
-            "description": "Diep gat",
-        }
-
     async with httpx.AsyncClient(
         transport=transport, base_url="http://civicloop.test", event_hooks=response_hooks(app)
     ) as client:
         url = f"{BASE}/requests.json"
-        outside = await client.post(url, data=form(flooding, NORTH_SEA))
+        outside = await client.post(url, data=form(flooding, lat=str(NORTH_SEA[1]), long=str(NORTH_SEA[0])))
         assert outside.status_code == 400  # refused: rolled back, so it does not use up the limit
         made = [(await client.post(url, data=form(flooding))).status_code for _ in range(LIMIT)]
         assert made == [201] * LIMIT
