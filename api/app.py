@@ -116,8 +116,12 @@ def create_app(
     # Routes are matched in order, at a few µs of Python each (FastAPI walks every route of each included
     # router): the residents' report routes, the hottest, come first. No route of a later router
     # matches one of their paths (the app's catch-all comes last), so the order changes no answer.
+    # They are the app's own routes, not an included router: FastAPI (0.165) matches a request to an
+    # included router twice (once to pick the router, once inside it), which cost the duplicate check
+    # 8% of its instructions (docs/benchmarks.md, "issue 13: the last 10%"). The router sets its
+    # prefix and tags on each route itself, so nothing of an include is lost.
+    app.router.routes.extend(reports.router.routes)
     for module in (
-        reports,
         auth,
         jurisdictions,
         staff,

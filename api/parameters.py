@@ -2,7 +2,10 @@
 
 Each is an ``Annotated`` FastAPI dependency: a route declares ``bbox: BBox`` and gets a checked value or
 ``None``; the parameter, its limits and its description appear once in the OpenAPI of every route that
-takes it. A mistake is refused by raising a ``DomainError`` with one code, the same on every route: the
+takes it. The two hottest public reads (the report list and the duplicate check) declare the same
+``Annotated`` query parameters (``BboxQuery``, ``NearQuery``, ``LongitudeQuery`` …) and call the same
+parsers through :func:`report_list_query` and :func:`position_and_radius` instead: each dependency
+costs FastAPI a solving pass per request (docs/benchmarks.md, "issue 13: the last 10%"). A mistake is refused by raising a ``DomainError`` with one code, the same on every route: the
 API's handler renders it as problem+json (422), Open311's route class as the specification's error list
 (400). The codes:
 
@@ -151,20 +154,21 @@ def check_time_range(start: datetime | None, end: datetime | None, *, names: tup
 
 
 _BBOX_QUERY = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS84)")
-_NearQuery = Annotated[
+BboxQuery = Annotated[str | None, _BBOX_QUERY]
+NearQuery = Annotated[
     str | None, Query(max_length=100, description="lon,lat: only reports within `radius`, nearest first")
 ]
-_NearRadiusQuery = Annotated[
+NearRadiusQuery = Annotated[
     float, Query(description=f"metres around `near`, above 0 and at most {MAX_NEAR_RADIUS_M}")
 ]
-_StatusQuery = Annotated[str | None, Query(max_length=500, description=STATUS_DESCRIPTION)]
-_CreatedAfterQuery = Annotated[AwareDatetime | None, Query(description="from this moment (inclusive)")]
-_CreatedBeforeQuery = Annotated[AwareDatetime | None, Query(description="up to this moment (exclusive)")]
-_CursorQuery = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")]
-_LimitQuery = Annotated[int, Query(ge=1, le=500, description="items per page, 1 to 500")]
+StatusQuery = Annotated[str | None, Query(max_length=500, description=STATUS_DESCRIPTION)]
+CreatedAfterQuery = Annotated[AwareDatetime | None, Query(description="from this moment (inclusive)")]
+CreatedBeforeQuery = Annotated[AwareDatetime | None, Query(description="up to this moment (exclusive)")]
+CursorQuery = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")]
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="items per page, 1 to 500")]
 
 
-async def _optional_bbox(bbox: Annotated[str | None, _BBOX_QUERY] = None) -> BoundingBox | None:
+async def _optional_bbox(bbox: BboxQuery = None) -> BoundingBox | None:
     return parse_bbox(bbox) if bbox is not None else None
 
 
@@ -172,16 +176,12 @@ async def _required_bbox(bbox: Annotated[str, _BBOX_QUERY]) -> BoundingBox:
     return parse_bbox(bbox)
 
 
-async def _near(near: _NearQuery = None, radius: _NearRadiusQuery = DEFAULT_NEAR_RADIUS_M) -> Near | None:
-    check_radius(radius, MAX_NEAR_RADIUS_M)
-    return None if near is None else Near(parse_point(near), radius)
+LongitudeQuery = Annotated[float | None, Query(description="WGS84 longitude, with latitude")]
+LatitudeQuery = Annotated[float | None, Query(description="WGS84 latitude, with longitude")]
 
 
-_LongitudeQuery = Annotated[float | None, Query(description="WGS84 longitude, with latitude")]
-_LatitudeQuery = Annotated[float | None, Query(description="WGS84 latitude, with longitude")]
-
-
-async def _position(longitude: _LongitudeQuery = None, latitude: _LatitudeQuery = None) -> Point | None:
+def checked_position(longitude: float | None, latitude: float | None) -> Point | None:
+    """Both coordinates or neither, each finite and in range (``invalid-position``)."""
     if longitude is None and latitude is None:
         return None
     if longitude is None or latitude is None:
@@ -191,48 +191,49 @@ async def _position(longitude: _LongitudeQuery = None, latitude: _LatitudeQuery 
     return Point(longitude, latitude)
 
 
-async def _required_position(longitude: _LongitudeQuery = None, latitude: _LatitudeQuery = None) -> Point:
-    # Not ``Depends(_position)``: one dependency to solve instead of two, on the duplicate check.
-    position = await _position(longitude, latitude)
-    if position is None:
-        raise InvalidPosition("longitude and latitude are required")
-    return position
+async def _position(longitude: LongitudeQuery = None, latitude: LatitudeQuery = None) -> Point | None:
+    return checked_position(longitude, latitude)
 
 
-async def _statuses(status: _StatusQuery = None) -> tuple[str, ...] | None:
+async def _statuses(status: StatusQuery = None) -> tuple[str, ...] | None:
     return parse_statuses(status)
-
-
-async def _created_range(
-    created_after: _CreatedAfterQuery = None, created_before: _CreatedBeforeQuery = None
-) -> TimeRange:
-    return check_time_range(created_after, created_before, names=("created_after", "created_before"))
 
 
 BBox = Annotated[BoundingBox | None, Depends(_optional_bbox)]
 RequiredBBox = Annotated[BoundingBox, Depends(_required_bbox)]
-NearRadius = Annotated[Near | None, Depends(_near)]
 Position = Annotated[Point | None, Depends(_position)]
-RequiredPosition = Annotated[Point, Depends(_required_position)]
 Statuses = Annotated[tuple[str, ...] | None, Depends(_statuses)]
-CreatedRange = Annotated[TimeRange, Depends(_created_range)]
 
 
-def radius_parameter(*, maximum: float, description: str) -> Any:
-    """A dependency for a route's own radius (its default and maximum differ per route).
+@dataclass(frozen=True, slots=True)
+class PositionRadius:
+    """A required position and a route's own radius around it (``None``: the route's default)."""
 
-    ``Any``, as FastAPI's ``Depends`` and ``Query`` are typed: the marker stands as the default of a
-    parameter of another type."""
+    point: Point
+    radius_m: float | None
 
-    async def _radius(
-        # A default, not ``Annotated``: the annotation is resolved from the module, the closure's values not.
-        radius: float | None = Query(
-            default=None, description=f"{description}; above 0, at most {maximum:g}"
-        ),
-    ) -> float | None:
-        return None if radius is None else check_radius(radius, maximum)
 
-    return Depends(_radius)
+def radius_query(*, maximum: float, description: str) -> Any:
+    """``radius`` for a route with its own maximum (the duplicate check), checked by
+    :func:`position_and_radius`. ``Any``, as FastAPI's ``Query`` is typed: the marker stands as the
+    default of a parameter of another type."""
+    return Query(default=None, description=f"{description}; above 0, at most {maximum:g}")
+
+
+def position_and_radius(
+    longitude: float | None, latitude: float | None, radius: float | None, *, maximum: float
+) -> PositionRadius:
+    """``longitude`` and ``latitude`` (both required) and an optional ``radius``, with the same parsers
+    and codes as ``Position`` (``invalid-position``) and the list's ``near`` (``invalid-radius``).
+
+    Called by the route on its own query parameters (``LongitudeQuery``, ``LatitudeQuery``,
+    :func:`radius_query`) instead of being a dependency: on the duplicate check, which the app asks on
+    every draft, a dependency of its own cost 6% of the request's instructions in FastAPI's solver
+    (docs/benchmarks.md, "issue 13: the last 10%")."""
+    point = checked_position(longitude, latitude)
+    if point is None:
+        raise InvalidPosition("longitude and latitude are required")
+    return PositionRadius(point, None if radius is None else check_radius(radius, maximum))
 
 
 def limit_parameter(*, default: int, maximum: int) -> Any:
@@ -246,22 +247,9 @@ class CursorPage:
     limit: int
 
 
-async def _cursor_page(cursor: _CursorQuery = None, limit: _LimitQuery = 50) -> CursorPage:
-    return CursorPage(cursor, limit)
-
-
-Page = Annotated[CursorPage, Depends(_cursor_page)]
-
-
 @dataclass(frozen=True, slots=True)
 class ReportListQuery:
-    """The public report list's filters: the same parameters, parsers and codes as ``BBox``,
-    ``NearRadius``, ``Statuses``, ``CreatedRange`` and ``Page``, resolved as one dependency.
-
-    The list is the busiest read; FastAPI solves each dependency separately (its own parameter
-    validation pass, cache key and call), and one instead of five saves CPU on every request
-    (docs/benchmarks.md, "issue 13"). A mistake is refused with the same code as on every other route.
-    """
+    """The public report list's filters (see :func:`report_list_query`)."""
 
     bbox: BoundingBox | None
     near: Near | None
@@ -270,23 +258,31 @@ class ReportListQuery:
     page: CursorPage
 
 
-async def _report_list_query(
-    bbox: Annotated[str | None, _BBOX_QUERY] = None,
-    near: _NearQuery = None,
-    radius: _NearRadiusQuery = DEFAULT_NEAR_RADIUS_M,
-    status: _StatusQuery = None,
-    created_after: _CreatedAfterQuery = None,
-    created_before: _CreatedBeforeQuery = None,
-    cursor: _CursorQuery = None,
-    limit: _LimitQuery = 50,
+def report_list_query(
+    *,
+    bbox: str | None,
+    near: str | None,
+    radius: float,
+    status: str | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+    cursor: str | None,
+    limit: int,
 ) -> ReportListQuery:
+    """The list's filters from its own query parameters (declared with ``BboxQuery``, ``NearQuery``,
+    ``NearRadiusQuery``, ``StatusQuery``, ``CreatedAfterQuery``, ``CreatedBeforeQuery``, ``CursorQuery``
+    and ``LimitQuery``), parsed by the same functions as the dependencies above, so a mistake is refused
+    with the same code as on every other route.
+
+    Called by the route instead of being a dependency: the list is the busiest read, and FastAPI (0.165)
+    solves each dependency separately (its own parameter pass, cache key and call), at about 100k
+    instructions each, 4% of the list's (docs/benchmarks.md, "issue 13: the last 10%").
+    """
+    check_radius(radius, MAX_NEAR_RADIUS_M)
     return ReportListQuery(
-        bbox=await _optional_bbox(bbox),
-        near=await _near(near, radius),
-        statuses=await _statuses(status),
-        created=await _created_range(created_after, created_before),
-        page=await _cursor_page(cursor, limit),
+        bbox=None if bbox is None else parse_bbox(bbox),
+        near=None if near is None else Near(parse_point(near), radius),
+        statuses=parse_statuses(status),
+        created=check_time_range(created_after, created_before, names=("created_after", "created_before")),
+        page=CursorPage(cursor, limit),
     )
-
-
-ReportListFilters = Annotated[ReportListQuery, Depends(_report_list_query)]

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Reader, fetch_all, fetch_one, fetch_value, psycopg_sql
+from core.db import Reader, fetch_all, fetch_tuple, fetch_value, psycopg_sql
 from geo.errors import InvalidCursor
 from geo.workflow import OPEN_STATUSES
 
@@ -67,7 +67,7 @@ class JurisdictionFields(Protocol):
 
 
 async def jurisdiction_by_slug(source: Reader, slug: str) -> JurisdictionRef | None:
-    row = await fetch_one(source, _JURISDICTION, {"slug": slug})
+    row = await fetch_tuple(source, _JURISDICTION, {"slug": slug})
     return JurisdictionRef(*row) if row else None
 
 

@@ -21,7 +21,22 @@ from api.deps import (
     plain_transactions,
 )
 from api.idempotency import idempotent
-from api.parameters import ReportListFilters, RequiredPosition, radius_parameter
+from api.parameters import (
+    DEFAULT_NEAR_RADIUS_M,
+    BboxQuery,
+    CreatedAfterQuery,
+    CreatedBeforeQuery,
+    CursorQuery,
+    LatitudeQuery,
+    LimitQuery,
+    LongitudeQuery,
+    NearQuery,
+    NearRadiusQuery,
+    StatusQuery,
+    position_and_radius,
+    radius_query,
+    report_list_query,
+)
 from core.db import Reader
 from core.errors import RoleRequired
 from core.identity import Identity
@@ -117,12 +132,29 @@ async def submit_report(
 async def list_reports(
     jurisdiction: str,
     request: Request,
-    filters: ReportListFilters,
+    bbox: BboxQuery = None,
+    near: NearQuery = None,
+    radius: NearRadiusQuery = DEFAULT_NEAR_RADIUS_M,
+    status: StatusQuery = None,
+    created_after: CreatedAfterQuery = None,
+    created_before: CreatedBeforeQuery = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
     area_id: int | None = Query(default=None, ge=1, le=2**31 - 1),
     category: str | None = Query(default=None, max_length=2000, description="comma-separated codes"),
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
-    near, page = filters.near, filters.page
+    filters = report_list_query(
+        bbox=bbox,
+        near=near,
+        radius=radius,
+        status=status,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
+        limit=limit,
+    )
+    near_by, page = filters.near, filters.page
     # A public read: a plain connection, no ORM session (docs/benchmarks.md, "issue 13").
     async with plain_transactions(request).transaction() as connection:
         found = await service.get_jurisdiction(connection, jurisdiction)
@@ -136,9 +168,9 @@ async def list_reports(
             created_after=filters.created.start,
             created_before=filters.created.end,
             bbox=filters.bbox,
-            near=near.point if near else None,
-            radius_m=near.radius_m if near else None,
-            cursor=queries.decode_cursor(page.cursor, nearest=near is not None) if page.cursor else None,
+            near=near_by.point if near_by else None,
+            radius_m=near_by.radius_m if near_by else None,
+            cursor=queries.decode_cursor(page.cursor, nearest=near_by is not None) if page.cursor else None,
             limit=page.limit,
         )
         body = await queries.list_reports_json(connection, flt)
@@ -183,12 +215,16 @@ async def my_reports(
 async def duplicate_candidates(
     jurisdiction: str,
     request: Request,
-    position: RequiredPosition,
+    longitude: LongitudeQuery = None,
+    latitude: LatitudeQuery = None,
     category: str = Query(max_length=64),
-    radius: float | None = radius_parameter(maximum=1000, description="metres around the position"),
-    settings: Settings = Depends(get_settings),
+    radius: float | None = radius_query(maximum=1000, description="metres around the position"),
     _: Identity | None = Depends(PUBLIC),
 ) -> Response:
+    around = position_and_radius(longitude, latitude, radius, maximum=1000)
+    # The default radius from the app's settings, not a ``Depends(get_settings)``: one dependency less
+    # to solve on a hot public read.
+    settings: Settings = request.app.state.settings
     async with plain_transactions(request).transaction() as connection:
         found = await service.get_jurisdiction(connection, jurisdiction)
         category_id = await service.category_id(connection, jurisdiction_id=found.id, code=category)
@@ -196,9 +232,9 @@ async def duplicate_candidates(
             connection,
             jurisdiction_id=found.id,
             category_id=category_id,
-            longitude=position.longitude,
-            latitude=position.latitude,
-            radius_m=radius or settings.duplicate_radius_m,
+            longitude=around.point.longitude,
+            latitude=around.point.latitude,
+            radius_m=around.radius_m or settings.duplicate_radius_m,
         )
     return Response(candidates, media_type="application/json")
 
