@@ -5,9 +5,11 @@ Each is an ``Annotated`` FastAPI dependency: a route declares ``bbox: BBox`` and
 takes it. The two hottest public reads (the report list and the duplicate check) declare the same
 ``Annotated`` query parameters (``BboxQuery``, ``NearQuery``, ``LongitudeQuery`` …) and call the same
 parsers through :func:`report_list_query` and :func:`position_and_radius` instead: each dependency
-costs FastAPI a solving pass per request (docs/benchmarks.md, "issue 13: the last 10%"). A mistake is refused by raising a ``DomainError`` with one code, the same on every route: the
-API's handler renders it as problem+json (422), Open311's route class as the specification's error list
-(400). The codes:
+costs FastAPI a solving pass per request (docs/benchmarks.md, "issue 13: the last 10%").
+
+A mistake is refused by raising a ``DomainError`` with one code, the same on every route: the API's
+handler renders it as problem+json (422), Open311's route class as the specification's error list (400).
+The codes:
 
 - ``invalid-bbox``: not four finite numbers, a longitude outside [-180, 180] or a latitude outside
   [-90, 90], or a minimum not below its maximum (an empty box is a mistake, not an empty answer).
