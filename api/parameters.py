@@ -232,9 +232,10 @@ def position_and_radius(
     :func:`radius_query`) instead of being a dependency: on the duplicate check, which the app asks on
     every draft, a dependency of its own cost 6% of the request's instructions in FastAPI's solver
     (docs/benchmarks.md, "issue 13: the last 10%")."""
+    if longitude is None or latitude is None:
+        raise InvalidPosition("longitude and latitude are both required")
     point = checked_position(longitude, latitude)
-    if point is None:
-        raise InvalidPosition("longitude and latitude are required")
+    assert point is not None  # both given
     return PositionRadius(point, None if radius is None else check_radius(radius, maximum))
 
 

@@ -210,3 +210,14 @@ async def test_time_range_is_half_open_everywhere(
     for after, before in ((moment, moment), (moment + hour, moment)):
         response = await route.get(client, world, {start: after.isoformat(), end: before.isoformat()})
         assert_refused(route, response, "invalid-time-range")
+
+
+async def test_the_duplicate_check_says_both_coordinates_are_required(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Where a position is required, half of one is not told "or neither"."""
+    needs = {k: v for k, v in DUPLICATES.needs.items() if k not in ("longitude", "latitude")}
+    for given in ({"longitude": "4.9"}, {"latitude": "52.37"}, {}):
+        response = await Route(DUPLICATES.path, needs=needs).get(client, world, given)
+        assert_refused(DUPLICATES, response, "invalid-position")
+        assert response.json()["detail"] == "longitude and latitude are both required", given
