@@ -127,14 +127,13 @@ async def _limit_device_writes(request: Request, unit: Reader, identity: Identit
     """Anonymous devices cost nothing to make, so each may write only so often (per hour); registered
     accounts and staff are not limited here."""
     settings: Settings = request.app.state.settings
-    if settings.rate_limits:
-        await throttle.hit(
-            unit,
-            key=f"device-writes:{identity.account_id}",
-            limit=settings.device_writes_per_hour,
-            window_seconds=3600,
-            what="changes from this device",
-        )
+    await throttle.hit_per_hour(
+        unit,
+        settings,
+        key=f"device-writes:{identity.account_id}",
+        limit=settings.device_writes_per_hour,
+        what="changes from this device",
+    )
 
 
 async def path_jurisdiction(request: Request, unit: Reader, slug: str) -> JurisdictionRef:

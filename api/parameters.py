@@ -182,15 +182,19 @@ LongitudeQuery = Annotated[float | None, Query(description="WGS84 longitude, wit
 LatitudeQuery = Annotated[float | None, Query(description="WGS84 latitude, with longitude")]
 
 
+def _checked_point(longitude: float, latitude: float) -> Point:
+    if not (math.isfinite(longitude) and math.isfinite(latitude) and _in_range(longitude, latitude)):
+        raise InvalidPosition("longitude must lie in [-180, 180] and latitude in [-90, 90]")
+    return Point(longitude, latitude)
+
+
 def checked_position(longitude: float | None, latitude: float | None) -> Point | None:
     """Both coordinates or neither, each finite and in range (``invalid-position``)."""
     if longitude is None and latitude is None:
         return None
     if longitude is None or latitude is None:
         raise InvalidPosition("give both longitude and latitude, or neither")
-    if not (math.isfinite(longitude) and math.isfinite(latitude) and _in_range(longitude, latitude)):
-        raise InvalidPosition("longitude must lie in [-180, 180] and latitude in [-90, 90]")
-    return Point(longitude, latitude)
+    return _checked_point(longitude, latitude)
 
 
 async def _position(longitude: LongitudeQuery = None, latitude: LatitudeQuery = None) -> Point | None:
@@ -234,8 +238,7 @@ def position_and_radius(
     (docs/benchmarks.md, "issue 13: the last 10%")."""
     if longitude is None or latitude is None:
         raise InvalidPosition("longitude and latitude are both required")
-    point = checked_position(longitude, latitude)
-    assert point is not None  # both given
+    point = _checked_point(longitude, latitude)
     return PositionRadius(point, None if radius is None else check_radius(radius, maximum))
 
 

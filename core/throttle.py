@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, Reader, fetch_value, psycopg_sql
 from core.errors import TooManyRequests
+from core.settings import Settings
 
 
 class RateLimitCounter(Base):
@@ -78,6 +79,14 @@ async def hit(
     hits = await fetch_value(source, _HIT, {"key": key, "start": start, "seconds": window_seconds})
     if hits is not None and hits > limit:
         raise _refuse(what, now, start, window_seconds, error)
+
+
+async def hit_per_hour(source: Reader, settings: Settings, *, key: str, limit: int, what: str) -> None:
+    """:func:`hit` in an hour's window, unless the deployment turned rate limits off
+    (``CIVICLOOP_RATE_LIMITS``): the API's hourly limits (device registrations and writes, account
+    e-mails, Open311 service requests) all count this way."""
+    if settings.rate_limits:
+        await hit(source, key=key, limit=limit, window_seconds=3600, what=what)
 
 
 async def check(

@@ -194,15 +194,14 @@ async def create_request(
     # The key may come in the form (the spec) or, as some clients send it, in the query string.
     key_value = form.get("api_key") or request.query_params.get("api_key")
     api_key = await keys.authenticate(session, key_value if isinstance(key_value, str) else None)
-    if settings.rate_limits:
-        # Counted with the request: a refused one (bad input, outside the jurisdiction) is rolled back.
-        await throttle.hit(
-            session,
-            key=f"open311-requests:{api_key.id}",
-            limit=settings.open311_requests_per_key_per_hour,
-            window_seconds=3600,
-            what="service requests with this api_key",
-        )
+    # Counted with the request: a refused one (bad input, outside the jurisdiction) is rolled back.
+    await throttle.hit_per_hour(
+        session,
+        settings,
+        key=f"open311-requests:{api_key.id}",
+        limit=settings.open311_requests_per_key_per_hour,
+        what="service requests with this api_key",
+    )
     jurisdiction_id = form.get("jurisdiction_id") or request.query_params.get("jurisdiction_id")
     jurisdiction = await open311.resolve_jurisdiction(
         session, jurisdiction_id if isinstance(jurisdiction_id, str) else None, api_key=api_key

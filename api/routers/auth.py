@@ -58,13 +58,9 @@ async def limit_per_address(
     bucket: str,
     limit: int,
     what: str,
-    window_seconds: int = 3600,
 ) -> None:
-    if settings.rate_limits:
-        address = throttle.client_key(request.client.host if request.client else None)
-        await throttle.hit(
-            session, key=f"{bucket}:{address}", limit=limit, window_seconds=window_seconds, what=what
-        )
+    address = throttle.client_key(request.client.host if request.client else None)
+    await throttle.hit_per_hour(session, settings, key=f"{bucket}:{address}", limit=limit, what=what)
 
 
 @router.post(
@@ -157,14 +153,13 @@ async def _limit_account_mails(
         limit=settings.account_mails_per_address_per_hour,
         what="e-mails asked for from this address",
     )
-    if settings.rate_limits:
-        await throttle.hit(
-            session,
-            key=f"account-mails-to:{_email_key(jurisdiction_id, email)}",
-            limit=settings.account_mails_per_email_per_hour,
-            window_seconds=3600,
-            what="e-mails to this address",
-        )
+    await throttle.hit_per_hour(
+        session,
+        settings,
+        key=f"account-mails-to:{_email_key(jurisdiction_id, email)}",
+        limit=settings.account_mails_per_email_per_hour,
+        what="e-mails to this address",
+    )
 
 
 @router.post(
