@@ -11,6 +11,7 @@ import { isOverdue } from "./worklist.js";
 // Memory only: it holds the reporter's contact data, which is not kept on the phone.
 const views = new Map();
 const templates = new Map();
+const TEMPLATE_WAIT_MS = 3000;
 const CLOSE_REASONS = ["not_ours", "cannot_fix", "no_action_needed", "spam", "other"];
 const PHOTO_STATUSES = new Set(["resolved", "in_progress", "on_hold"]);
 // The moves in the order of the work: forward first, closing without a fix last.
@@ -71,7 +72,9 @@ export async function render(main, ctx) {
       },
       () => {},
     );
-  loadTemplates();
+  // A form opened before the templates arrived (a slow connection on the street) waits for them a little
+  // while, so the municipality's message is still offered; past that, staff write their own.
+  const templatesLoaded = loadTemplates();
 
   const pending = h("div", { class: "pending" });
   main.append(pending);
@@ -330,7 +333,9 @@ export async function render(main, ctx) {
     actions.append(list);
   }
 
-  function openForm(status) {
+  async function openForm(status) {
+    await Promise.race([templatesLoaded, new Promise((resolve) => setTimeout(resolve, TEMPLATE_WAIT_MS))]);
+    if (!ctx.isCurrent()) return;
     formBox.replaceChildren(transitionForm(status));
     formBox.querySelector("h2").focus();
   }

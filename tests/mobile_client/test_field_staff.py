@@ -248,3 +248,29 @@ def test_a_duplicate_is_merged_into_the_report_next_to_it(open_phone) -> None:
             "SELECT status, merged_into_id FROM reports WHERE id = %s", (duplicate,)
         ).fetchone()
     assert (status, merged_into) == ("closed", master)
+
+
+def test_a_form_opened_before_the_templates_arrived_still_offers_the_template(open_phone) -> None:
+    """On a slow connection staff may press a move before the templates came in: the form waits for them a
+    little while (it opened empty before, and the municipality's message was not offered)."""
+    staff = open_phone(phone="pixel", language="en")
+    report_id = new_report(staff, SPUI, f"Hole at the Spui {uuid.uuid4()}")
+    token = uuid.uuid4().hex[:6]
+    template(staff, "accepted", f"Picked up {token}", f"We are on it ({token}).")
+    stand_at(staff, SPUI)
+    sign_in(staff, "roads_staff", "/work")
+    staff.expect_heading("work.title")
+    page = staff.page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    card(staff, report_id).get_by_role("link").click()
+    staff.expect_heading("staff.heading", id=report_id, category="Gat in de weg")
+    page.get_by_role("button", name=staff.t("staff.to.accepted"), exact=True).click()  # templates in flight
+    expect(page.get_by_label(re.compile("^" + staff.t("staff.message")))).to_have_value(
+        f"We are on it ({token})."
+    )
+    expect(page.get_by_role("heading", level=2, name=staff.t("staff.to.accepted"))).to_be_focused()
