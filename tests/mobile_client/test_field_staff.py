@@ -265,7 +265,7 @@ def test_a_form_opened_before_the_templates_arrived_still_offers_the_template(op
     cdp.send("Network.enable")
     cdp.send(
         "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1},
+        {"offline": False, "latency": 600, "downloadThroughput": -1, "uploadThroughput": -1},
     )
     card(staff, report_id).get_by_role("link").click()
     staff.expect_heading("staff.heading", id=report_id, category="Gat in de weg")
