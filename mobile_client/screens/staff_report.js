@@ -11,7 +11,7 @@ import { isOverdue } from "./worklist.js";
 // Memory only: it holds the reporter's contact data, which is not kept on the phone.
 const views = new Map();
 const templates = new Map();
-const TEMPLATE_WAIT_MS = 3000;
+const TEMPLATE_WAIT_MS = 1500;
 const CLOSE_REASONS = ["not_ours", "cannot_fix", "no_action_needed", "spam", "other"];
 const PHOTO_STATUSES = new Set(["resolved", "in_progress", "on_hold"]);
 // The moves in the order of the work: forward first, closing without a fix last.
@@ -72,8 +72,8 @@ export async function render(main, ctx) {
       },
       () => {},
     );
-  // A form opened before the templates arrived (a slow connection on the street) waits for them a little
-  // while, so the municipality's message is still offered; past that, staff write their own.
+  // A form opened before the templates arrived (a slow connection on the street) waits for them a moment;
+  // templates that come later are still added to the open form (see transitionForm).
   const templatesLoaded = loadTemplates();
 
   const pending = h("div", { class: "pending" });
@@ -343,23 +343,38 @@ export async function render(main, ctx) {
   function transitionForm(status) {
     const titleId = uid("form-title");
     const form = h("form", { novalidate: true, class: "transition-form", "aria-labelledby": titleId }, h("h2", { id: titleId, tabindex: "-1" }, t(`staff.to.${status}`)));
-    const forStatus = (templates.get(view.category) || []).filter((tpl) => tpl.status === status);
     const message = h("textarea", { name: "public_message", maxlength: 2000, rows: 4 });
-    if (forStatus.length) {
+    const messageField = field({ label: t("staff.message"), hint: t("staff.message_hint"), control: message, name: "public_message", optional: true });
+    form.append(messageField);
+    // The templates' picker goes above the message; templates that arrive after the form opened are still
+    // offered, and fill the message only while staff have not typed in it.
+    const offerTemplates = () => {
+      const forStatus = (templates.get(view.category) || []).filter((tpl) => tpl.status === status);
+      if (!forStatus.length || form.querySelector('select[name="template"]')) return;
       const picker = h(
         "select",
         { name: "template" },
         h("option", { value: "" }, t("staff.template_none")),
         forStatus.map((tpl, i) => h("option", { value: String(i) }, i18n.pick(tpl.title))),
       );
-      picker.value = "0";
-      message.value = i18n.pick(forStatus[0].text);
+      if (message.value === "") {
+        picker.value = "0";
+        message.value = i18n.pick(forStatus[0].text);
+      } else {
+        picker.value = "";
+      }
       picker.addEventListener("change", () => {
         message.value = picker.value === "" ? "" : i18n.pick(forStatus[Number(picker.value)].text);
       });
-      form.append(field({ label: t("staff.template"), hint: t("staff.template_hint"), control: picker, name: "template" }));
-    }
-    form.append(field({ label: t("staff.message"), hint: t("staff.message_hint"), control: message, name: "public_message", optional: true }));
+      form.insertBefore(field({ label: t("staff.template"), hint: t("staff.template_hint"), control: picker, name: "template" }), messageField);
+    };
+    offerTemplates();
+    templatesLoaded.then(() => {
+      if (form.isConnected && !form.querySelector('select[name="template"]')) {
+        offerTemplates();
+        if (form.querySelector('select[name="template"]')) announce(t("staff.templates_arrived"));
+      }
+    });
     let reason = null;
     if (status === "closed") {
       reason = choices({ legend: t("staff.reason"), name: "reason", options: CLOSE_REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) })), hint: t("staff.reason_hint") });

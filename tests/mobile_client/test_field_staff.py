@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from playwright.sync_api import expect
 
@@ -270,7 +271,44 @@ def test_a_form_opened_before_the_templates_arrived_still_offers_the_template(op
     card(staff, report_id).get_by_role("link").click()
     staff.expect_heading("staff.heading", id=report_id, category="Gat in de weg")
     page.get_by_role("button", name=staff.t("staff.to.accepted"), exact=True).click()  # templates in flight
-    expect(page.get_by_label(re.compile("^" + staff.t("staff.message")))).to_have_value(
-        f"We are on it ({token})."
-    )
     expect(page.get_by_role("heading", level=2, name=staff.t("staff.to.accepted"))).to_be_focused()
+    # Other tests' templates for the category may come first (oldest first): the form offers them all, ours too.
+    message = page.get_by_label(re.compile("^" + staff.t("staff.message")))
+    expect(message).not_to_have_value("")
+    page.get_by_label(staff.t("staff.template")).select_option(label=f"Picked up {token}")
+    expect(message).to_have_value(f"We are on it ({token}).")
+
+
+def test_templates_that_arrive_after_the_form_opened_are_offered_without_touching_what_staff_typed(
+    open_phone,
+) -> None:
+    """Past the form's short wait, the form opens without templates; when they come, the picker is added and
+    the message staff already typed stays theirs."""
+    staff = open_phone(phone="pixel", language="en")
+    report_id = new_report(staff, SPUI, f"Hole at the Spui {uuid.uuid4()}")
+    token = uuid.uuid4().hex[:6]
+    template(staff, "accepted", f"Picked up {token}", f"We are on it ({token}).")
+    stand_at(staff, SPUI)
+    sign_in(staff, "roads_staff", "/work")
+    staff.expect_heading("work.title")
+    page = staff.page
+    held: list[Any] = []  # the templates' request, answered when the test says so
+    page.route("**/message-templates*", lambda route: held.append(route))
+    card(staff, report_id).get_by_role("link").click()
+    staff.expect_heading("staff.heading", id=report_id, category="Gat in de weg")
+    page.get_by_role("button", name=staff.t("staff.to.accepted"), exact=True).click()
+    expect(page.get_by_role("heading", level=2, name=staff.t("staff.to.accepted"))).to_be_focused()
+    picker = page.get_by_label(staff.t("staff.template"))
+    expect(picker).to_have_count(0)  # the form did not wait for ever
+    message = page.get_by_label(re.compile("^" + staff.t("staff.message")))
+    message.fill("Crew is on its way")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(picker).to_be_visible()
+    expect(page.locator("#status")).to_have_text(staff.t("staff.templates_arrived"))  # for a screen reader
+    expect(picker.locator("option", has_text=f"Picked up {token}")).to_have_count(1)
+    expect(message).to_have_value("Crew is on its way")
+    expect(message).to_be_focused()
+    staff.check_accessibility(context="accept form, templates came late")
+    picker.select_option(label=f"Picked up {token}")
+    expect(message).to_have_value(f"We are on it ({token}).")

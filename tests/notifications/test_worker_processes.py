@@ -69,12 +69,34 @@ def start_worker(database: ScratchDatabase, mailbox: SmtpSink, tmp_path: Path) -
         "CIVICLOOP_DELIVERY_LEASE_SECONDS": "3",
         "CIVICLOOP_WORKER_BATCH_SIZE": "100",
     }
+    log = (tmp_path / f"worker-{len(list(tmp_path.glob('worker-*.log')))}.log").open("wb")
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "worker", "run", "--database-url", database.url],
         cwd=PROJECT_DIR,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def what_happened(database: ScratchDatabase, events: set[str], mailbox: SmtpSink, tmp_path: Path) -> str:
+    """For a failed wait: the deliveries' states of what did not arrive, and the end of each worker's log."""
+    missing = sorted(events - set(received(mailbox)))
+    [(unprocessed,)] = database.execute(
+        "SELECT count(*) FROM outbox_events WHERE event_id::text = ANY(%s) AND processed_at IS NULL",
+        (missing,),
+    )
+    states = database.execute(
+        "SELECT channel, status, attempts, locked_until > now(), count(*) FROM notification_deliveries"
+        " WHERE event_id::text = ANY(%s) GROUP BY 1, 2, 3, 4",
+        (missing,),
+    )
+    logs = "\n".join(
+        f"{log.name}:\n{log.read_text(errors='replace')[-3000:]}" for log in tmp_path.glob("worker-*.log")
+    )
+    return (
+        f"{len(missing)} missing, {unprocessed} events not fanned out;"
+        f" deliveries (channel, status, attempts, leased, count): {states}\n{logs}"
     )
 
 
@@ -84,6 +106,8 @@ def received(mailbox: SmtpSink) -> Counter[str]:
 
 
 def wait_for(predicate: Callable[[], object], within: float) -> bool:
+    """Polls until ``predicate`` holds. The limits are generous: alone this test takes ~8 s, but on a CI
+    machine under the whole suite's load it once passed 60 s; a failure prints what did not arrive."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if predicate():
@@ -99,17 +123,21 @@ def test_two_worker_processes_deliver_each_notification_once_and_a_killed_one_lo
     try:
         # Both alive: SKIP LOCKED and the leases give every delivery to exactly one of them.
         shared = insert_events(database, 600)
-        assert wait_for(lambda: shared <= set(received(mailbox)), 60)
+        assert wait_for(lambda: shared <= set(received(mailbox)), 180), what_happened(
+            database, shared, mailbox, tmp_path
+        )
         time.sleep(1.0)
         assert max(received(mailbox).values()) == 1, "no notification went out twice"
 
         # One is killed mid-batch; the other goes on, and takes over what the dead one had claimed.
         mailbox.clear()
         events = insert_events(database, 1500)
-        assert wait_for(lambda: len(mailbox.messages) >= 300, 60)
+        assert wait_for(lambda: len(mailbox.messages) >= 300, 180)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=10)
-        assert wait_for(lambda: events <= set(received(mailbox)), 60), "nothing lost"
+        assert wait_for(lambda: events <= set(received(mailbox)), 180), what_happened(
+            database, events, mailbox, tmp_path
+        )
         time.sleep(1.0)
         counts = received(mailbox)
         duplicates = sum(n - 1 for n in counts.values())
