@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import client_key
 from api.errors import TooManyCodeAttempts
 from core import throttle
 from core.db import Reader
@@ -41,22 +42,16 @@ async def counting_code_failures(
 ) -> AsyncIterator[None]:
     """Around a use of ``code``: refuse when the address's window is full (read on ``checked_on``, the
     request's session by default), count a guess refusal (on ``session``, committed)."""
-    if code is None or not settings.rate_limits:
-        yield
-        return
-    key = f"voting-code-failures:{throttle.client_key(request.client.host if request.client else None)}"
-    window = settings.voting_code_window_minutes * 60
-    await throttle.check(
-        session if checked_on is None else checked_on,
-        key=key,
-        limit=settings.voting_code_failures_per_address,
-        window_seconds=window,
+    limits: list[tuple[str, int]] = []
+    if code is not None and settings.rate_limits:
+        limits = [(f"voting-code-failures:{client_key(request)}", settings.voting_code_failures_per_address)]
+    async with throttle.counting_failures(
+        session,
+        limits=limits,
+        window_seconds=settings.voting_code_window_minutes * 60,
         what="voting-code attempts",
+        failures=GUESS_REFUSALS,
         error=TooManyCodeAttempts,
-    )
-    try:
+        checked_on=checked_on,
+    ):
         yield
-    except GUESS_REFUSALS:
-        await throttle.record(session, key=key, window_seconds=window)
-        await session.commit()
-        raise

@@ -8,12 +8,18 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import throttle
 from core.db import PlainTransactions, Reader
 from core.settings import Settings
 from geo.media import MediaStore
 
 _PLAIN = "runs_on_plain_transaction"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def client_key(request: Request) -> str:
+    """The client address a rate limit counts by (:func:`core.throttle.client_key`)."""
+    return throttle.client_key(request.client.host if request.client else None)
 
 
 def on_plain_transaction(endpoint: Endpoint) -> Endpoint:

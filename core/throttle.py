@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import Integer, PrimaryKeyConstraint, Text, text
@@ -103,6 +105,43 @@ async def check(
     found = await fetch_value(source, _HITS, {"key": key, "start": start})
     if int(found or 0) >= limit:
         raise _refuse(what, now, start, window_seconds, error)
+
+
+@asynccontextmanager
+async def counting_failures(
+    session: AsyncSession,
+    *,
+    limits: Sequence[tuple[str, int]],
+    window_seconds: int,
+    what: str,
+    failures: tuple[type[BaseException], ...],
+    error: type[TooManyRequests] = TooManyRequests,
+    checked_on: Reader | None = None,
+) -> AsyncIterator[None]:
+    """Around an attempt that guessing could abuse (a sign-in, a voting code): refuse when any key's window
+    already holds its limit of failures, the right answer included (otherwise the refusal would still
+    answer the question), and count one failure on every key when the attempt raises one of ``failures``.
+
+    The check reads on ``checked_on`` (the request's session by default: a cast checks on its own plain
+    connection); the failure is recorded on ``session`` and committed, so it counts although the request
+    fails (the caller's work must not have written anything by then)."""
+    for key, limit in limits:
+        await check(
+            session if checked_on is None else checked_on,
+            key=key,
+            limit=limit,
+            window_seconds=window_seconds,
+            what=what,
+            error=error,
+        )
+    try:
+        yield
+    except failures:
+        if limits:
+            for key, _limit in limits:
+                await record(session, key=key, window_seconds=window_seconds)
+            await session.commit()
+        raise
 
 
 async def forget(session: AsyncSession, *, key: str) -> None:

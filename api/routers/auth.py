@@ -12,7 +12,7 @@ from pydantic import BaseModel, EmailStr, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, RESIDENT, bearer_token
-from api.deps import SessionDep, get_settings
+from api.deps import SessionDep, client_key, get_settings
 from api.errors import TooManySignInAttempts
 from api.idempotency import Redaction, idempotent
 from core import account_links, accounts, throttle
@@ -59,8 +59,9 @@ async def limit_per_address(
     limit: int,
     what: str,
 ) -> None:
-    address = throttle.client_key(request.client.host if request.client else None)
-    await throttle.hit_per_hour(session, settings, key=f"{bucket}:{address}", limit=limit, what=what)
+    await throttle.hit_per_hour(
+        session, settings, key=f"{bucket}:{client_key(request)}", limit=limit, what=what
+    )
 
 
 @router.post(
@@ -229,25 +230,19 @@ async def create_token(
     """Failed sign-ins are counted per e-mail address (known or not) and per client address; past the
     limit every attempt gets 429 until the window ends, the right password included."""
     jurisdiction = await get_jurisdiction(session, body.jurisdiction)
-    window = settings.sign_in_window_minutes * 60
-    keys = [
-        (f"sign-in:{_email_key(jurisdiction.id, str(body.email))}", settings.sign_in_failures_per_account),
-        (
-            f"sign-in-from:{throttle.client_key(request.client.host if request.client else None)}",
-            settings.sign_in_failures_per_address,
-        ),
+    account_key = f"sign-in:{_email_key(jurisdiction.id, str(body.email))}"
+    limits = [
+        (account_key, settings.sign_in_failures_per_account),
+        (f"sign-in-from:{client_key(request)}", settings.sign_in_failures_per_address),
     ]
-    if settings.rate_limits:
-        for key, limit in keys:
-            await throttle.check(
-                session,
-                key=key,
-                limit=limit,
-                window_seconds=window,
-                what="failed sign-ins",
-                error=TooManySignInAttempts,
-            )
-    try:
+    async with throttle.counting_failures(
+        session,
+        limits=limits if settings.rate_limits else [],
+        window_seconds=settings.sign_in_window_minutes * 60,
+        what="failed sign-ins",
+        failures=(NotAuthenticated,),
+        error=TooManySignInAttempts,
+    ):
         account, token = await accounts.sign_in(
             session,
             jurisdiction_id=jurisdiction.id,
@@ -255,14 +250,8 @@ async def create_token(
             password=body.password,
             ttl_days=settings.session_token_ttl_days,
         )
-    except NotAuthenticated:
-        if settings.rate_limits:
-            for key, _limit in keys:
-                await throttle.record(session, key=key, window_seconds=window)
-            await session.commit()  # the failure counts although the request fails
-        raise
     if settings.rate_limits:
-        await throttle.forget(session, key=keys[0][0])
+        await throttle.forget(session, key=account_key)
     return TokenRead(token=token, account_id=account.id)
 
 
