@@ -1,5 +1,7 @@
-"""Schemathesis over the whole OpenAPI of a live ``civicloop serve``, as four callers: anonymous, a resident,
-field staff and an administrator (each with their own token). The checks: ``not_a_server_error`` (no
+"""Schemathesis over the whole OpenAPI of a live ``civicloop serve``, as five callers: anonymous, a resident,
+field staff and an administrator (each with their own token), and an Open311 client with an api_key (its
+operations only; ``open311_hooks.py`` puts the key, and often a real category and place, in the generated
+service requests, so the create itself is fuzzed, not only its 403). The checks: ``not_a_server_error`` (no
 input, valid or not, may get a 5xx: issue 12's quality bar), ``response_schema_conformance`` (every
 answer matches the schema its operation documents for that status: issue 13, item 4) and
 ``status_code_conformance`` (every status answered, errors included, is one its operation documents:
@@ -43,12 +45,16 @@ from core.settings import PROJECT_DIR  # noqa: E402
 
 DATABASE = "civicloop_bench_schemathesis"
 DEMO_PASSWORD = "civicloop-demo"
+# The Open311 client runs before the signed-in callers: the administrator's run changes the demo's
+# categories and settings (with generated values), which would turn its service requests into 404s.
 CALLERS = {
     "anonymous": None,
+    "open311": None,
     "resident": "bewoner@demo.example.org",
     "field_staff": "wegen@demo.example.org",
     "admin": "admin@demo.example.org",
 }
+HERE = Path(__file__).resolve().parent
 # Operations that end the caller's own token: run them anonymously only.
 TOKEN_ENDING = [
     ("DELETE", "/api/v1/auth/tokens/current"),
@@ -82,6 +88,40 @@ def environment(url: str, scratch: Path) -> dict[str, str]:
     }
 
 
+def open311_client(env: dict[str, str], base: str) -> dict[str, str]:
+    """The environment of the ``open311`` caller's run: a fresh api_key of the demo municipality, its
+    service codes, and the hooks that put them into generated service requests."""
+    issued = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "apikey",
+            "create",
+            "--jurisdiction",
+            "amsterdam",
+            "--name",
+            "fuzzer",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    services = httpx.get(
+        f"{base}/open311/v2/services.json", params={"jurisdiction_id": "amsterdam"}, timeout=30
+    )
+    services.raise_for_status()
+    return {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "open311_hooks",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+        "CIVICLOOP_FUZZ_API_KEY": issued.stdout.strip(),
+        "CIVICLOOP_FUZZ_SERVICE_CODES": ",".join(service["service_code"] for service in services.json()),
+    }
+
+
 def demo_admin_email() -> str:
     from api.demo import MARKER_EMAIL
 
@@ -93,6 +133,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--max-examples", type=int, default=20, help="test cases per operation and phase")
+    parser.add_argument(
+        "--open311-examples",
+        type=int,
+        default=300,
+        help="test cases per operation for the open311 caller (7 operations; hooks apply in fuzzing only)",
+    )
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
     # One worker: with several threads, CPython 3.11 sometimes fails compiling in schemathesis itself
     # ("AST constructor recursion depth mismatch"), a runtime error of the tool, not an answer of ours.
@@ -149,7 +195,7 @@ def main() -> int:
                 "--phases",
                 arguments.phases,
                 "--max-examples",
-                str(arguments.max_examples),
+                str(arguments.open311_examples if caller == "open311" else arguments.max_examples),
                 "--workers",
                 arguments.workers,
                 "--continue-on-failure",
@@ -158,7 +204,11 @@ def main() -> int:
                 "--seed",
                 "2026",
             ]
-            if arguments.include_path_regex:
+            run_env = None
+            if caller == "open311":
+                command += ["--include-path-regex", arguments.include_path_regex or "^/open311/"]
+                run_env = open311_client(env, base)
+            elif arguments.include_path_regex:
                 command += ["--include-path-regex", arguments.include_path_regex]
             if email is not None:
                 answer = httpx.post(
@@ -171,7 +221,7 @@ def main() -> int:
                 pattern = "|".join(f"^{re.escape(path)}$" for _, path in TOKEN_ENDING)
                 command += ["--exclude-path-regex", pattern]
             started = time.monotonic()
-            done = subprocess.run(command, cwd=scratch, capture_output=True, text=True)
+            done = subprocess.run(command, cwd=scratch, env=run_env, capture_output=True, text=True)
             seconds = time.monotonic() - started
             output = done.stdout + done.stderr
             (scratch / f"schemathesis-{caller}.txt").write_text(output)
