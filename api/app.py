@@ -119,7 +119,9 @@ def create_app(
     # They are the app's own routes, not an included router: FastAPI (0.165) matches a request to an
     # included router twice (once to pick the router, once inside it), which cost the duplicate check
     # 8% of its instructions (docs/benchmarks.md, "issue 13: the last 10%"). The router sets its
-    # prefix and tags on each route itself, so nothing of an include is lost.
+    # prefix and tags on each route itself. One thing an include would add is missing: these routes do
+    # not see ``app.dependency_overrides`` (they were built without the app as their provider); nothing
+    # overrides dependencies here, the tests run the production path.
     app.router.routes.extend(reports.router.routes)
     for module in (
         auth,

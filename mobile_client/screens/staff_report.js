@@ -11,7 +11,6 @@ import { isOverdue } from "./worklist.js";
 // Memory only: it holds the reporter's contact data, which is not kept on the phone.
 const views = new Map();
 const templates = new Map();
-const TEMPLATE_WAIT_MS = 1500;
 const CLOSE_REASONS = ["not_ours", "cannot_fix", "no_action_needed", "spam", "other"];
 const PHOTO_STATUSES = new Set(["resolved", "in_progress", "on_hold"]);
 // The moves in the order of the work: forward first, closing without a fix last.
@@ -72,8 +71,8 @@ export async function render(main, ctx) {
       },
       () => {},
     );
-  // A form opened before the templates arrived (a slow connection on the street) waits for them a moment;
-  // templates that come later are still added to the open form (see transitionForm).
+  // On a slow connection staff may open a move's form before the templates arrived: the form opens at
+  // once and takes them when they come (see transitionForm).
   const templatesLoaded = loadTemplates();
 
   const pending = h("div", { class: "pending" });
@@ -333,9 +332,7 @@ export async function render(main, ctx) {
     actions.append(list);
   }
 
-  async function openForm(status) {
-    await Promise.race([templatesLoaded, new Promise((resolve) => setTimeout(resolve, TEMPLATE_WAIT_MS))]);
-    if (!ctx.isCurrent()) return;
+  function openForm(status) {
     formBox.replaceChildren(transitionForm(status));
     formBox.querySelector("h2").focus();
   }
@@ -346,18 +343,19 @@ export async function render(main, ctx) {
     const message = h("textarea", { name: "public_message", maxlength: 2000, rows: 4 });
     const messageField = field({ label: t("staff.message"), hint: t("staff.message_hint"), control: message, name: "public_message", optional: true });
     form.append(messageField);
-    // The templates' picker goes above the message; templates that arrive after the form opened are still
-    // offered, and fill the message only while staff have not typed in it.
+    // The templates' picker goes above the message. Templates that arrive after the form opened are still
+    // offered (and announced), and fill the message only while staff have not typed in it.
     const offerTemplates = () => {
       const forStatus = (templates.get(view.category) || []).filter((tpl) => tpl.status === status);
-      if (!forStatus.length || form.querySelector('select[name="template"]')) return;
+      if (!forStatus.length || form.querySelector('select[name="template"]')) return null;
       const picker = h(
         "select",
         { name: "template" },
         h("option", { value: "" }, t("staff.template_none")),
         forStatus.map((tpl, i) => h("option", { value: String(i) }, i18n.pick(tpl.title))),
       );
-      if (message.value === "") {
+      const filled = message.value === "";
+      if (filled) {
         picker.value = "0";
         message.value = i18n.pick(forStatus[0].text);
       } else {
@@ -367,14 +365,17 @@ export async function render(main, ctx) {
         message.value = picker.value === "" ? "" : i18n.pick(forStatus[Number(picker.value)].text);
       });
       form.insertBefore(field({ label: t("staff.template"), hint: t("staff.template_hint"), control: picker, name: "template" }), messageField);
+      return filled ? "staff.templates_arrived_filled" : "staff.templates_arrived";
     };
-    offerTemplates();
-    templatesLoaded.then(() => {
-      if (form.isConnected && !form.querySelector('select[name="template"]')) {
-        offerTemplates();
-        if (form.querySelector('select[name="template"]')) announce(t("staff.templates_arrived"));
-      }
-    });
+    if (templates.has(view.category)) {
+      offerTemplates();
+    } else {
+      templatesLoaded.then(() => {
+        if (!form.isConnected) return;
+        const said = offerTemplates();
+        if (said) announce(t(said));
+      });
+    }
     let reason = null;
     if (status === "closed") {
       reason = choices({ legend: t("staff.reason"), name: "reason", options: CLOSE_REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) })), hint: t("staff.reason_hint") });

@@ -9,6 +9,7 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.mobile_client.flows import report_through_the_wizard, sent_report_id
@@ -251,40 +252,10 @@ def test_a_duplicate_is_merged_into_the_report_next_to_it(open_phone) -> None:
     assert (status, merged_into) == ("closed", master)
 
 
-def test_a_form_opened_before_the_templates_arrived_still_offers_the_template(open_phone) -> None:
-    """On a slow connection staff may press a move before the templates came in: the form waits for them a
-    little while (it opened empty before, and the municipality's message was not offered)."""
-    staff = open_phone(phone="pixel", language="en")
-    report_id = new_report(staff, SPUI, f"Hole at the Spui {uuid.uuid4()}")
-    token = uuid.uuid4().hex[:6]
-    template(staff, "accepted", f"Picked up {token}", f"We are on it ({token}).")
-    stand_at(staff, SPUI)
-    sign_in(staff, "roads_staff", "/work")
-    staff.expect_heading("work.title")
-    page = staff.page
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 600, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
-    card(staff, report_id).get_by_role("link").click()
-    staff.expect_heading("staff.heading", id=report_id, category="Gat in de weg")
-    page.get_by_role("button", name=staff.t("staff.to.accepted"), exact=True).click()  # templates in flight
-    expect(page.get_by_role("heading", level=2, name=staff.t("staff.to.accepted"))).to_be_focused()
-    # Other tests' templates for the category may come first (oldest first): the form offers them all, ours too.
-    message = page.get_by_label(re.compile("^" + staff.t("staff.message")))
-    expect(message).not_to_have_value("")
-    page.get_by_label(staff.t("staff.template")).select_option(label=f"Picked up {token}")
-    expect(message).to_have_value(f"We are on it ({token}).")
-
-
-def test_templates_that_arrive_after_the_form_opened_are_offered_without_touching_what_staff_typed(
-    open_phone,
-) -> None:
-    """Past the form's short wait, the form opens without templates; when they come, the picker is added and
-    the message staff already typed stays theirs."""
-    staff = open_phone(phone="pixel", language="en")
+def accept_form_with_templates_held(open_phone, language: str = "en") -> tuple[App, str, list[Any]]:
+    """Field staff on a new report with a template of their own, the accept form opened while the
+    templates' request is held (a slow connection): the app, the template's token, the held request."""
+    staff = open_phone(phone="pixel", language=language)
     report_id = new_report(staff, SPUI, f"Hole at the Spui {uuid.uuid4()}")
     token = uuid.uuid4().hex[:6]
     template(staff, "accepted", f"Picked up {token}", f"We are on it ({token}).")
@@ -298,16 +269,50 @@ def test_templates_that_arrive_after_the_form_opened_are_offered_without_touchin
     staff.expect_heading("staff.heading", id=report_id, category="Gat in de weg")
     page.get_by_role("button", name=staff.t("staff.to.accepted"), exact=True).click()
     expect(page.get_by_role("heading", level=2, name=staff.t("staff.to.accepted"))).to_be_focused()
+    assert len(held) == 1
+    return staff, token, held
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_form_opened_before_the_templates_arrived_takes_them_when_they_come(
+    open_phone, language: str
+) -> None:
+    """On a slow connection staff may press a move before the templates came in: the form opens at once,
+    and when they come the picker is added, the empty message filled and a screen reader told (the form
+    opened empty before, and the municipality's message was not offered)."""
+    staff, token, held = accept_form_with_templates_held(open_phone, language)
+    page = staff.page
     picker = page.get_by_label(staff.t("staff.template"))
-    expect(picker).to_have_count(0)  # the form did not wait for ever
+    message = page.get_by_label(re.compile("^" + staff.t("staff.message")))
+    expect(picker).to_have_count(0)
+    expect(message).to_have_value("")
+    held[0].continue_()
+    expect(picker).to_be_visible()
+    expect(page.locator("#status")).to_have_text(staff.t("staff.templates_arrived_filled"))
+    # Other tests' templates for the category may come first (oldest first): the form offers them all, ours too.
+    expect(message).not_to_have_value("")
+    expect(page.get_by_role("heading", level=2, name=staff.t("staff.to.accepted"))).to_be_focused()
+    staff.check_accessibility(context="accept form, templates filled in late")
+    picker.select_option(label=f"Picked up {token}")
+    expect(message).to_have_value(f"We are on it ({token}).")
+
+
+def test_templates_that_arrive_after_the_form_opened_are_offered_without_touching_what_staff_typed(
+    open_phone,
+) -> None:
+    """When the templates come after staff started typing, the picker is added and what they typed stays."""
+    staff, token, held = accept_form_with_templates_held(open_phone)
+    page = staff.page
+    picker = page.get_by_label(staff.t("staff.template"))
+    expect(picker).to_have_count(0)
     message = page.get_by_label(re.compile("^" + staff.t("staff.message")))
     message.fill("Crew is on its way")
-    assert len(held) == 1
     held[0].continue_()
     expect(picker).to_be_visible()
     expect(page.locator("#status")).to_have_text(staff.t("staff.templates_arrived"))  # for a screen reader
     expect(picker.locator("option", has_text=f"Picked up {token}")).to_have_count(1)
     expect(message).to_have_value("Crew is on its way")
+    expect(picker).to_have_value("")  # "none, I write my own": what staff typed
     expect(message).to_be_focused()
     staff.check_accessibility(context="accept form, templates came late")
     picker.select_option(label=f"Picked up {token}")

@@ -69,14 +69,14 @@ def start_worker(database: ScratchDatabase, mailbox: SmtpSink, tmp_path: Path) -
         "CIVICLOOP_DELIVERY_LEASE_SECONDS": "3",
         "CIVICLOOP_WORKER_BATCH_SIZE": "100",
     }
-    log = (tmp_path / f"worker-{len(list(tmp_path.glob('worker-*.log')))}.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "worker", "run", "--database-url", database.url],
-        cwd=PROJECT_DIR,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (tmp_path / f"worker-{len(list(tmp_path.glob('worker-*.log')))}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker", "run", "--database-url", database.url],
+            cwd=PROJECT_DIR,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def what_happened(database: ScratchDatabase, events: set[str], mailbox: SmtpSink, tmp_path: Path) -> str:
@@ -132,7 +132,9 @@ def test_two_worker_processes_deliver_each_notification_once_and_a_killed_one_lo
         # One is killed mid-batch; the other goes on, and takes over what the dead one had claimed.
         mailbox.clear()
         events = insert_events(database, 1500)
-        assert wait_for(lambda: len(mailbox.messages) >= 300, 180)
+        assert wait_for(lambda: len(mailbox.messages) >= 300, 180), what_happened(
+            database, events, mailbox, tmp_path
+        )
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=10)
         assert wait_for(lambda: events <= set(received(mailbox)), 180), what_happened(
