@@ -112,7 +112,8 @@ def wait_for(predicate: Callable[[], object], within: float) -> bool:
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.05)
+        # Each look reads every message's header under the sink's lock, which the SMTP server needs too.
+        time.sleep(0.25)
     return False
 
 
