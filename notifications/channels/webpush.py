@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,16 +29,29 @@ MAX_PAYLOAD_BYTES = 3800  # RFC 8291 leaves ~3993 bytes of plaintext in one 4096
 
 
 def load_or_create_vapid(path: Path) -> Vapid02:
-    """The server's VAPID key; generated on first run for development, kept private (0600)."""
+    """The server's VAPID key; generated on first run for development, kept private (0600).
+
+    Several processes may start on a fresh machine at once (``civicloop serve`` and workers): a new key is
+    written whole to a private temporary file and then linked to ``path``, which fails if another process
+    got there first; that process's key, complete by then, is the one everybody uses. (Checking and then
+    creating the file let the second process crash on start.)"""
     if path.exists():
         return Vapid02.from_file(str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     vapid = Vapid02()
     vapid.generate_keys()
-    pem = vapid.private_pem()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(vapid.private_pem())
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return Vapid02.from_file(str(path))
+    finally:
+        os.unlink(temporary)
     return vapid
 
 
